@@ -1,0 +1,109 @@
+// The agent API's HTTP adapter: body reading with limits, agent authentication and rate limiting,
+// and the single mapping from domain errors to JSON responses.
+import type { z } from "zod";
+import type { Agent } from "@/db/schema";
+import { authenticateAgent } from "@/lib/agents/registry";
+import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
+import { CountersignError, issuesFromZod } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { LIMITS } from "@/lib/requests/schema";
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+export function toResponse(err: unknown): Response {
+  if (err instanceof CountersignError) {
+    const headers: Record<string, string> = {};
+    if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.retryAfterSeconds);
+    return json(err.toJSON(), err.status, headers);
+  }
+  log.error({ err }, "unhandled error in API route");
+  return json(new CountersignError("internal", "Internal error; it has been logged.").toJSON(), 500);
+}
+
+type Handler<C> = (req: Request, ctx: C) => Promise<Response>;
+
+/** Wraps a route handler so every failure becomes typed JSON. */
+export function apiRoute<C>(handler: Handler<C>): Handler<C> {
+  return async (req, ctx) => {
+    try {
+      return await handler(req, ctx);
+    } catch (err) {
+      return toResponse(err);
+    }
+  };
+}
+
+export async function authenticate(req: Request): Promise<Agent> {
+  const agent = await authenticateAgent(req.headers.get("authorization"));
+  await consumeAgentRateLimit(agent.id);
+  return agent;
+}
+
+async function readLimited(req: Request, limit: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  const tooLarge = () =>
+    new CountersignError("payload_too_large", `Request body exceeds ${limit / 1024} KiB.`);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+}
+
+/** Reads a JSON body (415 if not JSON, 413 if too large, 400 if malformed or invalid). */
+export async function readJson<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  opts: { optional?: boolean } = {},
+): Promise<z.infer<S>> {
+  const type = req.headers.get("content-type") ?? "";
+  const text = await readLimitedIfJson(req, type, opts.optional ?? false);
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new CountersignError("invalid_json", "The request body is not valid JSON.");
+    }
+  } else if (!opts.optional) {
+    throw new CountersignError("invalid_request", "A JSON body is required.");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new CountersignError("invalid_request", "The request body is invalid.", { issues: issuesFromZod(parsed.error.issues) });
+  }
+  return parsed.data;
+}
+
+async function readLimitedIfJson(req: Request, type: string, optional: boolean): Promise<string> {
+  const isJson = /^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim());
+  if (!isJson) {
+    // An action endpoint may be called with no body at all.
+    if (optional && !type && (req.headers.get("content-length") ?? "0") === "0") return "";
+    throw new CountersignError("unsupported_media_type", "Send the body as Content-Type: application/json.");
+  }
+  return readLimited(req, LIMITS.bodyBytes);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function requestIdFrom(ctx: { params: Promise<{ id: string }> }): Promise<string> {
+  const { id } = await ctx.params;
+  if (!UUID_RE.test(id)) throw new CountersignError("not_found", "No such request.");
+  return id.toLowerCase();
+}
+
+export type IdContext = { params: Promise<{ id: string }> };

@@ -1,0 +1,72 @@
+// GET /api/v1/requests/{id}/events — Server-Sent Events: the current state at once, then every
+// change (votes included) until the request reaches a terminal state or the client leaves.
+import { getRequestForAgent } from "@/lib/requests/lifecycle";
+import { msUntilClockChange, TERMINAL_STATUSES } from "@/lib/requests/wait";
+import { ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
+import { apiRoute, authenticate, requestIdFrom, type IdContext } from "../../../../_lib/http";
+
+const HEARTBEAT_MS = 15_000;
+
+export const GET = apiRoute(async (req: Request, ctx: IdContext) => {
+  const agent = await authenticate(req);
+  const id = await requestIdFrom(ctx);
+  await getRequestForAgent(agent, id); // 404/403 before the stream opens
+  await ensureListening();
+
+  const encoder = new TextEncoder();
+  let cleanup = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false;
+      let sent = "";
+      let expiryTimer: NodeJS.Timeout | undefined;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          /* already closed by the client */
+        }
+      };
+      const push = async () => {
+        if (closed) return;
+        const view = await getRequestForAgent(agent, id);
+        const body = JSON.stringify(view);
+        if (body !== sent && !closed) {
+          sent = body;
+          controller.enqueue(encoder.encode(`id: ${Date.now()}\nevent: state\ndata: ${body}\n\n`));
+        }
+        clearTimeout(expiryTimer);
+        if (TERMINAL_STATUSES.has(view.status)) return close();
+        const ms = msUntilClockChange(view);
+        if (Number.isFinite(ms)) expiryTimer = setTimeout(() => void push().catch(close), ms + 5);
+      };
+      const unsubscribe = subscribe(id, () => void push().catch(close));
+      const undrain = onDrain(close);
+      const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: keep-alive\n\n`)), HEARTBEAT_MS);
+      const onAbort = () => close();
+      req.signal.addEventListener("abort", onAbort);
+      cleanup = () => {
+        unsubscribe();
+        undrain();
+        clearInterval(heartbeat);
+        clearTimeout(expiryTimer);
+        req.signal.removeEventListener("abort", onAbort);
+      };
+      void push().catch(close);
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+});

@@ -1,0 +1,106 @@
+// The one database handle per process: embedded PGlite when DATABASE_URL is unset, postgres.js
+// when it is set. Both speak the same drizzle API and both support LISTEN/NOTIFY.
+import fs from "node:fs";
+import path from "node:path";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { env } from "@/lib/config/env";
+import * as schema from "./schema";
+import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock";
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A database or an open transaction: query functions accept either. */
+export type Executor = Database;
+
+export type Listener = (payload: string) => void;
+
+export type DatabaseHandle = {
+  kind: "postgres" | "pglite";
+  db: Database;
+  /** The connection URL, for tools that need a dedicated connection (postgres only). */
+  url?: string;
+  /** Subscribe to a NOTIFY channel; resolves once the LISTEN is active. */
+  listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+};
+
+type Global = typeof globalThis & { __countersignDb?: Promise<DatabaseHandle> };
+const g = globalThis as Global;
+
+export type OpenOptions = { databaseUrl?: string; dataDir?: string; poolSize?: number };
+
+export async function openDatabase(opts: OpenOptions = {}): Promise<DatabaseHandle> {
+  const e = env();
+  const url = opts.databaseUrl ?? e.DATABASE_URL;
+  return url ? openPostgres(url, opts.poolSize ?? e.COUNTERSIGN_DB_POOL) : openPglite(opts.dataDir ?? e.COUNTERSIGN_DATA_DIR);
+}
+
+async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10 });
+  const db = drizzle(sql, { schema }) as unknown as Database;
+  return {
+    kind: "postgres",
+    db,
+    url,
+    async listen(channel, fn) {
+      const sub = await sql.listen(channel, fn);
+      return () => sub.unlisten();
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  let lock: DataDirLock | undefined;
+  let target = dataDir;
+  if (!dataDir.startsWith("memory://")) {
+    target = path.resolve(dataDir);
+    fs.mkdirSync(target, { recursive: true });
+    // Two processes on one PGlite directory corrupt it: hold an exclusive lock for our lifetime.
+    lock = await acquireDataDirLock(target);
+  }
+  const client = await PGlite.create(target);
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return {
+    kind: "pglite",
+    db,
+    async listen(channel, fn) {
+      return client.listen(channel, fn);
+    },
+    async close() {
+      await client.close();
+      await lock?.release();
+    },
+  };
+}
+
+/** The process-wide handle (a globalThis singleton, so dev hot reload never opens a second one). */
+export function getDatabase(): Promise<DatabaseHandle> {
+  if (!g.__countersignDb) {
+    g.__countersignDb = openDatabase().catch((err: unknown) => {
+      g.__countersignDb = undefined;
+      throw err;
+    });
+  }
+  return g.__countersignDb;
+}
+
+export async function getDb(): Promise<Database> {
+  return (await getDatabase()).db;
+}
+
+export async function closeDatabase(): Promise<void> {
+  const handle = g.__countersignDb;
+  g.__countersignDb = undefined;
+  if (handle) await (await handle).close();
+}
+
+/** For tests and tools that open their own handle but want the app code to use it. */
+export function setDatabaseForProcess(handle: DatabaseHandle): void {
+  g.__countersignDb = Promise.resolve(handle);
+}

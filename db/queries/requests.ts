@@ -1,0 +1,133 @@
+// SQL for requests and their reviews (votes).
+import { and, asc, eq, inArray, lte, or, sql } from "drizzle-orm";
+import type { Executor } from "../client";
+import { agents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
+
+export type NewRequest = typeof requests.$inferInsert;
+
+export async function insertRequest(tx: Executor, row: NewRequest): Promise<RequestRow> {
+  const [inserted] = await tx.insert(requests).values(row).returning();
+  return inserted!;
+}
+
+export async function findRequest(tx: Executor, id: string): Promise<RequestRow | undefined> {
+  const [row] = await tx.select().from(requests).where(eq(requests.id, id));
+  return row;
+}
+
+/** Locks the request row for the rest of the transaction: every transition goes through here. */
+export async function lockRequestWithAgent(
+  tx: Executor,
+  id: string,
+): Promise<{ request: RequestRow; agent: Agent } | undefined> {
+  const [row] = await tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(eq(requests.id, id))
+    .for("update", { of: requests });
+  return row;
+}
+
+export async function findRequestWithAgent(
+  tx: Executor,
+  id: string,
+): Promise<{ request: RequestRow; agent: Agent } | undefined> {
+  const [row] = await tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(eq(requests.id, id));
+  return row;
+}
+
+export async function findByIdempotencyKey(
+  tx: Executor,
+  agentId: string,
+  key: string,
+): Promise<RequestRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(requests)
+    .where(and(eq(requests.agentId, agentId), eq(requests.idempotencyKey, key)));
+  return row;
+}
+
+export async function agentHasFiledAction(tx: Executor, agentId: string, action: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ one: sql<number>`1` })
+    .from(requests)
+    .where(and(eq(requests.agentId, agentId), eq(requests.action, action)))
+    .limit(1);
+  return row !== undefined;
+}
+
+export async function updateRequest(
+  tx: Executor,
+  id: string,
+  patch: Partial<Omit<NewRequest, "id">>,
+): Promise<RequestRow> {
+  const [row] = await tx.update(requests).set(patch).where(eq(requests.id, id)).returning();
+  return row!;
+}
+
+/** Pending requests past their decision deadline and approvals past their grant window. */
+export async function selectDueForExpiry(tx: Executor, now: Date, limit: number): Promise<string[]> {
+  const rows = await tx
+    .select({ id: requests.id })
+    .from(requests)
+    .where(
+      or(
+        and(eq(requests.status, "pending"), lte(requests.decisionDeadline, now)),
+        and(eq(requests.status, "approved"), lte(requests.grantExpiresAt, now)),
+      ),
+    )
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+export async function insertReview(tx: Executor, row: typeof reviews.$inferInsert): Promise<ReviewRow> {
+  const [inserted] = await tx.insert(reviews).values(row).returning();
+  return inserted!;
+}
+
+export async function selectReviews(tx: Executor, requestIds: string[]): Promise<ReviewRow[]> {
+  if (requestIds.length === 0) return [];
+  return tx
+    .select()
+    .from(reviews)
+    .where(inArray(reviews.requestId, requestIds))
+    .orderBy(asc(reviews.createdAt));
+}
+
+export async function findReviewBy(tx: Executor, requestId: string, reviewerId: string): Promise<ReviewRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(reviews)
+    .where(and(eq(reviews.requestId, requestId), eq(reviews.reviewerId, reviewerId)));
+  return row;
+}
+
+export async function countApprovals(tx: Executor, requestId: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(distinct ${reviews.reviewerId})`.mapWith(Number) })
+    .from(reviews)
+    .where(and(eq(reviews.requestId, requestId), eq(reviews.decision, "approve")));
+  return row?.n ?? 0;
+}
+
+export async function notifyRequestChanged(tx: Executor, payload: { id: string; status: string; agentId: string }) {
+  await tx.execute(sql`select pg_notify('countersign_requests', ${JSON.stringify(payload)})`);
+}
+
+export async function selectRecentRequestsWithAgents(
+  tx: Executor,
+  limit: number,
+): Promise<{ request: RequestRow; agent: Agent }[]> {
+  return tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .orderBy(sql`${requests.createdAt} desc`)
+    .limit(limit);
+}

@@ -1,0 +1,185 @@
+// Countersign's tables: agents and their keys, requests, reviews (votes) and the audit log.
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+export const requestStatus = pgEnum("request_status", [
+  "pending",
+  "approved",
+  "denied",
+  "expired",
+  "cancelled",
+  "executed",
+]);
+export const policyDecision = pgEnum("policy_decision", ["require_approval", "auto_approve", "deny"]);
+export const reviewDecision = pgEnum("review_decision", ["approve", "deny"]);
+export const riskLevel = pgEnum("risk_level", ["low", "medium", "high", "critical"]);
+export const channel = pgEnum("channel", ["console", "slack", "api", "system", "cli"]);
+export const actorKind = pgEnum("actor_kind", ["agent", "user", "system"]);
+
+export const agents = pgTable(
+  "agents",
+  {
+    id: uuid("id").primaryKey(),
+    name: text("name").notNull(),
+    owner: text("owner").notNull(),
+    description: text("description"),
+    createdAt: ts("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    revokedAt: ts("revoked_at"),
+    lastUsedAt: ts("last_used_at"),
+  },
+  (t) => [uniqueIndex("agents_name_key").on(t.name)],
+);
+
+export const agentKeys = pgTable(
+  "agent_keys",
+  {
+    id: uuid("id").primaryKey(),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id),
+    // Public, non-secret part of the key used to find the row; the secret is only stored hashed.
+    prefix: text("prefix").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: ts("created_at").notNull(),
+    revokedAt: ts("revoked_at"),
+    lastUsedAt: ts("last_used_at"),
+  },
+  (t) => [uniqueIndex("agent_keys_prefix_key").on(t.prefix), index("agent_keys_agent_idx").on(t.agentId)],
+);
+
+export const requests = pgTable(
+  "requests",
+  {
+    id: uuid("id").primaryKey(),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id),
+    action: text("action").notNull(),
+    resource: text("resource").notNull(),
+    environment: text("environment").notNull(),
+    intent: text("intent").notNull(),
+    context: jsonb("context").$type<Record<string, unknown>>().notNull(),
+    origin: jsonb("origin").$type<Record<string, unknown>>().notNull(),
+    onBehalfOf: text("on_behalf_of"),
+    callbackUrl: text("callback_url"),
+    paramsHash: text("params_hash").notNull(),
+    status: requestStatus("status").notNull(),
+    riskScore: integer("risk_score").notNull(),
+    riskLevel: riskLevel("risk_level").notNull(),
+    riskReasons: jsonb("risk_reasons").$type<{ code: string; points: number; message: string }[]>().notNull(),
+    policyRule: text("policy_rule").notNull(),
+    policyHash: text("policy_hash").notNull(),
+    policyDecision: policyDecision("policy_decision").notNull(),
+    explanation: text("explanation").notNull(),
+    approvalsRequired: integer("approvals_required").notNull(),
+    approverGroups: jsonb("approver_groups").$type<string[]>().notNull(),
+    notify: jsonb("notify").$type<Record<string, unknown>>().notNull().default({}),
+    grantWindowSeconds: integer("grant_window_seconds").notNull(),
+    decisionDeadline: ts("decision_deadline").notNull(),
+    grantExpiresAt: ts("grant_expires_at"),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+    decidedAt: ts("decided_at"),
+    executedAt: ts("executed_at"),
+    resultStatus: text("result_status"),
+    resultDetail: jsonb("result_detail").$type<Record<string, unknown>>(),
+    resultAt: ts("result_at"),
+    idempotencyKey: text("idempotency_key"),
+    bodyHash: text("body_hash").notNull(),
+  },
+  (t) => [
+    uniqueIndex("requests_idempotency_key").on(t.agentId, t.idempotencyKey),
+    index("requests_status_deadline_idx").on(t.status, t.decisionDeadline),
+    index("requests_status_grant_idx").on(t.status, t.grantExpiresAt),
+    index("requests_agent_action_idx").on(t.agentId, t.action),
+    index("requests_pending_inbox_idx").on(t.riskScore, t.createdAt).where(sql`${t.status} = 'pending'`),
+    check("requests_risk_score_range", sql`${t.riskScore} between 0 and 100`),
+    check("requests_approvals_required_positive", sql`${t.approvalsRequired} >= 0`),
+  ],
+);
+
+export const reviews = pgTable(
+  "reviews",
+  {
+    id: uuid("id").primaryKey(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => requests.id),
+    reviewerId: text("reviewer_id").notNull(),
+    reviewerName: text("reviewer_name").notNull(),
+    idp: text("idp").notNull(),
+    groups: jsonb("groups").$type<string[]>().notNull(),
+    decision: reviewDecision("decision").notNull(),
+    note: text("note"),
+    channel: channel("channel").notNull(),
+    createdAt: ts("created_at").notNull(),
+  },
+  // One vote per reviewer per request, whichever channel it came from.
+  (t) => [uniqueIndex("reviews_one_vote_per_reviewer").on(t.requestId, t.reviewerId)],
+);
+
+export type AuditActor = {
+  kind: "agent" | "user" | "system";
+  id: string;
+  display: string;
+  idp?: string;
+  groups?: string[];
+};
+
+// Append-only. Rows are inserted unsealed (seq/prev_hash/hash null) inside the transaction of the
+// change they record; the sealer then assigns the gapless chain position and hash once. A trigger
+// (migration 0001) refuses every other UPDATE, and every DELETE and TRUNCATE.
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    eventId: uuid("event_id").notNull(),
+    occurredAt: ts("occurred_at").notNull(),
+    type: text("type").notNull(),
+    actorKind: actorKind("actor_kind").notNull(),
+    actorId: text("actor_id").notNull(),
+    actor: jsonb("actor").$type<AuditActor>().notNull(),
+    channel: channel("channel").notNull(),
+    requestId: uuid("request_id"),
+    agentId: uuid("agent_id"),
+    action: text("action"),
+    environment: text("environment"),
+    riskLevel: riskLevel("risk_level"),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    seq: bigint("seq", { mode: "number" }),
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
+    sealedAt: ts("sealed_at"),
+  },
+  (t) => [
+    uniqueIndex("audit_events_event_id_key").on(t.eventId),
+    uniqueIndex("audit_events_seq_key").on(t.seq),
+    index("audit_events_unsealed_idx").on(t.id).where(sql`${t.seq} is null`),
+    index("audit_events_request_idx").on(t.requestId, t.id),
+    index("audit_events_time_idx").on(t.occurredAt),
+  ],
+);
+
+export type Agent = typeof agents.$inferSelect;
+export type AgentKey = typeof agentKeys.$inferSelect;
+export type RequestRow = typeof requests.$inferSelect;
+export type ReviewRow = typeof reviews.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type RequestStatus = (typeof requestStatus.enumValues)[number];
+export type Channel = (typeof channel.enumValues)[number];

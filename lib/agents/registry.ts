@@ -1,0 +1,141 @@
+// Agent registration and authentication. Keys are returned once and stored only as hashes.
+import { randomUUID } from "node:crypto";
+import { getDb } from "@/db/client";
+import { insertAuditEvents } from "@/db/queries/audit";
+import {
+  findAgentById,
+  findAgentByName,
+  findKeyWithAgentByPrefix,
+  insertAgent,
+  insertAgentKey,
+  listAgentsWithKeyCounts,
+  markAgentRevoked,
+  revokeActiveKeys,
+  touchAgentKey,
+} from "@/db/queries/agents";
+import type { Agent, AuditActor, Channel } from "@/db/schema";
+import { auditEvent } from "@/lib/audit/events";
+import { kickSealer } from "@/lib/audit/sealer";
+import { CountersignError } from "@/lib/errors";
+import { isUniqueViolation } from "@/db/errors";
+import { issueAgentKey, parseAgentKey, secretMatches } from "./keys";
+import { z } from "zod";
+
+export const createAgentInput = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(2)
+    .max(80)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits, dot, dash and underscore"),
+  owner: z.email().max(320).transform((s) => s.toLowerCase()),
+  description: z.string().trim().max(500).optional(),
+});
+export type CreateAgentInput = z.input<typeof createAgentInput>;
+
+export type Performer = { actor: AuditActor; channel: Channel };
+
+export async function createAgent(input: CreateAgentInput, by: Performer): Promise<{ agent: Agent; key: string }> {
+  const parsed = createAgentInput.parse(input);
+  const db = await getDb();
+  const now = new Date();
+  const issued = issueAgentKey();
+  try {
+    const agent = await db.transaction(async (tx) => {
+      const agent = await insertAgent(tx, {
+        id: randomUUID(),
+        name: parsed.name,
+        owner: parsed.owner,
+        description: parsed.description ?? null,
+        createdAt: now,
+        createdBy: by.actor.id,
+      });
+      await insertAgentKey(tx, { id: randomUUID(), agentId: agent.id, prefix: issued.prefix, secretHash: issued.secretHash, createdAt: now });
+      await insertAuditEvents(tx, [
+        auditEvent({
+          type: "agent.created",
+          actor: by.actor,
+          channel: by.channel,
+          at: now,
+          agentId: agent.id,
+          payload: { name: agent.name, owner: agent.owner, key_prefix: issued.prefix },
+        }),
+      ]);
+      return agent;
+    });
+    kickSealer();
+    return { agent, key: issued.key };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new CountersignError("conflict", `An agent named "${parsed.name}" already exists.`);
+    throw err;
+  }
+}
+
+async function resolveAgent(idOrName: string): Promise<Agent> {
+  const db = await getDb();
+  const agent = z.uuid().safeParse(idOrName).success ? await findAgentById(db, idOrName) : await findAgentByName(db, idOrName);
+  if (!agent) throw new CountersignError("not_found", `No agent "${idOrName}".`);
+  return agent;
+}
+
+export async function rotateAgentKey(idOrName: string, by: Performer): Promise<{ agent: Agent; key: string }> {
+  const agent = await resolveAgent(idOrName);
+  if (agent.revokedAt) throw new CountersignError("conflict", `Agent "${agent.name}" is revoked.`);
+  const db = await getDb();
+  const now = new Date();
+  const issued = issueAgentKey();
+  await db.transaction(async (tx) => {
+    await revokeActiveKeys(tx, agent.id, now);
+    await insertAgentKey(tx, { id: randomUUID(), agentId: agent.id, prefix: issued.prefix, secretHash: issued.secretHash, createdAt: now });
+    await insertAuditEvents(tx, [
+      auditEvent({ type: "agent.key_rotated", actor: by.actor, channel: by.channel, at: now, agentId: agent.id, payload: { name: agent.name, key_prefix: issued.prefix } }),
+    ]);
+  });
+  kickSealer();
+  return { agent, key: issued.key };
+}
+
+export async function revokeAgent(idOrName: string, by: Performer): Promise<Agent> {
+  const agent = await resolveAgent(idOrName);
+  const db = await getDb();
+  const now = new Date();
+  const revoked = await db.transaction(async (tx) => {
+    const row = await markAgentRevoked(tx, agent.id, now);
+    if (!row) return null;
+    await insertAuditEvents(tx, [
+      auditEvent({ type: "agent.revoked", actor: by.actor, channel: by.channel, at: now, agentId: agent.id, payload: { name: agent.name } }),
+    ]);
+    return row;
+  });
+  if (!revoked) throw new CountersignError("conflict", `Agent "${agent.name}" is already revoked.`);
+  kickSealer();
+  return revoked;
+}
+
+export async function listAgents(): Promise<Agent[]> {
+  return listAgentsWithKeyCounts(await getDb());
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+/** Resolves `Authorization: Bearer <key>` to an active agent, or throws 401. */
+export async function authenticateAgent(authorization: string | null): Promise<Agent> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match) throw new CountersignError("unauthorized", "Missing agent key: send Authorization: Bearer <key>.");
+  const parsed = parseAgentKey(match[1]!);
+  if (!parsed) throw new CountersignError("unauthorized", "Malformed agent key.");
+  const db = await getDb();
+  const found = await findKeyWithAgentByPrefix(db, parsed.prefix);
+  if (!found || !secretMatches(parsed.secret, found.key.secretHash)) {
+    throw new CountersignError("unauthorized", "Unknown agent key.");
+  }
+  if (found.key.revokedAt || found.agent.revokedAt) {
+    throw new CountersignError("agent_revoked", "This agent key has been revoked.");
+  }
+  // "Last used" is advisory: write it at most once a minute so it never costs a write per call.
+  const now = new Date();
+  if (!found.key.lastUsedAt || now.getTime() - found.key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+    await touchAgentKey(db, found.key.id, found.agent.id, now);
+  }
+  return found.agent;
+}

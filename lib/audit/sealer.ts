@@ -1,0 +1,72 @@
+// Seals committed audit events into the hash chain, after their transactions commit, so writers
+// never queue on a chain-head lock (SPEC §7). One sealer at a time across all processes
+// (advisory lock); each gives the next gapless seq to the oldest unsealed events.
+import { getDb, type Database } from "@/db/client";
+import { lockSealer, selectChainHead, selectUnsealedEvents, writeSeals } from "@/db/queries/audit";
+import { log } from "@/lib/log";
+import { chainHash, GENESIS_HASH } from "./chain";
+
+const BATCH = 1000;
+
+export async function sealPendingAuditEvents(db?: Database): Promise<number> {
+  const database = db ?? (await getDb());
+  let total = 0;
+  for (;;) {
+    const sealed = await database.transaction(async (tx) => {
+      await lockSealer(tx);
+      const rows = await selectUnsealedEvents(tx, BATCH);
+      if (rows.length === 0) return 0;
+      const head = await selectChainHead(tx);
+      let seq = head?.seq ?? 0;
+      let prev = head?.hash ?? GENESIS_HASH;
+      const seals = rows.map((row) => {
+        seq += 1;
+        const hash = chainHash(prev, row, seq);
+        const seal = { id: row.id, seq, prevHash: prev, hash };
+        prev = hash;
+        return seal;
+      });
+      await writeSeals(tx, seals, new Date());
+      return seals.length;
+    });
+    total += sealed;
+    if (sealed < BATCH) return total;
+  }
+}
+
+type SealerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout };
+const g = globalThis as typeof globalThis & { __countersignSealer?: SealerState };
+const state: SealerState = (g.__countersignSealer ??= { running: false, again: false });
+
+/** Ask for a seal soon; calls made while one runs coalesce into one more pass. */
+export function kickSealer(): void {
+  if (state.running) {
+    state.again = true;
+    return;
+  }
+  state.running = true;
+  setImmediate(async () => {
+    try {
+      do {
+        state.again = false;
+        await sealPendingAuditEvents();
+      } while (state.again);
+    } catch (err) {
+      log.error({ err }, "audit sealer failed; will retry");
+    } finally {
+      state.running = false;
+    }
+  });
+}
+
+/** Background pass that also seals events written by other processes. */
+export function startSealer(intervalMs = 500): () => void {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = setInterval(kickSealer, intervalMs);
+  state.timer.unref();
+  kickSealer();
+  return () => {
+    if (state.timer) clearInterval(state.timer);
+    state.timer = undefined;
+  };
+}

@@ -1,0 +1,79 @@
+// Typed domain errors. Every failure the product reports carries a stable code; adapters map the
+// code to a transport (HTTP status, server-action result, Slack ephemeral) and never leak stacks.
+
+export type ErrorIssue = { path: string; message: string };
+
+const STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  agent_revoked: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  idempotency_conflict: 409,
+  not_approved: 409,
+  already_executed: 409,
+  already_decided: 409,
+  already_voted: 409,
+  denied: 409,
+  cancelled: 409,
+  not_executed: 409,
+  result_already_reported: 409,
+  not_pending: 409,
+  self_approval: 403,
+  not_eligible: 403,
+  expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof STATUS;
+
+export class CountersignError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: ErrorIssue[];
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, message: string, opts: { issues?: ErrorIssue[]; retryAfterSeconds?: number } = {}) {
+    super(message);
+    this.name = "CountersignError";
+    this.code = code;
+    this.issues = opts.issues ?? [];
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+
+  toJSON() {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.issues.length > 0 ? { issues: this.issues } : {}),
+      },
+    };
+  }
+}
+
+export function isCountersignError(e: unknown): e is CountersignError {
+  return e instanceof CountersignError;
+}
+
+export function statusForCode(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+/** zod issues -> our issue list (`context.rows`, `action`). */
+export function issuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorIssue[] {
+  return issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "["),
+    message: i.message,
+  }));
+}

@@ -1,0 +1,76 @@
+// Shapes shared by the policy loader, the evaluator and the request lifecycle.
+
+export type ConsoleRole = "admin" | "reviewer" | "auditor";
+export type PolicyDecision = "require_approval" | "auto_approve" | "deny";
+export type RiskLevel = "low" | "medium" | "high" | "critical";
+
+export type PolicyRule = {
+  name: string;
+  description?: string;
+  match: {
+    /** Dotted action glob: `*` is one segment, `**` any number (`iam.**`, `db.*.drop`). */
+    action: string;
+    /** Environment names this rule covers; `["*"]` means any. */
+    environments: string[];
+    /** Resource glob (picomatch); `**` matches anything. */
+    resource: string;
+  };
+  decision: PolicyDecision;
+  risk: number;
+  approvals: number;
+  approvers: string[];
+  decisionDeadlineSeconds: number;
+  grantWindowSeconds: number;
+  notify: { slackChannel?: string; teamsWebhook?: string };
+};
+
+export type Policy = {
+  version: 1;
+  /** SHA-256 (hex) of the policy file's bytes, stamped on every request. */
+  hash: string;
+  source: string;
+  /** console role -> IdP groups granting it */
+  roles: Record<ConsoleRole, string[]>;
+  /** approver group name -> IdP groups that are members */
+  approverGroups: Record<string, string[]>;
+  /** environment name -> risk points added (e.g. production: 20) */
+  environmentRisk: Record<string, number>;
+  rules: PolicyRule[];
+};
+
+export type RiskReason = { code: string; points: number; message: string };
+
+export type PolicySignals = {
+  /** True when this agent has never filed a request for this action before. */
+  firstTimeAction: boolean;
+};
+
+export type PolicyInput = {
+  action: string;
+  resource: string;
+  environment: string;
+  context: Record<string, unknown>;
+  onBehalfOf?: string | null;
+};
+
+export type PolicyEvaluation = {
+  rule: PolicyRule;
+  decision: PolicyDecision;
+  risk: { score: number; level: RiskLevel; reasons: RiskReason[] };
+  approvalsRequired: number;
+  approverGroups: string[];
+  decisionDeadlineSeconds: number;
+  grantWindowSeconds: number;
+  /** Human sentence: why this decision, and who may give the approval. */
+  explanation: string;
+  policyHash: string;
+};
+
+/** A person as the identity provider described them at sign-in (or Slack mapped them). */
+export type ReviewerIdentity = {
+  id: string; // stable subject, the e-mail address in lower case
+  email: string;
+  name: string;
+  idp: "okta" | "github" | "dev" | "slack";
+  groups: string[];
+};

@@ -1,0 +1,84 @@
+// Pushes request state changes to waiters in this process. One LISTEN per process on the
+// `countersign_requests` channel (NOTIFY is sent inside each transition's transaction, so it is
+// delivered on commit, to every app instance sharing the database).
+import { EventEmitter } from "node:events";
+import { getDatabase } from "@/db/client";
+import { log } from "@/lib/log";
+
+export type RequestChange = { id: string; status: string; agentId: string };
+
+type Hub = {
+  emitter: EventEmitter;
+  ready?: Promise<void>;
+  draining: boolean;
+};
+
+const g = globalThis as typeof globalThis & { __countersignHub?: Hub };
+const hub: Hub = (g.__countersignHub ??= { emitter: new EventEmitter().setMaxListeners(0), draining: false });
+
+export const ANY_REQUEST = "*";
+const DRAIN = "drain";
+
+/** Starts the process's LISTEN once; later calls share it. */
+export function ensureListening(): Promise<void> {
+  hub.ready ??= (async () => {
+    const db = await getDatabase();
+    await db.listen("countersign_requests", (payload) => {
+      try {
+        const change = JSON.parse(payload) as RequestChange;
+        hub.emitter.emit(change.id, change);
+        hub.emitter.emit(ANY_REQUEST, change);
+      } catch (err) {
+        log.warn({ err }, "ignored malformed request notification");
+      }
+    });
+  })().catch((err: unknown) => {
+    hub.ready = undefined;
+    throw err;
+  });
+  return hub.ready;
+}
+
+export function subscribe(key: string, fn: (change: RequestChange) => void): () => void {
+  hub.emitter.on(key, fn);
+  return () => hub.emitter.off(key, fn);
+}
+
+/**
+ * Resolves on the next change to `requestId`, after `timeoutMs`, when `signal` aborts, or when the
+ * server starts draining for shutdown, whichever comes first.
+ */
+export function nextChange(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<RequestChange | null> {
+  return new Promise((resolve) => {
+    if (hub.draining || signal?.aborted) return resolve(null);
+    const done = (value: RequestChange | null) => {
+      clearTimeout(timer);
+      hub.emitter.off(requestId, onChange);
+      hub.emitter.off(DRAIN, onDrain);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(value);
+    };
+    const onChange = (c: RequestChange) => done(c);
+    const onDrain = () => done(null);
+    const onAbort = () => done(null);
+    const timer = setTimeout(() => done(null), Math.max(0, timeoutMs));
+    hub.emitter.on(requestId, onChange);
+    hub.emitter.on(DRAIN, onDrain);
+    signal?.addEventListener("abort", onAbort);
+  });
+}
+
+export function onDrain(fn: () => void): () => void {
+  hub.emitter.on(DRAIN, fn);
+  return () => hub.emitter.off(DRAIN, fn);
+}
+
+/** Graceful shutdown: every long-poll answers now with the current state, streams close. */
+export function drainWaiters(): void {
+  hub.draining = true;
+  hub.emitter.emit(DRAIN);
+}
+
+export function isDraining(): boolean {
+  return hub.draining;
+}

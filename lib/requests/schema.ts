@@ -1,0 +1,118 @@
+// The agent API's wire shapes: one zod schema per body and response, used both to validate and
+// to generate /api/openapi.json.
+import { z } from "zod";
+
+export const LIMITS = {
+  bodyBytes: 256 * 1024,
+  contextBytes: 64 * 1024,
+  intentChars: 4000,
+  waitSeconds: 60,
+} as const;
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const createRequestBody = z
+  .strictObject({
+    action: z
+      .string()
+      .min(3)
+      .max(200)
+      .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/, "must be a dotted lower-case name such as iam.policy.update"),
+    resource: z.string().min(1).max(1000),
+    environment: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9_-]+$/, "must be a lower-case name such as production"),
+    intent: z.string().trim().min(1).max(LIMITS.intentChars),
+    context: jsonObject.default({}),
+    origin: z
+      .strictObject({
+        run_id: z.string().max(200).optional(),
+        trace_id: z.string().max(200).optional(),
+        model: z.string().max(200).optional(),
+        tool: z.string().max(200).optional(),
+        host: z.string().max(200).optional(),
+      })
+      .default({}),
+    on_behalf_of: z.email().max(320).optional(),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  })
+  .meta({ id: "CreateRequest", description: "An intended privileged action, filed before it runs." });
+
+export type CreateRequestBody = z.infer<typeof createRequestBody>;
+
+export const reportResultBody = z
+  .strictObject({
+    status: z.enum(["succeeded", "failed"]),
+    detail: jsonObject.optional(),
+  })
+  .meta({ id: "ReportResult" });
+
+export const cancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).meta({ id: "CancelRequest" });
+
+export const waitQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(LIMITS.waitSeconds).optional(),
+});
+
+export const requestStatusEnum = z.enum(["pending", "approved", "denied", "expired", "cancelled", "executed"]);
+
+export const requestView = z
+  .object({
+    id: z.uuid(),
+    status: requestStatusEnum,
+    action: z.string(),
+    resource: z.string(),
+    environment: z.string(),
+    intent: z.string(),
+    context: jsonObject,
+    origin: jsonObject,
+    on_behalf_of: z.string().nullable(),
+    callback_url: z.string().nullable(),
+    params_hash: z.string().meta({ description: "SHA-256 of RFC 8785 canonical JSON of {action, resource, environment, context}" }),
+    agent: z.object({ id: z.uuid(), name: z.string(), owner: z.string() }),
+    risk: z.object({
+      score: z.number().int(),
+      level: z.enum(["low", "medium", "high", "critical"]),
+      reasons: z.array(z.object({ code: z.string(), points: z.number(), message: z.string() })),
+    }),
+    policy: z.object({
+      rule: z.string(),
+      decision: z.enum(["require_approval", "auto_approve", "deny"]),
+      hash: z.string(),
+      explanation: z.string(),
+      approver_groups: z.array(z.string()),
+    }),
+    approvals: z.object({ count: z.number().int(), required: z.number().int() }),
+    reviews: z.array(
+      z.object({
+        reviewer: z.string(),
+        name: z.string(),
+        decision: z.enum(["approve", "deny"]),
+        note: z.string().nullable(),
+        channel: z.string(),
+        at: z.iso.datetime(),
+      }),
+    ),
+    decision_deadline: z.iso.datetime(),
+    grant_expires_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime(),
+    decided_at: z.iso.datetime().nullable(),
+    executed_at: z.iso.datetime().nullable(),
+    result: z
+      .object({ status: z.enum(["succeeded", "failed"]), detail: jsonObject.nullable(), at: z.iso.datetime() })
+      .nullable(),
+  })
+  .meta({ id: "Request" });
+
+export type RequestView = z.infer<typeof requestView>;
+
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: "Error" });

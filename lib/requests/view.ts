@@ -1,0 +1,57 @@
+// A request as agents, reviewers and auditors see it. Expiry is applied on read: a pending request
+// past its deadline (or an approval past its grant window) reads as expired even before the
+// sweeper has recorded it.
+import type { Agent, RequestRow, RequestStatus, ReviewRow } from "@/db/schema";
+import type { RequestView } from "./schema";
+
+export function effectiveStatus(r: Pick<RequestRow, "status" | "decisionDeadline" | "grantExpiresAt">, now: Date): RequestStatus {
+  if (r.status === "pending" && r.decisionDeadline <= now) return "expired";
+  if (r.status === "approved" && r.grantExpiresAt && r.grantExpiresAt <= now) return "expired";
+  return r.status;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toRequestView(r: RequestRow, agent: Agent, reviews: ReviewRow[], now: Date): RequestView {
+  const approvals = new Set(reviews.filter((v) => v.decision === "approve").map((v) => v.reviewerId)).size;
+  return {
+    id: r.id,
+    status: effectiveStatus(r, now),
+    action: r.action,
+    resource: r.resource,
+    environment: r.environment,
+    intent: r.intent,
+    context: r.context,
+    origin: r.origin,
+    on_behalf_of: r.onBehalfOf,
+    callback_url: r.callbackUrl,
+    params_hash: r.paramsHash,
+    agent: { id: agent.id, name: agent.name, owner: agent.owner },
+    risk: { score: r.riskScore, level: r.riskLevel, reasons: r.riskReasons },
+    policy: {
+      rule: r.policyRule,
+      decision: r.policyDecision,
+      hash: r.policyHash,
+      explanation: r.explanation,
+      approver_groups: r.approverGroups,
+    },
+    approvals: { count: approvals, required: r.approvalsRequired },
+    reviews: reviews.map((v) => ({
+      reviewer: v.reviewerId,
+      name: v.reviewerName,
+      decision: v.decision,
+      note: v.note,
+      channel: v.channel,
+      at: v.createdAt.toISOString(),
+    })),
+    decision_deadline: r.decisionDeadline.toISOString(),
+    grant_expires_at: iso(r.grantExpiresAt),
+    created_at: r.createdAt.toISOString(),
+    decided_at: iso(r.decidedAt),
+    executed_at: iso(r.executedAt),
+    result:
+      r.resultStatus && r.resultAt
+        ? { status: r.resultStatus as "succeeded" | "failed", detail: r.resultDetail ?? null, at: r.resultAt.toISOString() }
+        : null,
+  };
+}

@@ -1,0 +1,50 @@
+// Long-poll and stream support: wait for a request's state to change, woken by NOTIFY rather than
+// polling, and bounded by the caller's wait, the request's own deadline and server shutdown.
+import type { Agent } from "@/db/schema";
+import { ensureListening, isDraining, nextChange } from "@/lib/realtime/request-changes";
+import { getRequestForAgent } from "./lifecycle";
+import type { RequestView } from "./schema";
+
+export const TERMINAL_STATUSES = new Set(["denied", "expired", "cancelled", "executed"]);
+
+/** Milliseconds until the view's status would change by the clock alone (expiry), if ever. */
+export function msUntilClockChange(view: RequestView, now = Date.now()): number {
+  const at =
+    view.status === "pending"
+      ? Date.parse(view.decision_deadline)
+      : view.status === "approved" && view.grant_expires_at
+        ? Date.parse(view.grant_expires_at)
+        : Number.POSITIVE_INFINITY;
+  return Math.max(0, at - now);
+}
+
+export async function waitForStatusChange(
+  agent: Agent,
+  requestId: string,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<RequestView> {
+  let view = await getRequestForAgent(agent, requestId);
+  if (waitSeconds <= 0 || TERMINAL_STATUSES.has(view.status)) return view;
+  await ensureListening();
+  const initial = view.status;
+  const until = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    if (isDraining()) return getRequestForAgent(agent, requestId);
+    const remaining = until - Date.now();
+    if (remaining <= 0 || signal?.aborted) return view;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      // Subscribe before re-reading so a change committed in between is never missed.
+      const woke = nextChange(requestId, Math.min(remaining, msUntilClockChange(view) + 5), stop.signal);
+      view = await getRequestForAgent(agent, requestId);
+      if (view.status !== initial) return view;
+      await woke;
+    } finally {
+      stop.abort();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

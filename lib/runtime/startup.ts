@@ -1,0 +1,86 @@
+// What a server process does once at start-up, and how it leaves: validate configuration, load the
+// policy (a bad file stops the server), open and migrate the database, start the audit sealer, the
+// expiry sweeper and the NOTIFY listener; on SIGTERM/SIGINT, drain long-polls and close cleanly.
+import { closeDatabase, getDatabase } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import { insertAuditEvents } from "@/db/queries/audit";
+import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
+import { kickSealer, sealPendingAuditEvents, startSealer } from "@/lib/audit/sealer";
+import { env } from "@/lib/config/env";
+import { log } from "@/lib/log";
+import { getActivePolicy } from "@/lib/policy/load";
+import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
+import { expireDueRequests } from "@/lib/requests/lifecycle";
+
+const g = globalThis as typeof globalThis & { __countersignStarted?: boolean };
+
+export async function startServerRuntime(): Promise<void> {
+  if (g.__countersignStarted) return;
+  g.__countersignStarted = true;
+  const config = env();
+  const policy = await getActivePolicy();
+  const handle = await getDatabase();
+  await migrateDatabase(handle);
+  await handle.db.transaction((tx) =>
+    insertAuditEvents(tx, [
+      auditEvent({
+        type: "policy.loaded",
+        actor: SYSTEM_ACTOR,
+        channel: "system",
+        at: new Date(),
+        payload: { source: policy.source, hash: policy.hash, rules: policy.rules.length, pid: process.pid },
+      }),
+    ]),
+  );
+  await ensureListening();
+  startSealer();
+  startSweeper(config.COUNTERSIGN_SWEEP_INTERVAL_MS);
+  installShutdown();
+  log.info(
+    { database: handle.kind, policy: policy.source, policyHash: policy.hash, rules: policy.rules.length },
+    "countersign ready",
+  );
+}
+
+function startSweeper(intervalMs: number): void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const n = await expireDueRequests();
+      if (n > 0) log.info({ expired: n }, "expired requests past their deadline");
+    } catch (err) {
+      log.error({ err }, "expiry sweep failed; will retry");
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref();
+}
+
+const GRACE_MS = 2_000;
+
+function installShutdown(): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: answering long-polls and closing streams");
+    // Waiters answer with the current state at once; their responses flush during the grace period.
+    drainWaiters();
+    setTimeout(async () => {
+      try {
+        await sealPendingAuditEvents();
+        await closeDatabase();
+      } catch (err) {
+        log.error({ err }, "error during shutdown");
+      } finally {
+        process.exit(0);
+      }
+    }, GRACE_MS);
+    kickSealer();
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

@@ -1,0 +1,176 @@
+// Admin CLI: `npm run countersign -- <command>`. Every command takes --json for scripts.
+// On the embedded database it refuses to run while the console holds the data directory.
+import os from "node:os";
+import { Command, CommanderError } from "commander";
+import { closeDatabase, getDatabase } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import type { AuditActor } from "@/db/schema";
+import { createAgent, listAgents, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
+import { sealPendingAuditEvents } from "@/lib/audit/sealer";
+import { verifyAuditChain } from "@/lib/audit/verify";
+import { CountersignError } from "@/lib/errors";
+import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
+import { seedDemoData } from "@/lib/demo/seed";
+
+const cliActor = (): { actor: AuditActor; channel: "cli" } => ({
+  actor: { kind: "user", id: `cli:${os.userInfo().username}@${os.hostname()}`, display: `CLI (${os.userInfo().username})` },
+  channel: "cli",
+});
+
+let asJson = false;
+const out = (human: string, data: unknown) => console.log(asJson ? JSON.stringify(data, null, 2) : human);
+
+async function openMigrated() {
+  const handle = await getDatabase();
+  await migrateDatabase(handle);
+  return handle;
+}
+
+const program = new Command()
+  .name("countersign")
+  .description("Countersign admin CLI")
+  .option("--json", "machine-readable output")
+  .hook("preAction", (cmd) => {
+    asJson = Boolean(cmd.opts().json);
+  })
+  .exitOverride();
+
+const agents = program.command("agents").description("register, list and revoke agents");
+
+agents
+  .command("create")
+  .description("register an agent and print its key (shown once)")
+  .requiredOption("--name <name>", "unique agent name, e.g. deploy-bot")
+  .requiredOption("--owner <email>", "the human accountable for the agent (can never approve its requests)")
+  .option("--description <text>", "what the agent does")
+  .action(async (o: { name: string; owner: string; description?: string }) => {
+    await openMigrated();
+    const { agent, key } = await createAgent(o, cliActor());
+    out(
+      `Agent ${agent.name} (${agent.id}) registered, owner ${agent.owner}.\n\nKey (shown once, store it now):\n  ${key}\n`,
+      { id: agent.id, name: agent.name, owner: agent.owner, key },
+    );
+  });
+
+agents
+  .command("list")
+  .description("list agents")
+  .action(async () => {
+    await openMigrated();
+    const rows = await listAgents();
+    const data = rows.map((a) => ({
+      id: a.id,
+      name: a.name,
+      owner: a.owner,
+      status: a.revokedAt ? "revoked" : "active",
+      created_at: a.createdAt.toISOString(),
+      last_used_at: a.lastUsedAt?.toISOString() ?? null,
+    }));
+    const human =
+      data.length === 0
+        ? "No agents yet. Register one with: npm run countersign -- agents create --name <name> --owner <email>"
+        : data
+            .map((a) => `${a.name.padEnd(24)} ${a.status.padEnd(8)} ${a.owner.padEnd(28)} last used ${a.last_used_at ?? "never"}`)
+            .join("\n");
+    out(human, data);
+  });
+
+agents
+  .command("revoke <agent>")
+  .description("revoke an agent (name or id); its keys stop working at once")
+  .action(async (idOrName: string) => {
+    await openMigrated();
+    const agent = await revokeAgent(idOrName, cliActor());
+    out(`Agent ${agent.name} revoked.`, { id: agent.id, name: agent.name, revoked_at: agent.revokedAt?.toISOString() });
+  });
+
+agents
+  .command("rotate-key <agent>")
+  .description("issue a new key (name or id) and revoke the old ones")
+  .action(async (idOrName: string) => {
+    await openMigrated();
+    const { agent, key } = await rotateAgentKey(idOrName, cliActor());
+    out(`New key for ${agent.name} (shown once):\n  ${key}\n`, { id: agent.id, name: agent.name, key });
+  });
+
+program
+  .command("policy")
+  .description("policy file tools")
+  .command("check <file>")
+  .description("validate a policy file; exits 1 with one line per problem")
+  .action(async (file: string) => {
+    const policy = await loadPolicyFile(file);
+    out(`${file}: OK — ${policy.rules.length} rules, hash ${policy.hash}`, {
+      ok: true,
+      file,
+      hash: policy.hash,
+      rules: policy.rules.map((r) => r.name),
+    });
+  });
+
+const db = program.command("db").description("database maintenance");
+db.command("migrate")
+  .description("apply pending migrations")
+  .action(async () => {
+    const handle = await openMigrated();
+    out(`Migrations applied (${handle.kind}).`, { ok: true, database: handle.kind });
+  });
+db.command("seed")
+  .description("load demo agents, requests in every state and their audit history (skips if present)")
+  .action(async () => {
+    await openMigrated();
+    const result = await seedDemoData();
+    await sealPendingAuditEvents();
+    out(result.skipped ? "Demo data already present; nothing to do." : `Seeded ${result.requests} demo requests.`, result);
+  });
+
+program
+  .command("audit")
+  .description("audit log tools")
+  .command("verify")
+  .description("recompute the hash chain and name the first broken link")
+  .action(async () => {
+    await openMigrated();
+    await sealPendingAuditEvents();
+    const result = await verifyAuditChain({
+      onProgress: (n, total) => {
+        if (!asJson) process.stderr.write(`\rverified ${n.toLocaleString()} / ${total.toLocaleString()} events`);
+      },
+    });
+    if (!asJson) process.stderr.write("\n");
+    out(
+      result.ok
+        ? `Chain OK: ${result.sealed} sealed events up to #${result.head?.seq ?? 0} (head ${result.head?.hash ?? "-"}), ${result.unsealed} not yet sealed.`
+        : `Chain BROKEN at #${result.broken?.seq}: ${result.broken?.reason}`,
+      result,
+    );
+    if (!result.ok) process.exitCode = 1;
+  });
+
+async function main() {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else if (err instanceof PolicyError || err instanceof CountersignError || (err instanceof Error && err.name === "DataDirLockedError")) {
+      const code = err instanceof CountersignError ? err.code : err instanceof PolicyError ? "invalid_policy" : "database_in_use";
+      if (asJson) console.log(JSON.stringify({ error: { code, message: err.message } }, null, 2));
+      else console.error(err.message);
+      process.exitCode = 1;
+    } else if (err instanceof Error && err.name === "ZodError") {
+      const issues = (err as unknown as { issues: { path: PropertyKey[]; message: string }[] }).issues;
+      const lines = issues.map((i) => `  --${String(i.path.join("."))}: ${i.message}`);
+      if (asJson) console.log(JSON.stringify({ error: { code: "invalid_request", issues } }, null, 2));
+      else console.error(`Invalid input:\n${lines.join("\n")}`);
+      process.exitCode = 1;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  } finally {
+    await closeDatabase().catch(() => undefined);
+  }
+}
+
+await main();

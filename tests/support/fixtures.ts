@@ -1,0 +1,50 @@
+// Helpers shared by the integration suites: agents with keys, personas, request bodies, and direct
+// calls into the route handlers with real Request objects.
+import { randomUUID } from "node:crypto";
+import type { Agent } from "@/db/schema";
+import { createAgent } from "@/lib/agents/registry";
+import type { ReviewerIdentity } from "@/lib/policy/types";
+import { createRequestBody, type CreateRequestBody } from "@/lib/requests/schema";
+
+export const TEST_ACTOR = { actor: { kind: "system" as const, id: "test", display: "Test" }, channel: "system" as const };
+
+export async function makeAgent(owner = "owner@acme.test"): Promise<{ agent: Agent; key: string }> {
+  return createAgent({ name: `agent-${randomUUID().slice(0, 8)}`, owner }, TEST_ACTOR);
+}
+
+export function reviewer(name: string, groups: string[], email = `${name}@acme.test`): ReviewerIdentity {
+  return { id: email, email, name, idp: "dev", groups };
+}
+
+export const oncall = (n = "riley") => reviewer(n, ["platform-oncall"]);
+export const security = (n = "sam") => reviewer(n, ["security-team"]);
+
+export function requestBody(over: Partial<CreateRequestBody> = {}): CreateRequestBody {
+  return createRequestBody.parse({
+    action: "deploy.service.release",
+    resource: "svc/payments-api",
+    environment: "production",
+    intent: "Release payments-api v2.41.0",
+    context: { image: "payments-api:v2.41.0" },
+    ...over,
+  });
+}
+
+const BASE = "http://countersign.test";
+
+export function apiRequest(
+  method: string,
+  path: string,
+  opts: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Request {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["content-type"] ??= "application/json";
+  }
+  return new Request(`${BASE}${path}`, { method, headers, body });
+}
+
+export const idCtx = (id: string) => ({ params: Promise.resolve({ id }) });
