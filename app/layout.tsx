@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -17,7 +18,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             </span>
             <span className="font-semibold tracking-tight">Countersign</span>
             <nav className="ml-6 flex gap-4 text-sm text-slate-600">
-              <a className="hover:text-slate-900" href="/">Requests</a>
+              <Link className="hover:text-slate-900" href="/">Requests</Link>
               <a className="hover:text-slate-900" href="/api/openapi.json">API</a>
             </nav>
           </div>

@@ -109,7 +109,7 @@ export async function seedDemoData(): Promise<{ skipped: boolean; agents: number
     }),
     minutesAgo(6),
   );
-  await decideRequest(scale.id, PERSONAS.ada, "approve", "Go ahead.", "console", { now: minutesAgo(5) });
+  await decideRequest(scale.id, PERSONAS.priya, "approve", "Go ahead; load test is scheduled.", "console", { now: minutesAgo(5) });
 
   // executed with a reported result
   const release = await file(

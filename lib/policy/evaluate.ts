@@ -32,9 +32,8 @@ export const NO_MATCHING_RULE: PolicyRule = {
   notify: {},
 };
 // Shared by every evaluation that matches nothing; a caller mutating it would change them all.
-for (const part of [NO_MATCHING_RULE, NO_MATCHING_RULE.match, NO_MATCHING_RULE.match.environments, NO_MATCHING_RULE.approvers, NO_MATCHING_RULE.notify]) {
-  Object.freeze(part);
-}
+const { match, approvers, notify } = NO_MATCHING_RULE;
+for (const part of [NO_MATCHING_RULE, match, match.environments, approvers, notify]) Object.freeze(part);
 
 export function matchingRule(policy: Policy, input: PolicyInput): PolicyRule {
   return (

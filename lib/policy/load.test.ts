@@ -146,7 +146,7 @@ describe("parsePolicy: problems pinned to lines", () => {
       'policy.yaml:20:9 rules[1].approvers[0]: unknown approver group "secuirty"',
     ]);
     expect(problemLines(edit({ 24: "    approvers: [oncall, platform]" }))).toEqual([
-      'policy.yaml:24:29 rules[2].approvers[1]: unknown approver group "platform"',
+      'policy.yaml:24:25 rules[2].approvers[1]: unknown approver group "platform"',
     ]);
   });
 
@@ -154,7 +154,7 @@ describe("parsePolicy: problems pinned to lines", () => {
     expect(
       problemLines(
         edit({
-          18: "    approvals: 2\n    decision_deadline: 30",
+          18: '    approvals: 2\n    decision_deadline: "30"',
           24: "    approvers: [oncall]\n    decision_deadline: 8d\n    grant_window: soon",
         }),
       ),
@@ -203,7 +203,7 @@ describe("parsePolicy: problems pinned to lines", () => {
 
   it("YAML syntax errors", () => {
     expect(problemLines(edit({ 3: "  admin: [admins" }))).toEqual([
-      "policy.yaml:4:1 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "policy.yaml:4:3 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
     ]);
     expect(problemLines(edit({ 17: "    risk: 60\n    risk: 70" }))).toEqual([
       "policy.yaml:18:5 YAML syntax error: Map keys must be unique",
@@ -231,7 +231,7 @@ describe("parsePolicy: problems pinned to lines", () => {
       ),
     ).toEqual([
       'policy.yaml:3:10 roles.admin: expected a list, got the string "countersign-admins"',
-      'policy.yaml:12:15 rules[0].decision: must be require_approval, auto_approve, deny; got the string "refuse"',
+      'policy.yaml:12:15 rules[0].decision: must be one of require_approval, auto_approve, deny; got the string "refuse"',
       'policy.yaml:13:11 rules[0].risk: expected a number, got the string "100"',
       "policy.yaml:18:16 rules[1].approvals: must be at most 10, got the number 11",
       'policy.yaml:19:16 rules[1].approvers: expected a list, got the string "security"',
@@ -240,14 +240,14 @@ describe("parsePolicy: problems pinned to lines", () => {
   });
 
   it("empty values and empty lists are reported at their key", () => {
-    expect(problemLines(edit({ 7: "    oncall: []", 19: "    approvers:", 20: null }))).toEqual([
-      "policy.yaml:7:5 approver_groups.oncall: must list at least 1",
+    expect(problemLines(edit({ 7: "  oncall: []", 19: "    approvers:", 20: null }))).toEqual([
+      "policy.yaml:7:3 approver_groups.oncall: must list at least 1",
       "policy.yaml:19:5 rules[1].approvers: expected a list, got an empty value",
     ]);
   });
 
   it("missing keys are reported at the mapping that lacks them", () => {
-    expect(problemLines(edit({ 12: null }))).toEqual(["policy.yaml:11:5 rules[0].decision: is required"]);
+    expect(problemLines(edit({ 12: null }))).toEqual(["policy.yaml:10:5 rules[0].decision: is required"]);
     expect(problemLines(edit({ 24: null }))).toEqual([
       "policy.yaml:21:5 rules[2].approvers: is required: a require_approval rule must name at least one approver group",
     ]);
@@ -263,11 +263,11 @@ describe("parsePolicy: problems pinned to lines", () => {
 
   it("unknown and malformed environments", () => {
     expect(problemLines(edit({ 11: '    match: { action: "db.*.drop", environment: prodution }' }))).toEqual([
-      'policy.yaml:11:52 rules[0].match.environment[0]: unknown environment "prodution" (known: production, staging, development; add it to environment_risk)',
+      'policy.yaml:11:48 rules[0].match.environment: unknown environment "prodution" (known: production, staging, development; add it to environment_risk)',
     ]);
     // A single name is checked as a one-item list; the report names the scalar, not "[0]".
     expect(problemLines(edit({ 11: '    match: { action: "db.*.drop", environment: Production }' }))).toEqual([
-      'policy.yaml:11:52 rules[0].match.environment: environment names use lower-case letters, digits, "-" and "_", or "*" for any environment',
+      'policy.yaml:11:48 rules[0].match.environment: environment names use lower-case letters, digits, "-" and "_", or "*" for any environment',
     ]);
   });
 
@@ -300,14 +300,12 @@ describe("parsePolicy: problems pinned to lines", () => {
         }),
       ),
     ).toEqual([
-      'policy.yaml:4:23 roles.reviewer[1]: GitHub teams are written "github:org/team-slug"',
-      'policy.yaml:10:11 rules[0].name: rule names use lower-case letters, digits, "-" and "_"',
-      'policy.yaml:25:31 rules[2].notify.slack_channel: expected a Slack channel such as "#sec-approvals" or a channel ID such as "C0123456789"',
-      "policy.yaml:25:62 rules[2].notify.teams_webhook: expected the https:// URL of a Teams Workflows webhook",
-    ]);
-    // Cross-references are checked once the structure is valid.
-    expect(problemLines(edit({ 8: '  Security: [sec, "github:acme/security"]', 20: "      - Security" }))).toEqual([
+      'policy.yaml:4:22 roles.reviewer[1]: GitHub teams are written "github:org/team-slug"',
       'policy.yaml:8:3 approver_groups.Security: approver group names use lower-case letters, digits, "-" and "_"',
+      'policy.yaml:10:11 rules[0].name: rule names use lower-case letters, digits, "-" and "_"',
+      'policy.yaml:20:9 rules[1].approvers[0]: unknown approver group "security"',
+      'policy.yaml:25:30 rules[2].notify.slack_channel: expected a Slack channel such as "#sec-approvals" or a channel ID such as "C0123456789"',
+      "policy.yaml:25:62 rules[2].notify.teams_webhook: expected the https:// URL of a Teams Workflows webhook",
     ]);
   });
 

@@ -49,7 +49,9 @@ export function parsePolicy(text: string, source: string): Policy {
   const aliasProblems = unresolvedAliases(doc).map(({ offset, name }) => ({
     ...at(offset),
     path: "",
-    message: `"*${name}" is read as a YAML alias, and no anchor "&${name}" exists; quote values that start with "*", such as "*.read"`,
+    message:
+      `"*${name}" is read as a YAML alias, and no anchor "&${name}" exists; ` +
+      `quote values that start with "*", such as "*.read"`,
   }));
   if (aliasProblems.length > 0) throw new PolicyError(source, aliasProblems);
 
@@ -59,7 +61,15 @@ export function parsePolicy(text: string, source: string): Policy {
     ]);
   }
 
-  const result = PolicyFileSchema.safeParse(doc.toJS(), { error: policyErrorMap });
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // Only alias abuse gets here (e.g. "Excessive alias count"); there is no better place to point.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PolicyError(source, [{ line: 1, column: 1, path: "", message }]);
+  }
+  const result = PolicyFileSchema.safeParse(data, { error: policyErrorMap });
   if (!result.success) {
     throw new PolicyError(source, sortProblems(problemsFromIssues(result.error.issues, doc, at)));
   }
@@ -92,7 +102,7 @@ export function getActivePolicy(): Promise<Policy> {
   const cached = holder[ACTIVE];
   if (cached) return cached;
 
-  const absolute = nodePath.resolve(process.cwd(), process.env.COUNTERSIGN_POLICY || "./policy.yaml");
+  const absolute = nodePath.resolve(/*turbopackIgnore: true*/ process.cwd(), process.env.COUNTERSIGN_POLICY || "./policy.yaml");
   const relative = nodePath.relative(process.cwd(), absolute);
   // Messages name the file the way the operator would type it.
   const path = relative && !relative.startsWith("..") && !nodePath.isAbsolute(relative) ? relative : absolute;

@@ -59,8 +59,10 @@ export const policyErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case "invalid_type":
       return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
-    case "invalid_value":
-      return `must be ${issue.values.map((v) => String(v)).join(", ")}; got ${describeValue(issue.input)}`;
+    case "invalid_value": {
+      const allowed = issue.values.map((v) => String(v)).join(", ");
+      return `must be ${issue.values.length > 1 ? "one of " : ""}${allowed}; got ${describeValue(issue.input)}`;
+    }
     case "too_small":
       if (issue.origin === "array") return `must list at least ${issue.minimum}`;
       if (issue.origin === "string") return "must not be empty";
@@ -269,7 +271,8 @@ function checkReferences(file: PolicyFile, ctx: z.core.$RefinementCtx<PolicyFile
     // An environment typo would make a deny rule silently never match, so rules may only name
     // environments the policy knows (the keys of environment_risk).
     rule.match?.environment?.forEach((environment, j) => {
-      if (environment !== "*" && !knownEnvironments.includes(environment)) {
+      // A malformed name has its own message already; saying "unknown" as well is noise.
+      if (NAME.test(environment) && !knownEnvironments.includes(environment)) {
         ctx.addIssue({
           code: "custom",
           path: ["rules", index, "match", "environment", j],

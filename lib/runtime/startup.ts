@@ -84,3 +84,13 @@ function installShutdown(): void {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 }
+
+/** Configuration and policy errors are written for humans: print them and stop the process. */
+export async function startServerRuntimeOrExit(): Promise<void> {
+  try {
+    await startServerRuntime();
+  } catch (err) {
+    console.error(`\nCountersign failed to start:\n${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
