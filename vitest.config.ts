@@ -16,6 +16,10 @@ export default defineConfig({
       },
       {
         resolve: { alias },
+        test: { name: "cli", include: ["tests/cli/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        resolve: { alias },
         test: {
           name: "postgres",
           include: ["tests/integration/**/*.test.ts"],

@@ -183,3 +183,18 @@ export type ReviewRow = typeof reviews.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type RequestStatus = (typeof requestStatus.enumValues)[number];
 export type Channel = (typeof channel.enumValues)[number];
+
+// People as their identity provider last described them at sign-in. Chat channels (Slack) map a
+// chat user to this row by e-mail to learn their groups.
+export const identities = pgTable("identities", {
+  id: text("id").primaryKey(), // lower-case e-mail
+  email: text("email").notNull(),
+  name: text("name").notNull(),
+  idp: text("idp").notNull(),
+  subject: text("subject").notNull(),
+  groups: jsonb("groups").$type<string[]>().notNull(),
+  firstSignInAt: ts("first_sign_in_at").notNull(),
+  lastSignInAt: ts("last_sign_in_at").notNull(),
+});
+
+export type IdentityRow = typeof identities.$inferSelect;

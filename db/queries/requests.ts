@@ -1,5 +1,5 @@
 // SQL for requests and their reviews (votes).
-import { and, asc, eq, inArray, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client";
 import { agents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
 
@@ -130,4 +130,70 @@ export async function selectRecentRequestsWithAgents(
     .innerJoin(agents, eq(agents.id, requests.agentId))
     .orderBy(sql`${requests.createdAt} desc`)
     .limit(limit);
+}
+
+export type InboxFilter = {
+  riskLevel?: "low" | "medium" | "high" | "critical";
+  environment?: string;
+  agentId?: string;
+  action?: string;
+};
+
+export type InboxCursor = { riskScore: number; createdAt: Date; id: string };
+
+function inboxConditions(filter: InboxFilter, now: Date): SQL[] {
+  const conditions: SQL[] = [eq(requests.status, "pending"), sql`${requests.decisionDeadline} > ${now.toISOString()}`];
+  if (filter.riskLevel) conditions.push(eq(requests.riskLevel, filter.riskLevel));
+  if (filter.environment) conditions.push(eq(requests.environment, filter.environment));
+  if (filter.agentId) conditions.push(eq(requests.agentId, filter.agentId));
+  if (filter.action) conditions.push(eq(requests.action, filter.action));
+  return conditions;
+}
+
+/** Pending requests still inside their deadline, riskiest then newest first, keyset-paginated. */
+export async function selectInboxPage(
+  tx: Executor,
+  filter: InboxFilter,
+  now: Date,
+  limit: number,
+  after?: InboxCursor,
+): Promise<{ request: RequestRow; agent: Agent }[]> {
+  const conditions = inboxConditions(filter, now);
+  if (after) {
+    conditions.push(
+      sql`(${requests.riskScore}, ${requests.createdAt}, ${requests.id}) < (${after.riskScore}, ${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  return tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(and(...conditions))
+    .orderBy(sql`${requests.riskScore} desc, ${requests.createdAt} desc, ${requests.id} desc`)
+    .limit(limit);
+}
+
+export async function countInbox(tx: Executor, filter: InboxFilter, now: Date): Promise<number> {
+  const conditions = inboxConditions(filter, now);
+  const [row] = await tx.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(requests).where(and(...conditions));
+  return row?.n ?? 0;
+}
+
+/** Distinct values among pending requests, for the inbox's filter menus. */
+export async function selectInboxFacets(
+  tx: Executor,
+  now: Date,
+): Promise<{ environments: string[]; actions: string[]; agents: { id: string; name: string }[] }> {
+  const pending = and(...inboxConditions({}, now));
+  const [envs, acts, ags] = await Promise.all([
+    tx.selectDistinct({ v: requests.environment }).from(requests).where(pending).orderBy(requests.environment),
+    tx.selectDistinct({ v: requests.action }).from(requests).where(pending).orderBy(requests.action),
+    tx
+      .selectDistinct({ id: agents.id, name: agents.name })
+      .from(requests)
+      .innerJoin(agents, eq(agents.id, requests.agentId))
+      .where(pending)
+      .orderBy(agents.name),
+  ]);
+  return { environments: envs.map((r) => r.v), actions: acts.map((r) => r.v), agents: ags };
 }

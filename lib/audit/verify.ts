@@ -1,51 +1,110 @@
 // Recomputes the audit hash chain from the first sealed event and names the first broken link.
 // Unsealed events (committed, awaiting the sealer) are counted separately, not judged.
+//
+// The verifier runs while writers append and the sealer seals, without holding one snapshot for
+// the whole walk (that would block PGlite's single connection for the length of a long run). It
+// stays exact because sealing only ever appends: a seal batch commits atomically with consecutive
+// positions after the head, so a later page can only show more of the same chain. After the walk,
+// one statement counts what lies at or below the verified head (anything there the walk did not
+// visit is a broken chain) and what was sealed beyond it meanwhile (walked in a further round).
+import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
-import { countAuditEvents, selectSealedAfter } from "@/db/queries/audit";
+import { selectSealedAfter } from "@/db/queries/audit";
+import { auditEvents, type AuditEventRow } from "@/db/schema";
 import { chainHash, GENESIS_HASH } from "./chain";
 
 export type ChainVerification = {
   ok: boolean;
+  /** Sealed events checked: when ok, exactly the events at positions 1..head.seq. */
   sealed: number;
+  /** Events not in the verified chain when the run ended: awaiting the sealer (or sealed since). */
   unsealed: number;
   head: { seq: number; hash: string } | null;
   broken: { seq: number; reason: string } | null;
 };
 
 const PAGE = 5_000;
+/** Rounds spent catching up with events sealed during the walk before reporting what was verified. */
+const MAX_ROUNDS = 20;
+
+async function countAround(db: Database, headSeq: number) {
+  const [row] = await db
+    .select({
+      total: sql<number>`count(*)`.mapWith(Number),
+      sealed: sql<number>`count(${auditEvents.seq})`.mapWith(Number),
+      throughHead: sql<number>`count(*) filter (where ${auditEvents.seq} <= ${headSeq})`.mapWith(Number),
+    })
+    .from(auditEvents);
+  return row ?? { total: 0, sealed: 0, throughHead: 0 };
+}
+
+async function countSealed(db: Database): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)`.mapWith(Number) })
+    .from(auditEvents)
+    .where(isNotNull(auditEvents.seq));
+  return row?.n ?? 0;
+}
+
+/** Why a sealed row's indexed columns disagree with the hashed content they are copied from. */
+function denormalisedMismatch(row: AuditEventRow): string | null {
+  if (row.actorKind !== row.actor.kind) return "actor_kind column does not match the hashed actor";
+  if (row.actorId !== row.actor.id) return "actor_id column does not match the hashed actor";
+  return null;
+}
 
 export async function verifyAuditChain(
   opts: { db?: Database; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ChainVerification> {
   const db = opts.db ?? (await getDb());
-  const counts = await countAuditEvents(db);
-  let expectedSeq = 1;
+  let expected = 1;
   let prev = GENESIS_HASH;
   let head: ChainVerification["head"] = null;
-  const fail = (seq: number, reason: string): ChainVerification => ({ ok: false, ...counts, head, broken: { seq, reason } });
+  let progressTotal = await countSealed(db);
 
-  for (;;) {
-    const rows = await selectSealedAfter(db, expectedSeq - 1, PAGE);
-    for (const row of rows) {
-      const seq = row.seq!;
-      if (seq !== expectedSeq) {
-        return fail(expectedSeq, `gap: expected #${expectedSeq} next, found #${seq} (events missing or deleted)`);
+  const fail = async (seq: number, reason: string): Promise<ChainVerification> => {
+    const counts = await countAround(db, expected - 1);
+    return { ok: false, sealed: counts.sealed, unsealed: counts.total - counts.sealed, head, broken: { seq, reason } };
+  };
+
+  for (let round = 1; ; round++) {
+    // Walk on from the verified head.
+    for (;;) {
+      const rows = await selectSealedAfter(db, expected - 1, PAGE);
+      for (const row of rows) {
+        const seq = row.seq!;
+        if (seq < expected) return fail(seq, `duplicate: #${seq} appears more than once`);
+        if (seq !== expected) {
+          return fail(expected, `gap: expected #${expected} next, found #${seq} (events missing or deleted)`);
+        }
+        if (row.prevHash !== prev) {
+          return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)");
+        }
+        if (chainHash(prev, row, seq) !== row.hash) {
+          return fail(seq, "hash mismatch: the event's content was altered after it was sealed");
+        }
+        const mismatch = denormalisedMismatch(row);
+        if (mismatch) return fail(seq, `${mismatch} (altered after it was sealed)`);
+        prev = row.hash;
+        head = { seq, hash: row.hash };
+        expected += 1;
       }
-      if (row.prevHash !== prev) {
-        return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)");
-      }
-      if (chainHash(prev, row, seq) !== row.hash) {
-        return fail(seq, "hash mismatch: the event's content was altered after it was sealed");
-      }
-      prev = row.hash;
-      head = { seq, hash: row.hash };
-      expectedSeq += 1;
+      progressTotal = Math.max(progressTotal, expected - 1);
+      opts.onProgress?.(expected - 1, progressTotal);
+      if (rows.length < PAGE) break;
     }
-    opts.onProgress?.(expectedSeq - 1, counts.sealed);
-    if (rows.length < PAGE) break;
+
+    const verified = expected - 1;
+    const counts = await countAround(db, verified);
+    if (counts.throughHead !== verified) {
+      // Rows at positions the walk never reaches (zero or negative, or duplicates if the unique
+      // index was removed) are not part of one clean chain.
+      return fail(expected, `gap: ${counts.throughHead} sealed events at or below #${verified}, but the chain has ${verified}`);
+    }
+    if (counts.sealed === verified || round === MAX_ROUNDS) {
+      return { ok: true, sealed: verified, unsealed: counts.total - verified, head, broken: null };
+    }
+    // More events were sealed while we walked: verify those too.
+    progressTotal = Math.max(progressTotal, counts.sealed);
   }
-  if (expectedSeq - 1 !== counts.sealed) {
-    return fail(expectedSeq, `gap: ${counts.sealed} sealed events but the chain ends at #${expectedSeq - 1}`);
-  }
-  return { ok: true, ...counts, head, broken: null };
 }

@@ -227,7 +227,8 @@ export function approverGroupsFor(policy: Policy, groups: readonly string[]): st
  * lifecycle checks the requester and agent owner separately.
  */
 export function canReviewRule(policy: Policy, groups: readonly string[], approverGroupNames: readonly string[]): boolean {
-  if (!rolesForGroups(policy, groups).includes("reviewer")) return false;
+  const roles = rolesForGroups(policy, groups);
+  if (!roles.includes("reviewer") && !roles.includes("admin")) return false;
   const mine = approverGroupsFor(policy, groups);
   return approverGroupNames.some((name) => mine.includes(name));
 }

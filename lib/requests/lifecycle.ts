@@ -26,7 +26,7 @@ import { agentActor, auditEvent, SYSTEM_ACTOR, userActor } from "@/lib/audit/eve
 import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
 import { kickSealer } from "@/lib/audit/sealer";
 import { CountersignError } from "@/lib/errors";
-import { evaluatePolicy, approverGroupsFor } from "@/lib/policy/evaluate";
+import { approverGroupsFor, evaluatePolicy, rolesForGroups } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { Policy, ReviewerIdentity } from "@/lib/policy/types";
 import { LIMITS, type CreateRequestBody, type RequestView } from "./schema";
@@ -292,11 +292,18 @@ export async function decideRequest(
 /** Why this reviewer may not cast this vote, or null. The one place these rules live. */
 export function eligibilityRefusal(
   policy: Policy,
-  request: Pick<RequestRow, "onBehalfOf" | "approverGroups" | "policyDecision">,
+  request: Pick<RequestRow, "onBehalfOf" | "approverGroups">,
   agent: Pick<Agent, "owner">,
   reviewer: ReviewerIdentity,
   decision: Decision,
 ): CountersignError | null {
+  const roles = rolesForGroups(policy, reviewer.groups);
+  if (!roles.includes("reviewer") && !roles.includes("admin")) {
+    return new CountersignError(
+      "forbidden",
+      roles.includes("auditor") ? "Auditors have read-only access; they cannot decide requests." : "You have no reviewer role.",
+    );
+  }
   if (decision === "approve" && (sameEmail(reviewer.email, agent.owner) || sameEmail(reviewer.email, request.onBehalfOf))) {
     const whose = sameEmail(reviewer.email, agent.owner) ? "you own the agent that filed it" : "it was filed on your behalf";
     return new CountersignError("self_approval", `You cannot approve this request: ${whose}. No exemptions, admins included.`);

@@ -6,6 +6,7 @@ import { migrateDatabase } from "@/db/migrate";
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { kickSealer, sealPendingAuditEvents, startSealer } from "@/lib/audit/sealer";
+import { readAuthSettings } from "@/lib/auth/config";
 import { env } from "@/lib/config/env";
 import { log } from "@/lib/log";
 import { getActivePolicy } from "@/lib/policy/load";
@@ -18,6 +19,7 @@ export async function startServerRuntime(): Promise<void> {
   if (g.__countersignStarted) return;
   g.__countersignStarted = true;
   const config = env();
+  readAuthSettings();
   const policy = await getActivePolicy();
   const handle = await getDatabase();
   await migrateDatabase(handle);

@@ -1,0 +1,24 @@
+"use server";
+
+// Agent administration from the console (admins only; the wrapper checks).
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { userActor } from "@/lib/audit/events";
+import { createAgent, createAgentInput, revokeAgent } from "@/lib/agents/registry";
+import { consoleAction } from "../_lib/console-action";
+
+export const registerAgentAction = consoleAction(
+  "manage_agents",
+  createAgentInput.extend({ description: z.string().trim().max(500).optional().transform((s) => s || undefined) }),
+  async (input, viewer) => {
+    const { agent, key } = await createAgent(input, { actor: userActor(viewer), channel: "console" });
+    revalidatePath("/agents");
+    return { id: agent.id, name: agent.name, key };
+  },
+);
+
+export const revokeAgentAction = consoleAction("manage_agents", z.object({ agentId: z.uuid() }), async (input, viewer) => {
+  const agent = await revokeAgent(input.agentId, { actor: userActor(viewer), channel: "console" });
+  revalidatePath("/agents");
+  return { id: agent.id, name: agent.name };
+});

@@ -1,0 +1,59 @@
+import type { Metadata } from "next";
+import { getViewer } from "@/lib/auth/session";
+import { assertCan } from "@/lib/auth/viewer";
+import { listAgents } from "@/lib/agents/registry";
+import { RegisterAgentForm, RevokeAgentButton } from "./agent-forms";
+
+export const metadata: Metadata = { title: "Agents" };
+
+const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never");
+
+export default async function AgentsPage() {
+  assertCan(await getViewer(), "manage_agents");
+  const agents = await listAgents();
+  return (
+    <div className="space-y-8">
+      <section aria-labelledby="register-title" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+        <h1 id="register-title" className="text-lg font-semibold">Register an agent</h1>
+        <p className="mb-4 mt-1 text-sm text-slate-600">
+          The owner is accountable for the agent and can never approve its requests.
+        </p>
+        <RegisterAgentForm />
+      </section>
+      <section aria-labelledby="agents-title">
+        <h2 id="agents-title" className="text-lg font-semibold">Agents</h2>
+        {agents.length === 0 ? (
+          <p className="mt-3 text-sm text-slate-600">No agents registered yet.</p>
+        ) : (
+          <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table className="min-w-full divide-y divide-slate-200 text-sm">
+              <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className="px-4 py-3">Name</th>
+                  <th scope="col" className="px-4 py-3">Owner</th>
+                  <th scope="col" className="px-4 py-3">Status</th>
+                  <th scope="col" className="px-4 py-3">Last used</th>
+                  <th scope="col" className="px-4 py-3"><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {agents.map((a) => (
+                  <tr key={a.id}>
+                    <td className="px-4 py-3">
+                      <div className="font-medium">{a.name}</div>
+                      {a.description && <div className="text-xs text-slate-500">{a.description}</div>}
+                    </td>
+                    <td className="px-4 py-3 text-slate-700">{a.owner}</td>
+                    <td className="px-4 py-3">{a.revokedAt ? <span className="text-rose-700">revoked</span> : "active"}</td>
+                    <td className="px-4 py-3 text-slate-600">{when(a.lastUsedAt)}</td>
+                    <td className="px-4 py-3 text-right">{!a.revokedAt && <RevokeAgentButton agentId={a.id} name={a.name} />}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,20 @@
+"use server";
+
+// Console decisions. The wrapper checks session and role; decideRequest checks everything else
+// (scope, self-approval, duplicate vote, deadline) exactly as for Slack and the API.
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { decideRequest } from "@/lib/requests/lifecycle";
+import { consoleAction } from "../../_lib/console-action";
+
+const decisionForm = z.object({
+  requestId: z.uuid(),
+  decision: z.enum(["approve", "deny"]),
+  note: z.string().max(2000).optional(),
+});
+
+export const decideAction = consoleAction("decide", decisionForm, async (input, viewer) => {
+  const view = await decideRequest(input.requestId, viewer, input.decision, input.note, "console");
+  revalidatePath(`/requests/${input.requestId}`);
+  return { status: view.status, approvals: view.approvals };
+});

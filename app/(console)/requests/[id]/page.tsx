@@ -1,0 +1,181 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { ContextView } from "@/components/console/context-view";
+import { LiveRefresh } from "@/components/console/live-refresh";
+import { TimeLeft } from "@/components/console/time-left";
+import { RiskBadge, StatusBadge } from "@/components/status-badge";
+import { getViewer } from "@/lib/auth/session";
+import { assertCan, can } from "@/lib/auth/viewer";
+import { getActivePolicy } from "@/lib/policy/load";
+import { whyViewerCannotDecide } from "@/lib/requests/inbox";
+import { getRequestDetail } from "@/lib/requests/lifecycle";
+import { DecisionForm } from "./decision-form";
+
+export const metadata: Metadata = { title: "Request" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 break-words text-sm text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+function Card({ title, children, id }: { title: string; children: React.ReactNode; id?: string }) {
+  return (
+    <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <h2 id={id} className="text-sm font-semibold text-slate-900">
+        {title}
+      </h2>
+      <div className="mt-3">{children}</div>
+    </section>
+  );
+}
+
+const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+
+export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const viewer = assertCan(await getViewer(), "read");
+  const { id } = await params;
+  if (!UUID.test(id)) notFound();
+  const detail = await getRequestDetail(id.toLowerCase());
+  if (!detail) notFound();
+  const { view: r, events } = detail;
+  const mayDecide = can(viewer, "decide");
+  const blocked = mayDecide ? whyViewerCannotDecide(await getActivePolicy(), viewer, r) : null;
+
+  return (
+    <article className="space-y-6">
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <Link href="/" className="text-sm text-indigo-700 hover:underline">
+            ← Inbox
+          </Link>
+          <h1 className="mt-2 flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight">
+            <span className="font-mono">{r.action}</span>
+            <StatusBadge status={r.status} />
+          </h1>
+          <p className="mt-1 text-sm text-slate-600">
+            {r.agent.name} → <span className="font-mono">{r.resource}</span> in <strong>{r.environment}</strong>
+          </p>
+        </div>
+        <LiveRefresh requestId={r.id} />
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6 lg:col-span-2">
+          <Card title="Intent (as stated by the agent)" id="intent">
+            <blockquote className="whitespace-pre-wrap border-l-4 border-slate-200 pl-4 text-sm text-slate-800" data-testid="intent">
+              {r.intent}
+            </blockquote>
+          </Card>
+          <Card title="Parameters" id="params">
+            <ContextView context={r.context} />
+            <p className="mt-3 text-xs text-slate-500">
+              params_hash <code className="break-all font-mono text-slate-700">{r.params_hash}</code>
+            </p>
+          </Card>
+          <Card title="History" id="history">
+            <ol className="space-y-3" data-testid="history">
+              {events.map((e) => (
+                <li key={e.id} className="flex gap-3 text-sm">
+                  <span aria-hidden className="mt-1.5 size-2 shrink-0 rounded-full bg-slate-400" />
+                  <div>
+                    <p>
+                      <span className="font-mono text-xs font-semibold">{e.type}</span>{" "}
+                      <span className="text-slate-600">
+                        by {e.actor.display} via {e.channel}
+                      </span>
+                    </p>
+                    {typeof e.payload.note === "string" && e.payload.note && (
+                      <p className="mt-0.5 text-slate-700">“{e.payload.note}”</p>
+                    )}
+                    <p className="text-xs text-slate-500">
+                      <time dateTime={e.occurredAt.toISOString()}>{when(e.occurredAt.toISOString())}</time>
+                      {e.seq !== null ? ` · audit #${e.seq}` : " · sealing…"}
+                    </p>
+                  </div>
+                </li>
+              ))}
+            </ol>
+          </Card>
+        </div>
+
+        <div className="space-y-6">
+          <Card title="Decision" id="decision">
+            <p className="text-sm text-slate-700" data-testid="approval-progress">
+              {r.approvals.count} of {r.approvals.required} approvals
+              {r.status === "pending" && (
+                <>
+                  {" "}
+                  · <TimeLeft until={r.decision_deadline} />
+                </>
+              )}
+            </p>
+            {r.reviews.length > 0 && (
+              <ul className="mt-3 space-y-2 text-sm">
+                {r.reviews.map((v) => (
+                  <li key={v.reviewer}>
+                    <span className={v.decision === "approve" ? "text-emerald-700" : "text-rose-700"}>
+                      {v.decision === "approve" ? "Approved" : "Denied"}
+                    </span>{" "}
+                    by {v.name} <span className="text-slate-500">({v.channel})</span>
+                    {v.note && <p className="text-slate-600">“{v.note}”</p>}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <div className="mt-4">
+              {mayDecide ? (
+                <DecisionForm requestId={r.id} disabledReason={blocked} />
+              ) : (
+                <p className="rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-600" data-testid="read-only">
+                  Read-only: your role ({viewer.roles.join(", ")}) does not decide requests.
+                </p>
+              )}
+            </div>
+          </Card>
+          <Card title="Risk" id="risk">
+            <RiskBadge level={r.risk.level} score={r.risk.score} />
+            <ul className="mt-3 space-y-1.5 text-sm">
+              {r.risk.reasons.map((reason) => (
+                <li key={reason.code} className="flex justify-between gap-3">
+                  <span className="text-slate-700">{reason.message}</span>
+                  <span className="shrink-0 font-mono text-xs text-slate-500">+{reason.points}</span>
+                </li>
+              ))}
+            </ul>
+          </Card>
+          <Card title="Why approval is needed" id="policy">
+            <p className="text-sm text-slate-700">{r.policy.explanation}</p>
+            <dl className="mt-3 space-y-2">
+              <Field label="Rule">{r.policy.rule}</Field>
+              <Field label="Who may approve">{r.policy.approver_groups.join(", ") || "—"}</Field>
+              <Field label="Policy hash">
+                <code className="break-all font-mono text-xs">{r.policy.hash}</code>
+              </Field>
+            </dl>
+          </Card>
+          <Card title="Agent and origin" id="agent">
+            <dl className="space-y-2">
+              <Field label="Agent">{r.agent.name}</Field>
+              <Field label="Owner">{r.agent.owner}</Field>
+              <Field label="On behalf of">{r.on_behalf_of ?? "—"}</Field>
+              {Object.entries(r.origin).map(([k, v]) => (
+                <Field key={k} label={k.replace("_", " ")}>
+                  <span className="font-mono text-xs">{String(v)}</span>
+                </Field>
+              ))}
+              <Field label="Filed">{when(r.created_at)}</Field>
+              {r.grant_expires_at && <Field label="Grant expires">{when(r.grant_expires_at)}</Field>}
+            </dl>
+          </Card>
+        </div>
+      </div>
+    </article>
+  );
+}

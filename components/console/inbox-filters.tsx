@@ -1,0 +1,61 @@
+"use client";
+
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+
+type Facets = { environments: string[]; actions: string[]; agents: { id: string; name: string }[] };
+
+/** Filter menus whose state lives in the URL, so a filtered inbox can be shared. */
+export function InboxFilters({ facets }: { facets: Facets }) {
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    next.delete("after");
+    router.replace(`${pathname}${next.size ? `?${next}` : ""}`);
+  };
+
+  const select = (key: string, label: string, options: { value: string; label: string }[]) => (
+    <label className="flex flex-col gap-1 text-xs font-medium text-slate-600">
+      {label}
+      <select
+        value={params.get(key) ?? ""}
+        onChange={(e) => set(key, e.target.value)}
+        className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-600"
+      >
+        <option value="">All</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+
+  const active = ["risk", "environment", "agent", "action"].some((k) => params.get(k));
+  return (
+    <div role="group" aria-label="Filters" className="flex flex-wrap items-end gap-3">
+      {select(
+        "risk",
+        "Risk",
+        ["critical", "high", "medium", "low"].map((v) => ({ value: v, label: v })),
+      )}
+      {select("environment", "Environment", facets.environments.map((v) => ({ value: v, label: v })))}
+      {select("agent", "Agent", facets.agents.map((a) => ({ value: a.id, label: a.name })))}
+      {select("action", "Action", facets.actions.map((v) => ({ value: v, label: v })))}
+      {active && (
+        <button
+          type="button"
+          onClick={() => router.replace(pathname)}
+          className="rounded-md px-2 py-1.5 text-sm text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-600"
+        >
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+}

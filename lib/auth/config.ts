@@ -1,0 +1,82 @@
+// Which sign-in methods this deployment offers, from the environment. In production the
+// development sign-in does not exist, and a deployment without a real provider will not start.
+import { z } from "zod";
+
+const authEnv = z.object({
+  NODE_ENV: z.string().default("development"),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
+  AUTH_OKTA_ID: z.string().min(1).optional(),
+  AUTH_OKTA_SECRET: z.string().min(1).optional(),
+  AUTH_OKTA_ISSUER: z.url().optional(),
+  AUTH_GITHUB_ID: z.string().min(1).optional(),
+  AUTH_GITHUB_SECRET: z.string().min(1).optional(),
+  /** GitHub Enterprise Server base URL (or a local stub in tests); default github.com. */
+  AUTH_GITHUB_ENTERPRISE_URL: z.url().optional(),
+  /** Only count teams of these orgs (comma-separated); default all. */
+  AUTH_GITHUB_ORGS: z.string().optional(),
+});
+
+export type AuthSettings = {
+  okta?: { clientId: string; clientSecret: string; issuer: string };
+  github?: { clientId: string; clientSecret: string; enterpriseUrl?: string; apiUrl: string; orgs: string[] };
+  devSignIn: boolean;
+  secret?: string;
+};
+
+export class AuthConfigError extends Error {}
+
+const blank = (v: string | undefined) => (v === "" ? undefined : v);
+
+export function readAuthSettings(source: NodeJS.ProcessEnv = process.env): AuthSettings {
+  const cleaned = Object.fromEntries(Object.entries(source).map(([k, v]) => [k, blank(v)]));
+  const parsed = authEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new AuthConfigError(
+      `Invalid sign-in configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const problems: string[] = [];
+
+  const oktaVars = [e.AUTH_OKTA_ID, e.AUTH_OKTA_SECRET, e.AUTH_OKTA_ISSUER];
+  const githubVars = [e.AUTH_GITHUB_ID, e.AUTH_GITHUB_SECRET];
+  if (oktaVars.some(Boolean) && !oktaVars.every(Boolean)) {
+    problems.push("Okta is partly configured: set all of AUTH_OKTA_ID, AUTH_OKTA_SECRET and AUTH_OKTA_ISSUER.");
+  }
+  if (githubVars.some(Boolean) && !githubVars.every(Boolean)) {
+    problems.push("GitHub is partly configured: set both AUTH_GITHUB_ID and AUTH_GITHUB_SECRET.");
+  }
+  const okta = oktaVars.every(Boolean)
+    ? { clientId: e.AUTH_OKTA_ID!, clientSecret: e.AUTH_OKTA_SECRET!, issuer: e.AUTH_OKTA_ISSUER! }
+    : undefined;
+  const github = githubVars.every(Boolean)
+    ? {
+        clientId: e.AUTH_GITHUB_ID!,
+        clientSecret: e.AUTH_GITHUB_SECRET!,
+        enterpriseUrl: e.AUTH_GITHUB_ENTERPRISE_URL,
+        apiUrl: e.AUTH_GITHUB_ENTERPRISE_URL ? `${e.AUTH_GITHUB_ENTERPRISE_URL.replace(/\/$/, "")}/api/v3` : "https://api.github.com",
+        orgs: (e.AUTH_GITHUB_ORGS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
+      }
+    : undefined;
+
+  if (production) {
+    if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is required in production (openssl rand -base64 33).");
+    if (!okta && !github) {
+      problems.push(
+        "No sign-in provider is configured. Set AUTH_OKTA_ID, AUTH_OKTA_SECRET and AUTH_OKTA_ISSUER (Okta), " +
+          "or AUTH_GITHUB_ID and AUTH_GITHUB_SECRET (GitHub). The development sign-in is not available in production.",
+      );
+    }
+  }
+  if (problems.length > 0) throw new AuthConfigError(`Sign-in is not configured:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+
+  return {
+    okta,
+    github,
+    // The persona sign-in exists only outside production and only when no real provider is set up.
+    devSignIn: !production && !okta && !github,
+    // Outside production a fixed development secret keeps `npm run demo` to one command.
+    secret: e.AUTH_SECRET ?? (production ? undefined : "countersign-development-secret-not-for-production-use"),
+  };
+}

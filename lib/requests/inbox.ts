@@ -1,0 +1,80 @@
+// The reviewer's inbox: pending requests, riskiest and newest first, each marked with whether this
+// viewer may decide it and, if not, why (the same rule the decision itself enforces).
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { countInbox, selectInboxFacets, selectInboxPage, selectReviews } from "@/db/queries/requests";
+import type { Viewer } from "@/lib/auth/viewer";
+import { getActivePolicy } from "@/lib/policy/load";
+import type { Policy } from "@/lib/policy/types";
+import { eligibilityRefusal } from "./lifecycle";
+import type { RequestView } from "./schema";
+import { toRequestView } from "./view";
+
+export const inboxQuery = z.object({
+  risk: z.enum(["low", "medium", "high", "critical"]).optional().catch(undefined),
+  environment: z.string().max(64).optional().catch(undefined),
+  agent: z.uuid().optional().catch(undefined),
+  action: z.string().max(200).optional().catch(undefined),
+  after: z.string().max(200).optional().catch(undefined),
+});
+export type InboxQuery = z.infer<typeof inboxQuery>;
+
+export type InboxItem = RequestView & { decidable: boolean; blockedReason: string | null; votedByViewer: boolean };
+
+export type Inbox = {
+  items: InboxItem[];
+  total: number;
+  nextCursor: string | null;
+  facets: Awaited<ReturnType<typeof selectInboxFacets>>;
+};
+
+const PAGE = 50;
+
+const encodeCursor = (v: RequestView & { riskScore?: number }) =>
+  Buffer.from(JSON.stringify([v.risk.score, v.created_at, v.id])).toString("base64url");
+
+function decodeCursor(raw: string | undefined) {
+  if (!raw) return undefined;
+  try {
+    const [riskScore, createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString()) as [number, string, string];
+    if (typeof riskScore !== "number" || !z.uuid().safeParse(id).success || Number.isNaN(Date.parse(createdAt))) return undefined;
+    return { riskScore, createdAt: new Date(createdAt), id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why this viewer cannot vote on this request now (for display; decideRequest re-checks). */
+export function whyViewerCannotDecide(policy: Policy, viewer: Viewer, view: RequestView): string | null {
+  if (view.status !== "pending") return `This request is ${view.status}.`;
+  if (view.reviews.some((v) => v.reviewer === viewer.id)) return "You already voted on this request.";
+  const refusal = eligibilityRefusal(
+    policy,
+    { onBehalfOf: view.on_behalf_of, approverGroups: view.policy.approver_groups },
+    { owner: view.agent.owner },
+    viewer,
+    "approve",
+  );
+  return refusal?.message ?? null;
+}
+
+export async function listInbox(viewer: Viewer, query: InboxQuery, now = new Date()): Promise<Inbox> {
+  const db = await getDb();
+  const policy = await getActivePolicy();
+  const filter = { riskLevel: query.risk, environment: query.environment, agentId: query.agent, action: query.action };
+  const [rows, total, facets] = await Promise.all([
+    selectInboxPage(db, filter, now, PAGE + 1, decodeCursor(query.after)),
+    countInbox(db, filter, now),
+    selectInboxFacets(db, now),
+  ]);
+  const page = rows.slice(0, PAGE);
+  const reviews = await selectReviews(db, page.map((r) => r.request.id));
+  const items = page.map(({ request, agent }) => {
+    const mine = reviews.filter((v) => v.requestId === request.id);
+    const view = toRequestView(request, agent, mine, now);
+    const blockedReason = whyViewerCannotDecide(policy, viewer, view);
+    return { ...view, decidable: blockedReason === null, blockedReason, votedByViewer: mine.some((v) => v.reviewerId === viewer.id) };
+  });
+  const last = items.at(-1);
+  return { items, total, nextCursor: rows.length > PAGE && last ? encodeCursor(last) : null, facets };
+}

@@ -1,0 +1,50 @@
+// CPU time spent during a bench phase, read from /proc (Linux): the server under test, every
+// PostgreSQL process, and this process (the load generator). On a 2-core box this says where the
+// cores went, which is what bounds throughput. Approximate: a backend that exits mid-phase is lost.
+import fs from "node:fs";
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export type CpuSnapshot = { serverPid: number; server: number; postgres: Map<number, number>; self: NodeJS.CpuUsage };
+
+function ticks(pid: number): { comm: string; ms: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // comm is parenthesised and may contain spaces: split after the last ")".
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" ");
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return { comm, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+  } catch {
+    return null;
+  }
+}
+
+function postgresProcesses(): Map<number, number> {
+  const out = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const t = ticks(Number(entry));
+    if (t?.comm === "postgres") out.set(Number(entry), t.ms);
+  }
+  return out;
+}
+
+export function cpuSnapshot(serverPid: number): CpuSnapshot {
+  return { serverPid, server: ticks(serverPid)?.ms ?? 0, postgres: postgresProcesses(), self: process.cpuUsage() };
+}
+
+export function cpuSince(before: CpuSnapshot): { serverMs: number; postgresMs: number; selfMs: number } {
+  const serverMs = (ticks(before.serverPid)?.ms ?? before.server) - before.server;
+  let postgresMs = 0;
+  for (const [pid, ms] of postgresProcesses()) postgresMs += ms - (before.postgres.get(pid) ?? 0);
+  const self = process.cpuUsage(before.self);
+  return { serverMs, postgresMs, selfMs: (self.user + self.system) / 1000 };
+}

@@ -1,0 +1,301 @@
+// `npm run bench`: the issue-2 benchmark on the production build and real PostgreSQL.
+//   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
+//   (b) the app (`next start`, one instance, same pool size), same load, same body
+//   (c) decision-to-wake latency: long-poll on the app, decision from this process
+// Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans up
+// (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 --warmup 2
+// --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 25 --rebuild --strict.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import {
+  createAgentWithCli,
+  createTestDatabase,
+  freePort,
+  PG_ADMIN_URL,
+  REPO_ROOT,
+  sleep,
+  startProcess,
+  startServers,
+  stopServer,
+  TEST_POLICY,
+  waitForHealth,
+  type AppServer,
+  type TestDatabase,
+} from "../../e2e/support/servers";
+import { runLoad, type LoadFigures, type LoadTarget } from "./load";
+import { distribution, markdownReport, terminalReport, verdict, type WakeFigures } from "./report";
+import { runWakeRounds } from "./wake";
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: "string", default: process.env.BENCH_DURATION ?? "10" },
+    warmup: { type: "string", default: process.env.BENCH_WARMUP ?? "2" },
+    connections: { type: "string", default: process.env.BENCH_CONNECTIONS ?? "32" },
+    pool: { type: "string", default: process.env.BENCH_POOL ?? "10" },
+    rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "200" },
+    "wake-warmup": { type: "string", default: process.env.BENCH_WAKE_WARMUP ?? "10" },
+    "settle-ms": { type: "string", default: process.env.BENCH_SETTLE_MS ?? "25" },
+    out: { type: "string", default: path.join(REPO_ROOT, "bench-results", "latest.json") },
+    rebuild: { type: "boolean", default: false },
+    strict: { type: "boolean", default: false },
+  },
+});
+
+const int = (name: keyof typeof flags, min: number) => {
+  const n = Number(flags[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return n;
+};
+const config = {
+  durationSeconds: int("duration", 1),
+  warmupSeconds: int("warmup", 0),
+  connections: int("connections", 1),
+  pool: int("pool", 1),
+  rounds: int("rounds", 1),
+  wakeWarmup: int("wake-warmup", 0),
+  settleMs: int("settle-ms", 0),
+};
+
+const step = (msg: string) => console.log(`\n▸ ${msg}`);
+const started = performance.now();
+
+// ── cleanup, whatever happens ─────────────────────────────────────────────────────────────────
+
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch((err: unknown) => console.error("cleanup:", err));
+}
+process.once("SIGINT", () => {
+  console.error("\ninterrupted: cleaning up");
+  void cleanup().finally(() => process.exit(130));
+});
+
+// ── build ─────────────────────────────────────────────────────────────────────────────────────
+
+function ensureBuild(): void {
+  const buildId = path.join(REPO_ROOT, ".next", "BUILD_ID");
+  if (flags.rebuild || !fs.existsSync(buildId)) {
+    step(flags.rebuild ? "rebuilding (next build)" : "no production build yet: next build");
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      cwd: REPO_ROOT,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    if (r.status !== 0) throw new Error("next build failed");
+    return;
+  }
+  const builtAt = fs.statSync(buildId).mtimeMs;
+  const newer = newestSource(["app", "lib", "db", "components", "instrumentation.ts", "next.config.ts"]).filter((f) => f.mtimeMs > builtAt);
+  if (newer.length > 0) {
+    console.warn(
+      `⚠ reusing .next (built ${new Date(builtAt).toISOString()}), but ${newer.length} source file(s) changed since, e.g. ${newer[0]!.file}; pass --rebuild to measure them`,
+    );
+  }
+}
+
+function newestSource(roots: string[]): { file: string; mtimeMs: number }[] {
+  const out: { file: string; mtimeMs: number }[] = [];
+  const walk = (p: string) => {
+    const abs = path.join(REPO_ROOT, p);
+    if (!fs.existsSync(abs)) return;
+    const st = fs.statSync(abs);
+    if (st.isDirectory()) for (const e of fs.readdirSync(abs)) walk(path.join(p, e));
+    else if (/\.(ts|tsx|sql|json)$/.test(p)) out.push({ file: p, mtimeMs: st.mtimeMs });
+  };
+  roots.forEach(walk);
+  return out.sort((a, b) => b.mtimeMs - a.mtimeMs);
+}
+
+// ── database helpers ──────────────────────────────────────────────────────────────────────────
+
+async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Flush dirty pages so one phase's writes do not become the next phase's checkpoint. */
+const checkpoint = () => withSql(PG_ADMIN_URL, (sql) => sql`checkpoint`);
+
+const countRequests = (url: string) => withSql(url, async (sql) => Number((await sql`select count(*)::int as n from requests`)[0]!.n));
+
+async function unsealedCount(url: string): Promise<number> {
+  return withSql(url, async (sql) => Number((await sql`select count(*)::int as n from audit_events where seq is null`)[0]!.n));
+}
+
+/** How long the app's sealer takes to chain everything the load wrote (SPEC §7: "within milliseconds"). */
+async function waitUntilSealed(url: string, timeoutMs = 60_000): Promise<{ backlog: number; drainedMs: number | null }> {
+  const t0 = performance.now();
+  const backlog = await unsealedCount(url);
+  for (let left = backlog; left > 0; left = await unsealedCount(url)) {
+    if (performance.now() - t0 > timeoutMs) return { backlog, drainedMs: null };
+    await sleep(50);
+  }
+  return { backlog, drainedMs: Math.round(performance.now() - t0) };
+}
+
+// ── phases ────────────────────────────────────────────────────────────────────────────────────
+
+async function measure(target: LoadTarget, tag: string, settle?: () => Promise<unknown>): Promise<LoadFigures> {
+  if (config.warmupSeconds > 0) {
+    const w = await runLoad(target, { connections: config.connections, durationSeconds: config.warmupSeconds, tag: `${tag}-warmup` });
+    if (w.non_2xx + w.errors > 0) throw new Error(`${target.label} warm-up: ${w.non_2xx} non-2xx, ${w.errors} errors`);
+  }
+  await settle?.();
+  await checkpoint();
+  return runLoad(target, { connections: config.connections, durationSeconds: config.durationSeconds, tag });
+}
+
+async function baselinePhase(): Promise<LoadFigures> {
+  step("baseline: fresh database, node:http + postgres.js server");
+  const db = await createTestDatabase({ prefix: "countersign_bench", suffix: "base", migrate: true });
+  cleanups.push(() => db.drop());
+  const agentId = randomUUID();
+  await withSql(db.url, (sql) => sql`insert into agents (id, name, owner, created_at, created_by) values (${agentId}, 'bench-baseline', 'owner@example.com', now(), 'bench')`);
+  const port = await freePort();
+  const server = startProcess("baseline", port, ["--import", "tsx", path.join(REPO_ROOT, "scripts", "bench", "baseline-server.ts")], {
+    ...process.env,
+    NODE_ENV: "production",
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    BENCH_DB_POOL: String(config.pool),
+    BENCH_AGENT_ID: agentId,
+  });
+  cleanups.push(() => stopServer(server, { expectCleanExit: false }));
+  await waitForHealth(server, 30_000);
+
+  step(`baseline: ${config.warmupSeconds} s warm-up + ${config.durationSeconds} s at ${config.connections} connections`);
+  const figures = await measure({ url: server.url, serverPid: server.pid, label: "baseline" }, "base");
+  const rows = await countRequests(db.url);
+  await stopServer(server);
+  console.log(`  ${figures.req_per_s} req/s, p99 ${figures.latency_ms.p99} ms; ${rows} rows written`);
+  return figures;
+}
+
+type AppPhase = { figures: LoadFigures; sealing: { backlog: number; drainedMs: number | null }; server: AppServer; db: TestDatabase; key: string };
+
+async function appPhase(): Promise<AppPhase> {
+  step("app: fresh database, next start (migrates at start-up)");
+  const db = await createTestDatabase({ prefix: "countersign_bench", suffix: "app" });
+  cleanups.push(() => db.drop());
+  const [server] = await startServers(1, {
+    databaseUrl: db.url,
+    names: ["app"],
+    env: { COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "1000000000", COUNTERSIGN_DB_POOL: String(config.pool), LOG_LEVEL: "warn" },
+  });
+  cleanups.push(() => stopServer(server!, { expectCleanExit: false }));
+  const agent = await createAgentWithCli(db.url, { name: "bench-agent", owner: "owner@example.com" });
+
+  step(`app: ${config.warmupSeconds} s warm-up + ${config.durationSeconds} s at ${config.connections} connections`);
+  const figures = await measure({ url: server!.url, key: agent.key, serverPid: server!.pid, label: "app" }, "app", () =>
+    waitUntilSealed(db.url),
+  );
+  const sealing = await waitUntilSealed(db.url);
+  console.log(
+    `  ${figures.req_per_s} req/s, p99 ${figures.latency_ms.p99} ms; audit backlog at the end ${sealing.backlog}, sealed after ${sealing.drainedMs ?? "> 60000"} ms`,
+  );
+  return { figures, sealing, server: server!, db, key: agent.key };
+}
+
+async function wakePhase(app: AppPhase): Promise<WakeFigures> {
+  step(`wake: ${config.wakeWarmup} warm-up + ${config.rounds} rounds (file, long-poll ?wait=30, decide from this process)`);
+  const result = await runWakeRounds({
+    appUrl: app.server.url,
+    agentKey: app.key,
+    databaseUrl: app.db.url,
+    policyPath: TEST_POLICY,
+    rounds: config.rounds,
+    warmupRounds: config.wakeWarmup,
+    settleMs: config.settleMs,
+  });
+  const s = result.samples;
+  return {
+    rounds: s.length,
+    settle_ms: config.settleMs,
+    early_answers: result.earlyAnswers,
+    from_decide_start_ms: distribution(s.map((x) => x.from_decide_start)),
+    from_notify_ms: distribution(s.flatMap((x) => (x.from_notify === null ? [] : [x.from_notify]))),
+    from_decide_end_ms: distribution(s.map((x) => x.from_decide_end)),
+    decide_call_ms: distribution(s.map((x) => x.decide_call)),
+  };
+}
+
+function environment() {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  };
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? "unknown",
+    loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    node: process.versions.node,
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    dirty: git(["status", "--porcelain"]) !== "",
+    build_id: fs.readFileSync(path.join(REPO_ROOT, ".next", "BUILD_ID"), "utf8").trim(),
+  };
+}
+
+async function main(): Promise<number> {
+  ensureBuild();
+  const env = environment();
+  const pgVersion = await withSql(PG_ADMIN_URL, async (sql) => String((await sql`show server_version`)[0]!.server_version));
+  console.log(
+    `Countersign bench: ${env.cpus} cores, PostgreSQL ${pgVersion}, Node ${env.node}, load avg ${env.loadavg_at_start.join(" ")}; ${JSON.stringify(config)}`,
+  );
+
+  const baseline = await baselinePhase();
+  const app = await appPhase();
+  const wake = await wakePhase(app);
+
+  step("stopping the app (SIGTERM) and dropping the databases");
+  const exit = await stopServer(app.server);
+  await cleanup();
+
+  const v = verdict(baseline, app.figures, wake);
+  const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
+  const markdown = markdownReport(baseline, app.figures, wake, v, meta);
+  const correctness = baseline.non_2xx + app.figures.non_2xx + baseline.errors + app.figures.errors === 0 && wake.early_answers === 0;
+
+  const json = {
+    at: new Date().toISOString(),
+    environment: { ...env, postgres: pgVersion },
+    config,
+    create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
+    wake,
+    targets: { throughput_ratio_min: 0.5, wake_p99_ms_max: 50, throughput_ok: v.throughputOk, wake_ok: v.wakeOk },
+    app_exit: exit,
+    total_seconds: Math.round((performance.now() - started) / 1000),
+    markdown,
+  };
+  fs.mkdirSync(path.dirname(flags.out!), { recursive: true });
+  fs.writeFileSync(flags.out!, `${JSON.stringify(json, null, 2)}\n`);
+
+  console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
+  console.log(`\nMarkdown for the README:\n\n${markdown}\n`);
+  console.log(`Wrote ${path.relative(process.cwd(), flags.out!)} (${json.total_seconds} s total).`);
+  if (!correctness) {
+    console.error("✗ correctness problem: non-2xx answers, connection errors or early long-poll answers (see above)");
+    return 1;
+  }
+  return flags.strict && !(v.throughputOk && v.wakeOk) ? 1 : 0;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch(async (err: unknown) => {
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  });

@@ -1,0 +1,104 @@
+// Decision-to-wake latency: sequential rounds of "agent files a request, long-polls it on the app,
+// a reviewer decides from this process (its own database handle, like another instance would)".
+//
+// The decision commits at some instant inside the `decideRequest` call, which this process cannot
+// observe directly, so each round records three clocks against the long-poll's response time:
+//   - from_decide_start: response − call start.   An upper bound (includes the decision's own work).
+//   - from_notify:       response − when this process's own LISTEN received the NOTIFY. The best
+//                        estimate of the commit instant (NOTIFY is delivered at commit, ~0.2 ms).
+//   - from_decide_end:   response − call resolved. A lower bound (may even be negative).
+import fs from "node:fs";
+import type { DatabaseHandle } from "@/db/client";
+import { requestBody } from "./load";
+
+export type WakeSample = { from_decide_start: number; from_notify: number | null; from_decide_end: number; decide_call: number };
+
+export type WakeOptions = {
+  appUrl: string;
+  agentKey: string;
+  databaseUrl: string;
+  policyPath: string;
+  rounds: number;
+  warmupRounds: number;
+  /** How long to let the long-poll park on the server before deciding. */
+  settleMs: number;
+  waitSeconds?: number;
+};
+
+export type WakeResult = { samples: WakeSample[]; earlyAnswers: number; timeouts: number };
+
+const reviewer = {
+  id: "bench.reviewer@example.com",
+  email: "bench.reviewer@example.com",
+  name: "Bench Reviewer",
+  idp: "dev" as const,
+  groups: ["platform-oncall"],
+};
+
+export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
+  // The domain module reads env and logs at import: quiet it, and point it at the app's database.
+  process.env.LOG_LEVEL ??= "warn";
+  const { openDatabase, setDatabaseForProcess, closeDatabase } = await import("@/db/client");
+  const { parsePolicy, setActivePolicyForTests } = await import("@/lib/policy/load");
+  const { decideRequest } = await import("@/lib/requests/lifecycle");
+  const { sealPendingAuditEvents } = await import("@/lib/audit/sealer");
+
+  const handle: DatabaseHandle = await openDatabase({ databaseUrl: opts.databaseUrl, poolSize: 2 });
+  setDatabaseForProcess(handle);
+  setActivePolicyForTests(parsePolicy(fs.readFileSync(opts.policyPath, "utf8"), opts.policyPath));
+
+  const notified = new Map<string, number>();
+  const unlisten = await handle.listen("countersign_requests", (payload) => {
+    const at = performance.now();
+    const change = JSON.parse(payload) as { id: string; status: string };
+    if (change.status === "approved" && !notified.has(change.id)) notified.set(change.id, at);
+  });
+
+  const auth = { authorization: `Bearer ${opts.agentKey}` };
+  const samples: WakeSample[] = [];
+  let earlyAnswers = 0;
+  let timeouts = 0;
+  try {
+    for (let i = 0; i < opts.warmupRounds + opts.rounds; i++) {
+      const created = await fetch(`${opts.appUrl}/api/v1/requests`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: requestBody(`svc/payments-api/wake/${i}`, "bench-wake"),
+      });
+      if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`);
+      const { id } = (await created.json()) as { id: string };
+
+      let answeredAt = 0;
+      const poll = fetch(`${opts.appUrl}/api/v1/requests/${id}?wait=${opts.waitSeconds ?? 30}`, { headers: auth }).then(async (res) => {
+        const body = (await res.json()) as { status: string };
+        answeredAt = performance.now();
+        return { status: res.status, body };
+      });
+      await new Promise((r) => setTimeout(r, opts.settleMs));
+      if (answeredAt !== 0) earlyAnswers += 1;
+
+      const start = performance.now();
+      await decideRequest(id, reviewer, "approve", "bench", "console");
+      const end = performance.now();
+      const res = await poll;
+      if (res.status !== 200 || res.body.status !== "approved") {
+        if (res.body.status === "pending") timeouts += 1;
+        throw new Error(`round ${i}: long-poll answered ${res.status} ${res.body.status}`);
+      }
+      if (i < opts.warmupRounds) continue;
+      const n = notified.get(id);
+      samples.push({
+        from_decide_start: answeredAt - start,
+        from_notify: n === undefined ? null : answeredAt - n,
+        from_decide_end: answeredAt - end,
+        decide_call: end - start,
+      });
+      notified.delete(id);
+    }
+  } finally {
+    await unlisten();
+    await sealPendingAuditEvents().catch(() => undefined);
+    await closeDatabase();
+  }
+  return { samples, earlyAnswers, timeouts };
+}

@@ -1,0 +1,98 @@
+// The admin CLI as an operator runs it: a real process on a fresh embedded database.
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acquireDataDirLock } from "@/db/data-dir-lock";
+
+const exec = promisify(execFile);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "countersign-cli-"));
+const dataDir = path.join(tmp, "pglite");
+
+async function cli(args: string[], dir = dataDir): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(path.resolve("node_modules/.bin/tsx"), ["scripts/countersign.ts", ...args], {
+      env: { ...process.env, DATABASE_URL: "", COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_POLICY: "tests/fixtures/policy.yaml" },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("countersign CLI", () => {
+  let key = "";
+  beforeAll(async () => {
+    const created = await cli(["--json", "agents", "create", "--name", "deploy-bot", "--owner", "Priya@Acme.test"]);
+    expect(created.code).toBe(0);
+    const body = JSON.parse(created.stdout) as { key: string; owner: string; name: string };
+    key = body.key;
+    expect(body).toMatchObject({ name: "deploy-bot", owner: "priya@acme.test" });
+  });
+
+  it("prints the key once, in the documented format, and stores only its hash", async () => {
+    expect(key).toMatch(/^cs_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    const list = await cli(["--json", "agents", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(key.split("_")[2]);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: "deploy-bot", status: "active" })]);
+  });
+
+  it("refuses a duplicate name and invalid input with a clear message and exit code 1", async () => {
+    const dup = await cli(["agents", "create", "--name", "deploy-bot", "--owner", "a@acme.test"]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain('An agent named "deploy-bot" already exists.');
+    const bad = await cli(["--json", "agents", "create", "--name", "x", "--owner", "not-an-email"]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).error.code).toBe("invalid_request");
+  });
+
+  it("revokes, and revoking twice is a conflict", async () => {
+    const revoked = await cli(["--json", "agents", "revoke", "deploy-bot"]);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout).revoked_at).toMatch(/^\d{4}-/);
+    const again = await cli(["agents", "revoke", "deploy-bot"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already revoked");
+    const list = await cli(["--json", "agents", "list"]);
+    expect(JSON.parse(list.stdout)[0].status).toBe("revoked");
+  });
+
+  it("policy check: ok for the shipped policy, one line per problem for a bad one", async () => {
+    const ok = await cli(["--json", "policy", "check", "policy.yaml"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const badFile = path.join(tmp, "bad.yaml");
+    fs.writeFileSync(badFile, "version: 1\nroles: {admin: [a], reviewer: [b], auditor: [c]}\napprover_groups: {x: [b]}\nrules:\n  - name: r\n    match: {action: 'a.*'}\n    decision: require_approval\n    risk: 500\n    approvers: [nope]\n");
+    const bad = await cli(["policy", "check", badFile]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.yaml:8:\d+ rules\[0\]\.risk/);
+  });
+
+  it("audit verify walks the chain the CLI itself wrote", async () => {
+    const res = await cli(["--json", "audit", "verify"]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, unsealed: 0, broken: null });
+    expect(JSON.parse(res.stdout).sealed).toBeGreaterThanOrEqual(2);
+  });
+
+  it("will not open the embedded database while another process (the console) holds it", async () => {
+    const dir = path.join(tmp, "busy");
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = await acquireDataDirLock(dir);
+    try {
+      const res = await cli(["agents", "list"], dir);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("is in use by another Countersign process");
+      const json = await cli(["--json", "agents", "list"], dir);
+      expect(JSON.parse(json.stdout).error.code).toBe("database_in_use");
+    } finally {
+      await lock.release();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+// A database of one's own, for tests that need exact global counts or that tamper with the audit
+// chain: a fresh PostgreSQL database on the test server (created from ADMIN_URL, migrated, dropped
+// afterwards) or a fresh in-memory PGlite. `useDatabase` points the app's process-wide handle at
+// it (so the lifecycle functions write there) and returns a function that points it back.
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { getDatabase, openDatabase, setDatabaseForProcess, type DatabaseHandle } from "@/db/client";
+import { migrateDatabase } from "@/db/migrate";
+import { ADMIN_URL } from "../setup/postgres-global";
+
+export const onPostgres = process.env.COUNTERSIGN_TEST_DB === "postgres";
+
+export type DedicatedDatabase = { handle: DatabaseHandle; name: string; drop(): Promise<void> };
+
+export async function createDedicatedDatabase(opts: { poolSize?: number } = {}): Promise<DedicatedDatabase> {
+  if (!onPostgres) {
+    const handle = await openDatabase({ dataDir: "memory://" });
+    await migrateDatabase(handle);
+    return { handle, name: "memory://", drop: () => handle.close() };
+  }
+  const name = `countersign_iso_${Date.now()}_${randomUUID().slice(0, 8)}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const handle = await openDatabase({ databaseUrl: ADMIN_URL.replace(/\/[^/]*$/, `/${name}`), poolSize: opts.poolSize ?? 20 });
+  await migrateDatabase(handle);
+  return {
+    handle,
+    name,
+    async drop() {
+      await handle.close().catch(() => {});
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Routes the app's database singleton to `handle`; call the result to restore the previous one. */
+export async function useDatabase(handle: DatabaseHandle): Promise<() => void> {
+  const previous = await getDatabase();
+  setDatabaseForProcess(handle);
+  return () => setDatabaseForProcess(previous);
+}
+
+/** Waits until no background seal pass (kickSealer) is running, e.g. before closing its database. */
+export async function waitForSealerIdle(timeoutMs = 10_000): Promise<void> {
+  const state = (globalThis as { __countersignSealer?: { running: boolean } }).__countersignSealer;
+  const until = Date.now() + timeoutMs;
+  while (state?.running) {
+    if (Date.now() > until) throw new Error("the background audit sealer did not go idle");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
