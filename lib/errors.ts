@@ -70,10 +70,21 @@ export function statusForCode(code: ErrorCode): number {
   return STATUS[code];
 }
 
-/** zod issues -> our issue list (`context.rows`, `action`). */
-export function issuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorIssue[] {
-  return issues.map((i) => ({
-    path: i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "["),
-    message: i.message,
-  }));
+type ZodLikeIssue = { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] };
+
+/**
+ * zod issues -> our issue list (`context.rows`, `items[2].id`), naming each offending field. zod
+ * reports unknown keys once, on the parent object, so they are expanded to one issue per key.
+ */
+export function issuesFromZod(issues: readonly ZodLikeIssue[]): ErrorIssue[] {
+  return issues
+    .flatMap((i): { path: readonly PropertyKey[]; message: string }[] =>
+      i.code === "unrecognized_keys" && i.keys
+        ? i.keys.map((key) => ({ path: [...i.path, key], message: "unknown field" }))
+        : [i],
+    )
+    .map((i) => ({
+      path: i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "["),
+      message: i.message,
+    }));
 }

@@ -6,7 +6,7 @@ import { closeDatabase, getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import type { AuditActor } from "@/db/schema";
 import { createAgent, listAgents, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
-import { sealPendingAuditEvents } from "@/lib/audit/sealer";
+import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import { CountersignError } from "@/lib/errors";
 import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
@@ -169,6 +169,8 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
+    // Let the post-commit seal finish first, so nothing reopens the database after it closes.
+    await settleSealer().catch(() => undefined);
     await closeDatabase().catch(() => undefined);
   }
 }

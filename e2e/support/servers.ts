@@ -118,9 +118,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A production server refuses to start without a sign-in provider and AUTH_SECRET. Agent-API specs
+ * and the bench never sign in, so placeholders do; console specs pass their own (an OIDC stub).
+ */
+export const PLACEHOLDER_SIGN_IN: Record<string, string> = {
+  AUTH_SECRET: "e2e-placeholder-secret-not-for-production-0123456789",
+  AUTH_GITHUB_ID: "e2e-placeholder",
+  AUTH_GITHUB_SECRET: "e2e-placeholder",
+};
+
 /** Environment for an app process: the test policy, quiet logs, no telemetry. */
 export function serverEnv(databaseUrl: string, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const configuresSignIn = Object.keys(extra).some((k) => k.startsWith("AUTH_")) || Object.keys(process.env).some((k) => k.startsWith("AUTH_"));
   const env: NodeJS.ProcessEnv = {
+    ...(configuresSignIn ? {} : PLACEHOLDER_SIGN_IN),
     ...process.env,
     NODE_ENV: "production",
     NEXT_MANUAL_SIG_HANDLE: "true",

@@ -34,7 +34,7 @@ export async function sealPendingAuditEvents(db?: Database): Promise<number> {
   }
 }
 
-type SealerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout };
+type SealerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout; pass?: Promise<void> };
 const g = globalThis as typeof globalThis & { __countersignSealer?: SealerState };
 const state: SealerState = (g.__countersignSealer ??= { running: false, again: false });
 
@@ -45,18 +45,26 @@ export function kickSealer(): void {
     return;
   }
   state.running = true;
-  setImmediate(async () => {
-    try {
-      do {
-        state.again = false;
-        await sealPendingAuditEvents();
-      } while (state.again);
-    } catch (err) {
-      log.error({ err }, "audit sealer failed; will retry");
-    } finally {
-      state.running = false;
-    }
-  });
+  state.pass = new Promise<void>((resolve) =>
+    setImmediate(async () => {
+      try {
+        do {
+          state.again = false;
+          await sealPendingAuditEvents();
+        } while (state.again);
+      } catch (err) {
+        log.error({ err }, "audit sealer failed; will retry");
+      } finally {
+        state.running = false;
+        resolve();
+      }
+    }),
+  );
+}
+
+/** Waits for any pass in flight (processes call this before closing the database). */
+export async function settleSealer(): Promise<void> {
+  while (state.running && state.pass) await state.pass;
 }
 
 /** Background pass that also seals events written by other processes. */

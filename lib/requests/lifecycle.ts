@@ -228,6 +228,7 @@ export async function decideRequest(
     if (await expireIfDue(tx, request, now)) {
       return failed("expired", "The decision deadline has passed; the request expired.");
     }
+    if (request.status === "expired") return failed("expired", "The request expired before a decision.");
     if (request.status !== "pending") {
       return failed("already_decided", `The request is already ${request.status}.`);
     }

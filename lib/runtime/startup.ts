@@ -5,7 +5,7 @@ import { closeDatabase, getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
-import { kickSealer, sealPendingAuditEvents, startSealer } from "@/lib/audit/sealer";
+import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@/lib/audit/sealer";
 import { readAuthSettings } from "@/lib/auth/config";
 import { env } from "@/lib/config/env";
 import { log } from "@/lib/log";
@@ -73,6 +73,7 @@ function installShutdown(): void {
     drainWaiters();
     setTimeout(async () => {
       try {
+        await settleSealer();
         await sealPendingAuditEvents();
         await closeDatabase();
       } catch (err) {

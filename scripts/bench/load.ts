@@ -1,7 +1,9 @@
-// Fixed-concurrency load on `POST /api/v1/requests` with autocannon, the same realistic body for
-// every target (a unique resource per request), plus the CPU each process spent doing it.
+// Fixed-concurrency load on `POST /api/v1/requests` with autocannon: the same realistic body for
+// every target (a unique resource per request), every response's latency kept (so slices of a run
+// merge into exact percentiles), and the CPU each process spent.
 import autocannon from "autocannon";
-import { cpuSnapshot, cpuSince, type CpuSnapshot } from "./cpu";
+import { cpuSnapshot, cpuSince } from "./cpu";
+import { distribution } from "./report";
 
 export const BENCH_ACTION = "deploy.service.release";
 
@@ -23,9 +25,23 @@ export function requestBody(resource: string, runId: string): string {
   });
 }
 
+export type LoadTarget = { url: string; key?: string; serverPid: number; label: string };
+
+/** One autocannon run against one target. */
+export type LoadSlice = {
+  durationS: number;
+  latenciesMs: number[];
+  status2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  cpu: { serverMs: number; postgresMs: number; selfMs: number };
+};
+
 export type LoadFigures = {
   connections: number;
   duration_s: number;
+  slices: number;
   requests: number;
   req_per_s: number;
   latency_ms: { p50: number; p90: number; p99: number; max: number; mean: number };
@@ -37,51 +53,69 @@ export type LoadFigures = {
   cpu_ms_per_request: { server: number; postgres: number; load_generator: number };
 };
 
-export type LoadTarget = { url: string; key?: string; serverPid: number; label: string };
+let sequence = 0;
 
-export async function runLoad(
-  target: LoadTarget,
-  opts: { connections: number; durationSeconds: number; tag: string },
-): Promise<LoadFigures> {
-  let n = 0;
+export function runLoad(target: LoadTarget, opts: { connections: number; durationSeconds: number; tag: string }): Promise<LoadSlice> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.key) headers.authorization = `Bearer ${target.key}`;
-  const before: CpuSnapshot = cpuSnapshot(target.serverPid);
-  const result = await autocannon({
-    url: target.url,
-    connections: opts.connections,
-    duration: opts.durationSeconds,
-    timeout: 30,
-    requests: [
+  const latenciesMs: number[] = [];
+  const before = cpuSnapshot(target.serverPid);
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
       {
-        method: "POST",
-        path: "/api/v1/requests",
-        headers,
-        setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(n += 1)}`, `bench-${opts.tag}`) }),
+        url: target.url,
+        connections: opts.connections,
+        duration: opts.durationSeconds,
+        timeout: 30,
+        requests: [
+          {
+            method: "POST",
+            path: "/api/v1/requests",
+            headers,
+            setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(sequence += 1)}`, `bench-${opts.tag}`) }),
+          },
+        ],
       },
-    ],
+      (err, result) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        const cpu = cpuSince(before);
+        resolve({
+          durationS: result.duration,
+          latenciesMs,
+          status2xx: result["2xx"],
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          cpu,
+        });
+      },
+    );
+    instance.on("response", (_client, _status, _bytes, responseTime) => latenciesMs.push(responseTime));
   });
-  const cpu = cpuSince(before);
-  const requests = result["2xx"] + result.non2xx;
-  const perReq = (ms: number) => (requests > 0 ? round(ms / requests, 3) : 0);
-  return {
-    connections: opts.connections,
-    duration_s: result.duration,
-    requests,
-    req_per_s: round(requests / result.duration, 1),
-    latency_ms: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-      mean: round(result.latency.mean, 2),
-    },
-    status_2xx: result["2xx"],
-    non_2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    cpu_ms_per_request: { server: perReq(cpu.serverMs), postgres: perReq(cpu.postgresMs), load_generator: perReq(cpu.selfMs) },
-  };
 }
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+/** Merges the slices of one target into its figures (exact percentiles over every response). */
+export function summarize(slices: LoadSlice[], connections: number): LoadFigures {
+  const sum = (f: (s: LoadSlice) => number) => slices.reduce((acc, s) => acc + f(s), 0);
+  const duration = sum((s) => s.durationS);
+  const requests = sum((s) => s.status2xx + s.non2xx);
+  const latency = distribution(slices.flatMap((s) => s.latenciesMs));
+  const perReq = (ms: number) => (requests > 0 ? Math.round((ms / requests) * 1000) / 1000 : 0);
+  return {
+    connections,
+    duration_s: Math.round(duration * 100) / 100,
+    slices: slices.length,
+    requests,
+    req_per_s: Math.round((requests / duration) * 10) / 10,
+    latency_ms: { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, mean: latency.mean },
+    status_2xx: sum((s) => s.status2xx),
+    non_2xx: sum((s) => s.non2xx),
+    errors: sum((s) => s.errors),
+    timeouts: sum((s) => s.timeouts),
+    cpu_ms_per_request: {
+      server: perReq(sum((s) => s.cpu.serverMs)),
+      postgres: perReq(sum((s) => s.cpu.postgresMs)),
+      load_generator: perReq(sum((s) => s.cpu.selfMs)),
+    },
+  };
+}

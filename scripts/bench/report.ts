@@ -17,6 +17,7 @@ export type WakeFigures = {
   rounds: number;
   settle_ms: number;
   early_answers: number;
+  missed: number;
   from_decide_start_ms: Distribution;
   from_notify_ms: Distribution;
   from_decide_end_ms: Distribution;
@@ -83,7 +84,7 @@ export function terminalReport(baseline: LoadFigures, app: LoadFigures, wake: Wa
     "",
     `throughput app / baseline = ${v.throughputRatio.toFixed(2)}  (target >= ${TARGETS.throughputRatio})  ${pass(v.throughputOk)}`,
     "",
-    `Decision-to-wake, ${wake.rounds} sequential rounds (long-poll parked ${wake.settle_ms} ms before each decision${wake.early_answers ? `; ${wake.early_answers} answered early!` : ""}):`,
+    `Decision-to-wake, ${wake.rounds} sequential rounds (long-poll parked ${wake.settle_ms} ms before each decision${wake.early_answers ? `; ${wake.early_answers} answered early!` : ""}${wake.missed ? `; ${wake.missed} not woken within 5 s, excluded!` : ""}):`,
     wakeTable,
     "",
     `wake p99 = ${v.wakeP99UpperMs.toFixed(2)} ms upper bound, ${v.wakeP99NotifyMs.toFixed(2)} ms from NOTIFY  (target <= ${TARGETS.wakeP99Ms} ms)  ${pass(v.wakeOk)}`,

@@ -27,19 +27,20 @@ import {
   type AppServer,
   type TestDatabase,
 } from "../../e2e/support/servers";
-import { runLoad, type LoadFigures, type LoadTarget } from "./load";
+import { runLoad, summarize, type LoadFigures, type LoadSlice, type LoadTarget } from "./load";
 import { distribution, markdownReport, terminalReport, verdict, type WakeFigures } from "./report";
 import { runWakeRounds } from "./wake";
 
 const { values: flags } = parseArgs({
   options: {
     duration: { type: "string", default: process.env.BENCH_DURATION ?? "10" },
+    slices: { type: "string", default: process.env.BENCH_SLICES ?? "2" },
     warmup: { type: "string", default: process.env.BENCH_WARMUP ?? "2" },
     connections: { type: "string", default: process.env.BENCH_CONNECTIONS ?? "32" },
     pool: { type: "string", default: process.env.BENCH_POOL ?? "10" },
     rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "200" },
     "wake-warmup": { type: "string", default: process.env.BENCH_WAKE_WARMUP ?? "10" },
-    "settle-ms": { type: "string", default: process.env.BENCH_SETTLE_MS ?? "25" },
+    "settle-ms": { type: "string", default: process.env.BENCH_SETTLE_MS ?? "50" },
     out: { type: "string", default: path.join(REPO_ROOT, "bench-results", "latest.json") },
     rebuild: { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
@@ -53,6 +54,7 @@ const int = (name: keyof typeof flags, min: number) => {
 };
 const config = {
   durationSeconds: int("duration", 1),
+  slices: int("slices", 1),
   warmupSeconds: int("warmup", 0),
   connections: int("connections", 1),
   pool: int("pool", 1),
@@ -144,17 +146,9 @@ async function waitUntilSealed(url: string, timeoutMs = 60_000): Promise<{ backl
 
 // ── phases ────────────────────────────────────────────────────────────────────────────────────
 
-async function measure(target: LoadTarget, tag: string, settle?: () => Promise<unknown>): Promise<LoadFigures> {
-  if (config.warmupSeconds > 0) {
-    const w = await runLoad(target, { connections: config.connections, durationSeconds: config.warmupSeconds, tag: `${tag}-warmup` });
-    if (w.non_2xx + w.errors > 0) throw new Error(`${target.label} warm-up: ${w.non_2xx} non-2xx, ${w.errors} errors`);
-  }
-  await settle?.();
-  await checkpoint();
-  return runLoad(target, { connections: config.connections, durationSeconds: config.durationSeconds, tag });
-}
+type Target = LoadTarget & { server: AppServer; db: TestDatabase; warmup2xx: number };
 
-async function baselinePhase(): Promise<LoadFigures> {
+async function startBaseline(): Promise<Target> {
   step("baseline: fresh database, node:http + postgres.js server");
   const db = await createTestDatabase({ prefix: "countersign_bench", suffix: "base", migrate: true });
   cleanups.push(() => db.drop());
@@ -171,45 +165,67 @@ async function baselinePhase(): Promise<LoadFigures> {
   });
   cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   await waitForHealth(server, 30_000);
-
-  step(`baseline: ${config.warmupSeconds} s warm-up + ${config.durationSeconds} s at ${config.connections} connections`);
-  const figures = await measure({ url: server.url, serverPid: server.pid, label: "baseline" }, "base");
-  const rows = await countRequests(db.url);
-  await stopServer(server);
-  console.log(`  ${figures.req_per_s} req/s, p99 ${figures.latency_ms.p99} ms; ${rows} rows written`);
-  return figures;
+  return { url: server.url, serverPid: server.pid, label: "baseline", server, db, warmup2xx: 0 };
 }
 
-type AppPhase = { figures: LoadFigures; sealing: { backlog: number; drainedMs: number | null }; server: AppServer; db: TestDatabase; key: string };
-
-async function appPhase(): Promise<AppPhase> {
-  step("app: fresh database, next start (migrates at start-up)");
+async function startApp(): Promise<Target> {
+  step("app: fresh database, next start (migrates at start-up), agent registered with the CLI");
   const db = await createTestDatabase({ prefix: "countersign_bench", suffix: "app" });
   cleanups.push(() => db.drop());
-  const [server] = await startServers(1, {
+  const [server] = (await startServers(1, {
     databaseUrl: db.url,
     names: ["app"],
     env: { COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "1000000000", COUNTERSIGN_DB_POOL: String(config.pool), LOG_LEVEL: "warn" },
-  });
-  cleanups.push(() => stopServer(server!, { expectCleanExit: false }));
+  })) as [AppServer];
+  cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   const agent = await createAgentWithCli(db.url, { name: "bench-agent", owner: "owner@example.com" });
-
-  step(`app: ${config.warmupSeconds} s warm-up + ${config.durationSeconds} s at ${config.connections} connections`);
-  const figures = await measure({ url: server!.url, key: agent.key, serverPid: server!.pid, label: "app" }, "app", () =>
-    waitUntilSealed(db.url),
-  );
-  const sealing = await waitUntilSealed(db.url);
-  console.log(
-    `  ${figures.req_per_s} req/s, p99 ${figures.latency_ms.p99} ms; audit backlog at the end ${sealing.backlog}, sealed after ${sealing.drainedMs ?? "> 60000"} ms`,
-  );
-  return { figures, sealing, server: server!, db, key: agent.key };
+  return { url: server.url, key: agent.key, serverPid: server.pid, label: "app", server, db, warmup2xx: 0 };
 }
 
-async function wakePhase(app: AppPhase): Promise<WakeFigures> {
+type Sealing = { backlog: number; drainedMs: number | null };
+
+/**
+ * Baseline and app alternate in slices (B A B A …) so drift in the machine's background load hits
+ * both alike. After each app slice the app's sealer drains its backlog before anything else runs.
+ */
+async function createThroughput(baseline: Target, app: Target): Promise<{ baseline: LoadFigures; app: LoadFigures; sealing: Sealing[] }> {
+  const sliceSeconds = Math.max(1, Math.round(config.durationSeconds / config.slices));
+  step(`load: ${config.warmupSeconds} s warm-up each, then ${config.slices} × (baseline ${sliceSeconds} s, app ${sliceSeconds} s) at ${config.connections} connections`);
+  for (const target of [baseline, app]) {
+    if (config.warmupSeconds === 0) continue;
+    const w = await runLoad(target, { connections: config.connections, durationSeconds: config.warmupSeconds, tag: `${target.label}-warmup` });
+    if (w.non2xx + w.errors > 0) throw new Error(`${target.label} warm-up: ${w.non2xx} non-2xx, ${w.errors} errors`);
+    target.warmup2xx = w.status2xx;
+  }
+  await waitUntilSealed(app.db.url);
+  const slices = { baseline: [] as LoadSlice[], app: [] as LoadSlice[] };
+  const sealing: Sealing[] = [];
+  for (let i = 0; i < config.slices; i++) {
+    for (const target of [baseline, app]) {
+      await checkpoint();
+      const slice = await runLoad(target, { connections: config.connections, durationSeconds: sliceSeconds, tag: `${target.label}-${i}` });
+      slices[target.label as "baseline" | "app"].push(slice);
+      console.log(
+        `  ${target.label.padEnd(8)} slice ${i + 1}: ${(( slice.status2xx + slice.non2xx) / slice.durationS).toFixed(0)} req/s, ${slice.non2xx} non-2xx, server CPU ${(slice.cpu.serverMs / Math.max(1, slice.status2xx + slice.non2xx)).toFixed(2)} ms/req`,
+      );
+      if (target === app) sealing.push(await waitUntilSealed(app.db.url));
+    }
+  }
+  return { baseline: summarize(slices.baseline, config.connections), app: summarize(slices.app, config.connections), sealing };
+}
+
+/** Every 2xx must be a row: the load really wrote what it claims. */
+async function checkRows(target: Target, figures: LoadFigures): Promise<string | null> {
+  const rows = await countRequests(target.db.url);
+  const expected = target.warmup2xx + figures.status_2xx;
+  return rows === expected ? null : `${target.label}: ${rows} request rows for ${expected} 2xx answers`;
+}
+
+async function wakePhase(app: Target): Promise<WakeFigures> {
   step(`wake: ${config.wakeWarmup} warm-up + ${config.rounds} rounds (file, long-poll ?wait=30, decide from this process)`);
   const result = await runWakeRounds({
-    appUrl: app.server.url,
-    agentKey: app.key,
+    appUrl: app.url,
+    agentKey: app.key!,
     databaseUrl: app.db.url,
     policyPath: TEST_POLICY,
     rounds: config.rounds,
@@ -221,6 +237,7 @@ async function wakePhase(app: AppPhase): Promise<WakeFigures> {
     rounds: s.length,
     settle_ms: config.settleMs,
     early_answers: result.earlyAnswers,
+    missed: result.missed,
     from_decide_start_ms: distribution(s.map((x) => x.from_decide_start)),
     from_notify_ms: distribution(s.flatMap((x) => (x.from_notify === null ? [] : [x.from_notify]))),
     from_decide_end_ms: distribution(s.map((x) => x.from_decide_end)),
@@ -255,18 +272,29 @@ async function main(): Promise<number> {
     `Countersign bench: ${env.cpus} cores, PostgreSQL ${pgVersion}, Node ${env.node}, load avg ${env.loadavg_at_start.join(" ")}; ${JSON.stringify(config)}`,
   );
 
-  const baseline = await baselinePhase();
-  const app = await appPhase();
-  const wake = await wakePhase(app);
+  const baselineTarget = await startBaseline();
+  const appTarget = await startApp();
+  const load = await createThroughput(baselineTarget, appTarget);
+  const rowProblems = (await Promise.all([checkRows(baselineTarget, load.baseline), checkRows(appTarget, load.app)])).filter(Boolean);
+  await stopServer(baselineTarget.server);
+  const wake = await wakePhase(appTarget);
 
-  step("stopping the app (SIGTERM) and dropping the databases");
-  const exit = await stopServer(app.server);
+  step("stopping the app (SIGTERM: must exit 0) and dropping the databases");
+  const exit = await stopServer(appTarget.server);
   await cleanup();
+  const baseline = load.baseline;
+  const app = { figures: load.app, sealing: load.sealing };
 
   const v = verdict(baseline, app.figures, wake);
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
   const markdown = markdownReport(baseline, app.figures, wake, v, meta);
-  const correctness = baseline.non_2xx + app.figures.non_2xx + baseline.errors + app.figures.errors === 0 && wake.early_answers === 0;
+  const problems = [
+    ...rowProblems,
+    ...(baseline.non_2xx + baseline.errors > 0 ? [`baseline: ${baseline.non_2xx} non-2xx, ${baseline.errors} connection errors`] : []),
+    ...(app.figures.non_2xx + app.figures.errors > 0 ? [`app: ${app.figures.non_2xx} non-2xx, ${app.figures.errors} connection errors`] : []),
+    ...(wake.early_answers > 0 ? [`wake: ${wake.early_answers} long-polls answered before the decision`] : []),
+    ...(wake.missed > 0 ? [`wake: ${wake.missed} long-polls not woken within 5 s of the decision (excluded from the percentiles)`] : []),
+  ];
 
   const json = {
     at: new Date().toISOString(),
@@ -274,6 +302,7 @@ async function main(): Promise<number> {
     config,
     create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
     wake,
+    problems,
     targets: { throughput_ratio_min: 0.5, wake_p99_ms_max: 50, throughput_ok: v.throughputOk, wake_ok: v.wakeOk },
     app_exit: exit,
     total_seconds: Math.round((performance.now() - started) / 1000),
@@ -285,8 +314,8 @@ async function main(): Promise<number> {
   console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
   console.log(`\nMarkdown for the README:\n\n${markdown}\n`);
   console.log(`Wrote ${path.relative(process.cwd(), flags.out!)} (${json.total_seconds} s total).`);
-  if (!correctness) {
-    console.error("✗ correctness problem: non-2xx answers, connection errors or early long-poll answers (see above)");
+  if (problems.length > 0) {
+    console.error(`\n✗ correctness problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
   return flags.strict && !(v.throughputOk && v.wakeOk) ? 1 : 0;

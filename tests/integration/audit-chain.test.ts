@@ -18,7 +18,6 @@ import {
   claimApproval,
   createRequest,
   decideRequest,
-  expireDueRequests,
   getRequestForAgent,
   reportResult,
 } from "@/lib/requests/lifecycle";
@@ -278,8 +277,9 @@ describe("the database refuses to rewrite the audit log", () => {
     const { agent } = await makeAgent();
     await sealPendingAuditEvents();
     const db = await getDb();
-    [sealed] = await db.select().from(auditEvents).where(eq(auditEvents.agentId, agent.id));
-    expect(sealed?.seq).not.toBeNull();
+    const [row] = await db.select().from(auditEvents).where(eq(auditEvents.agentId, agent.id));
+    expect(row?.seq).not.toBeNull();
+    sealed = row!;
   });
 
   const reread = async (id: number) => {

@@ -12,7 +12,8 @@ import { sql } from "drizzle-orm";
 import { revokeAgent } from "@/lib/agents/registry";
 import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
-import { createDedicatedDatabase, onPostgres, useDatabase, waitForSealerIdle } from "../support/dedicated-db";
+// Aliased: a `use…` name trips the react-hooks lint rule.
+import { createDedicatedDatabase, onPostgres, useDatabase as pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
 import { apiRequest, idCtx, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
 
 // ── the database must not change ──────────────────────────────────────────────────────────────
@@ -38,7 +39,7 @@ async function snapshot(): Promise<Snapshot> {
 async function usePrivateDatabase(): Promise<() => Promise<void>> {
   if (!onPostgres) return async () => {};
   const mine = await createDedicatedDatabase({ poolSize: 5 });
-  const restore = await useDatabase(mine.handle);
+  const restore = await pointAppAt(mine.handle);
   return async () => {
     await waitForSealerIdle(); // the background sealer may still be writing to this database
     restore();

@@ -83,7 +83,7 @@ describe("request lifecycle", () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ action: "iam.role.update" }));
     await expect(decideRequest(request.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "not_eligible" });
-    await expect(decideRequest(request.id, reviewer("aud", ["compliance"]), "deny", "no", "console")).rejects.toMatchObject({ code: "not_eligible" });
+    await expect(decideRequest(request.id, reviewer("aud", ["compliance"]), "deny", "no", "console")).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("auto-approves and refuses by policy", async () => {

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { Agent } from "@/db/schema";
 import { authenticateAgent } from "@/lib/agents/registry";
 import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
-import { CountersignError, issuesFromZod, type ErrorIssue } from "@/lib/errors";
+import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { LIMITS } from "@/lib/requests/schema";
 
@@ -83,23 +83,9 @@ export async function readJson<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new CountersignError("invalid_request", "The request body is invalid.", { issues: fieldIssues(parsed.error.issues) });
+    throw new CountersignError("invalid_request", "The request body is invalid.", { issues: issuesFromZod(parsed.error.issues) });
   }
   return parsed.data;
-}
-
-/**
- * zod issues -> our issues, naming each offending field. zod reports unknown keys once, on the
- * parent object (path ""), so `{"approved": true}` would otherwise point at no field at all.
- */
-export function fieldIssues(issues: readonly z.core.$ZodIssue[]): ErrorIssue[] {
-  return issuesFromZod(
-    issues.flatMap((issue) =>
-      issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => ({ path: [...issue.path, key], message: "unknown field" }))
-        : [issue],
-    ),
-  );
 }
 
 async function readLimitedIfJson(req: Request, type: string, optional: boolean): Promise<string> {
