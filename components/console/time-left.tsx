@@ -14,14 +14,12 @@ function format(ms: number): string {
 
 /** A deadline counting down in the viewer's browser. */
 export function TimeLeft({ until }: { until: string }) {
-  const [now, setNow] = useState<number | null>(null);
+  const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const tick = () => setNow(Date.now());
-    tick();
-    const t = setInterval(tick, 1000);
+    const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  const ms = Date.parse(until) - (now ?? Date.now());
+  const ms = Date.parse(until) - now;
   const urgent = ms < 5 * 60_000;
   return (
     <time dateTime={until} suppressHydrationWarning className={urgent ? "font-medium text-rose-700" : "text-slate-600"}>

@@ -24,7 +24,7 @@ import {
 import {
   createDedicatedDatabase,
   onPostgres,
-  useDatabase,
+  pointAppAt,
   waitForSealerIdle,
   type DedicatedDatabase,
 } from "../support/dedicated-db";
@@ -135,7 +135,7 @@ describe("audit chain on a database of its own (exact counts)", () => {
   beforeAll(async () => {
     if (onPostgres) {
       dedicated = await createDedicatedDatabase();
-      restore = await useDatabase(dedicated.handle);
+      restore = await pointAppAt(dedicated.handle);
     }
   });
 

@@ -12,7 +12,7 @@ import { chainHash } from "@/lib/audit/chain";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import { claimApproval, createRequest, decideRequest, reportResult } from "@/lib/requests/lifecycle";
-import { createDedicatedDatabase, useDatabase, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
+import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
 import { makeAgent, oncall, requestBody, security } from "../support/fixtures";
 
 let dedicated: DedicatedDatabase;
@@ -57,7 +57,7 @@ async function putBack(rows: AuditEventRow[]): Promise<void> {
 beforeAll(async () => {
   dedicated = await createDedicatedDatabase({ poolSize: 5 });
   db = dedicated.handle.db;
-  restore = await useDatabase(dedicated.handle);
+  restore = await pointAppAt(dedicated.handle);
 
   // A realistic stretch of history: agents, requests, reviews, decisions, executions, results.
   const { agent } = await makeAgent();

@@ -13,7 +13,7 @@ import { revokeAgent } from "@/lib/agents/registry";
 import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
 // Aliased: a `use…` name trips the react-hooks lint rule.
-import { createDedicatedDatabase, onPostgres, useDatabase as pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
+import { createDedicatedDatabase, onPostgres, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
 import { apiRequest, idCtx, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
 
 // ── the database must not change ──────────────────────────────────────────────────────────────

@@ -124,7 +124,10 @@ describe("request lifecycle", () => {
     expect(await types(request.id)).toEqual(["request.created", "request.expired"]);
 
     const second = (await createRequest(agent, requestBody({ resource: "svc/other" }))).request;
-    expect(await expireDueRequests(afterDeadline)).toBeGreaterThanOrEqual(1);
+    // Other files share this database; sweep until nothing overdue is left, however much that is.
+    let swept = 0;
+    for (let n = await expireDueRequests(afterDeadline); n > 0; n = await expireDueRequests(afterDeadline)) swept += n;
+    expect(swept).toBeGreaterThanOrEqual(1);
     expect(await types(second.id)).toEqual(["request.created", "request.expired"]);
   });
 

@@ -1,6 +1,6 @@
 // A database of one's own, for tests that need exact global counts or that tamper with the audit
 // chain: a fresh PostgreSQL database on the test server (created from ADMIN_URL, migrated, dropped
-// afterwards) or a fresh in-memory PGlite. `useDatabase` points the app's process-wide handle at
+// afterwards) or a fresh in-memory PGlite. `pointAppAt` points the app's process-wide handle at
 // it (so the lifecycle functions write there) and returns a function that points it back.
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
@@ -35,7 +35,7 @@ export async function createDedicatedDatabase(opts: { poolSize?: number } = {}):
 }
 
 /** Routes the app's database singleton to `handle`; call the result to restore the previous one. */
-export async function useDatabase(handle: DatabaseHandle): Promise<() => void> {
+export async function pointAppAt(handle: DatabaseHandle): Promise<() => void> {
   const previous = await getDatabase();
   setDatabaseForProcess(handle);
   return () => setDatabaseForProcess(previous);

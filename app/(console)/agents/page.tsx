@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { getViewer } from "@/lib/auth/session";
-import { assertCan } from "@/lib/auth/viewer";
+import { assertCan, can } from "@/lib/auth/viewer";
 import { listAgents } from "@/lib/agents/registry";
 import { RegisterAgentForm, RevokeAgentButton } from "./agent-forms";
 
@@ -9,7 +9,15 @@ export const metadata: Metadata = { title: "Agents" };
 const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never");
 
 export default async function AgentsPage() {
-  assertCan(await getViewer(), "manage_agents");
+  const viewer = assertCan(await getViewer(), "read");
+  if (!can(viewer, "manage_agents")) {
+    return (
+      <div role="alert" className="rounded-lg border border-slate-200 bg-white p-8 text-center">
+        <h1 className="font-semibold">Admins only</h1>
+        <p className="mt-1 text-sm text-slate-600">Registering and revoking agents needs the admin role.</p>
+      </div>
+    );
+  }
   const agents = await listAgents();
   return (
     <div className="space-y-8">
