@@ -64,7 +64,8 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     // Two processes on one PGlite directory corrupt it: hold an exclusive lock for our lifetime.
     lock = await acquireDataDirLock(target);
   }
-  const client = await PGlite.create(target);
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+  const client = await PGlite.create(target, { extensions: { pg_trgm } });
   const db = drizzle(client, { schema }) as unknown as Database;
   return {
     kind: "pglite",

@@ -161,7 +161,13 @@ export const auditEvents = pgTable(
     action: text("action"),
     environment: text("environment"),
     riskLevel: riskLevel("risk_level"),
+    /** What the event concluded, for filtering: approved, denied, expired, cancelled, executed, succeeded, failed. */
+    outcome: text("outcome"),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    /** Lower-cased text the timeline's free-text filter searches (trigram index). */
+    searchText: text("search_text").generatedAlwaysAs(
+      sql`lower(type || ' ' || actor_id || ' ' || coalesce(action, '') || ' ' || coalesce(environment, '') || ' ' || (actor->>'display') || ' ' || payload::text)`,
+    ),
     seq: bigint("seq", { mode: "number" }),
     prevHash: text("prev_hash"),
     hash: text("hash"),
@@ -172,7 +178,18 @@ export const auditEvents = pgTable(
     uniqueIndex("audit_events_seq_key").on(t.seq),
     index("audit_events_unsealed_idx").on(t.id).where(sql`${t.seq} is null`),
     index("audit_events_request_idx").on(t.requestId, t.id),
-    index("audit_events_time_idx").on(t.occurredAt),
+    // The timeline sorts by time (or by a column, then time) and keyset-paginates on (…, id):
+    // one composite index per filterable column serves both the filter and the order.
+    index("audit_events_time_idx").on(t.occurredAt, t.id),
+    index("audit_events_type_time_idx").on(t.type, t.occurredAt, t.id),
+    index("audit_events_actor_time_idx").on(t.actorId, t.occurredAt, t.id),
+    index("audit_events_agent_time_idx").on(t.agentId, t.occurredAt, t.id),
+    index("audit_events_action_time_idx").on(t.action, t.occurredAt, t.id),
+    index("audit_events_env_time_idx").on(t.environment, t.occurredAt, t.id),
+    index("audit_events_risk_time_idx").on(t.riskLevel, t.occurredAt, t.id),
+    index("audit_events_outcome_time_idx").on(t.outcome, t.occurredAt, t.id),
+    index("audit_events_channel_time_idx").on(t.channel, t.occurredAt, t.id),
+    index("audit_events_search_trgm_idx").using("gin", sql`${t.searchText} gin_trgm_ops`),
   ],
 );
 

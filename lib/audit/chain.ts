@@ -19,6 +19,7 @@ export function chainContent(e: AuditEventRow, seq: number) {
     action: e.action,
     environment: e.environment,
     risk_level: e.riskLevel,
+    outcome: e.outcome,
     payload: e.payload,
   };
 }

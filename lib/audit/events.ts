@@ -35,6 +35,24 @@ export function userActor(who: ReviewerIdentity): AuditActor {
   return { kind: "user", id: who.id, display: who.name, idp: who.idp, groups: [...who.groups] };
 }
 
+const OUTCOMES: Partial<Record<AuditEventType, string>> = {
+  "request.auto_approved": "approved",
+  "request.approved": "approved",
+  "review.approved": "approved",
+  "request.refused": "denied",
+  "request.denied": "denied",
+  "review.denied": "denied",
+  "request.expired": "expired",
+  "request.cancelled": "cancelled",
+  "request.executed": "executed",
+};
+
+/** What an event concluded, for the timeline's outcome filter (a result reports its own status). */
+export function outcomeOf(type: AuditEventType, payload: Record<string, unknown>): string | null {
+  if (type === "request.result") return typeof payload.status === "string" ? payload.status : null;
+  return OUTCOMES[type] ?? null;
+}
+
 export function auditEvent(input: {
   type: AuditEventType;
   actor: AuditActor;
@@ -57,6 +75,7 @@ export function auditEvent(input: {
     action: input.request?.action ?? null,
     environment: input.request?.environment ?? null,
     riskLevel: input.request?.riskLevel ?? null,
+    outcome: outcomeOf(input.type, input.payload ?? {}),
     payload: input.payload ?? {},
   };
 }

@@ -36,9 +36,11 @@ async function tamper(fn: (tx: Database) => Promise<void>): Promise<void> {
 }
 
 const at = (seq: number) => chain[seq - 1]!;
-function withoutId(row: AuditEventRow): Omit<AuditEventRow, "id"> {
-  const { id: _ignored, ...rest } = row;
-  void _ignored;
+/** Every stored column but the key and the generated search text (which the database derives). */
+function withoutId(row: AuditEventRow): Omit<AuditEventRow, "id" | "searchText"> {
+  const { id: _id, searchText: _derived, ...rest } = row;
+  void _id;
+  void _derived;
   return rest;
 }
 
@@ -49,7 +51,7 @@ async function putBack(rows: AuditEventRow[]): Promise<void> {
     for (const row of rows) await tx.update(auditEvents).set({ seq: -row.id }).where(eq(auditEvents.id, row.id));
     for (const row of rows) {
       const updated = await tx.update(auditEvents).set(withoutId(row)).where(eq(auditEvents.id, row.id)).returning({ id: auditEvents.id });
-      if (updated.length === 0) await tx.insert(auditEvents).values(row);
+      if (updated.length === 0) await tx.insert(auditEvents).values({ id: row.id, ...withoutId(row) });
     }
   });
 }
@@ -209,8 +211,8 @@ describe("tamper evidence", () => {
     const seq = middle();
     const [a, b] = [at(seq), at(seq + 1)];
     const content = (r: AuditEventRow) => {
-      const { id: _i, seq: _s, prevHash: _p, hash: _h, sealedAt: _t, eventId: _e, ...rest } = r;
-      void [_i, _s, _p, _h, _t, _e];
+      const { id: _i, seq: _s, prevHash: _p, hash: _h, sealedAt: _t, eventId: _e, searchText: _x, ...rest } = r;
+      void [_i, _s, _p, _h, _t, _e, _x];
       return rest;
     };
     await tamper(async (tx) => {
