@@ -54,12 +54,17 @@ function denormalisedMismatch(row: AuditEventRow): string | null {
 }
 
 export async function verifyAuditChain(
-  opts: { db?: Database; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    db?: Database;
+    onProgress?: (done: number, total: number) => void;
+    /** Continue from a head an earlier run verified, instead of from #1. */
+    from?: { seq: number; hash: string } | null;
+  } = {},
 ): Promise<ChainVerification> {
   const db = opts.db ?? (await getDb());
-  let expected = 1;
-  let prev = GENESIS_HASH;
-  let head: ChainVerification["head"] = null;
+  let expected = (opts.from?.seq ?? 0) + 1;
+  let prev = opts.from?.hash ?? GENESIS_HASH;
+  let head: ChainVerification["head"] = opts.from ?? null;
   let progressTotal = opts.onProgress ? await countSealed(db) : 0;
 
   const fail = async (seq: number, reason: string): Promise<ChainVerification> => {

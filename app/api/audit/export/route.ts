@@ -1,0 +1,25 @@
+// GET /api/audit/export?format=csv|ndjson&<timeline filters> — the filtered audit view, streamed,
+// with a trailer holding the filter, row count, export time and chain head. Auditors and admins.
+import { getViewer } from "@/lib/auth/session";
+import { exportTimeline, timelineQuery } from "@/lib/audit/timeline";
+import { CountersignError, issuesFromZod } from "@/lib/errors";
+import { apiRoute } from "../../_lib/http";
+
+export const GET = apiRoute(async (req: Request) => {
+  const params = Object.fromEntries(new URL(req.url).searchParams);
+  const format = params.format ?? "ndjson";
+  if (format !== "csv" && format !== "ndjson") {
+    throw new CountersignError("invalid_request", "format must be csv or ndjson.", { issues: [{ path: "format", message: "csv or ndjson" }] });
+  }
+  const query = timelineQuery.safeParse(params);
+  if (!query.success) throw new CountersignError("invalid_request", "Invalid filter.", { issues: issuesFromZod(query.error.issues) });
+  const { stream, filename, contentType } = await exportTimeline(await getViewer(), query.data, format);
+  return new Response(stream, {
+    headers: {
+      "content-type": contentType,
+      "content-disposition": `attachment; filename="${filename}"`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+});
