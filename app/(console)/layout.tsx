@@ -21,6 +21,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <NavLink href="/requests">Requests</NavLink>
             {can(viewer, "manage_agents") && <NavLink href="/agents">Agents</NavLink>}
             <NavLink href="/policy">Policy</NavLink>
+            <NavLink href="/audit">Audit</NavLink>
           </nav>
           <div className="ml-auto flex items-center gap-3 text-sm">
             <span className="text-right leading-tight">

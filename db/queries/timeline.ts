@@ -62,6 +62,15 @@ function orderBy(sort: TimelineSort): SQL {
   return sql`${SORT_COLUMNS[sort.by]} ${dir}, ${auditEvents.occurredAt} ${dir}, ${auditEvents.id} ${dir}`;
 }
 
+/**
+ * The page query itself, not yet run: `selectTimelinePage` awaits it, and the EXPLAIN test and the
+ * bench render it (`.toSQL()`) so the plan they check is the plan of exactly this statement.
+ */
+export function timelinePageQuery(tx: Executor, filter: TimelineFilter, sort: TimelineSort, limit: number, after?: TimelineCursor) {
+  const where = and(timelineWhere(filter), after ? keysetAfter(sort, after) : undefined);
+  return tx.select().from(auditEvents).where(where).orderBy(orderBy(sort)).limit(limit);
+}
+
 export async function selectTimelinePage(
   tx: Executor,
   filter: TimelineFilter,
@@ -69,8 +78,7 @@ export async function selectTimelinePage(
   limit: number,
   after?: TimelineCursor,
 ): Promise<AuditEventRow[]> {
-  const where = and(timelineWhere(filter), after ? keysetAfter(sort, after) : undefined);
-  return tx.select().from(auditEvents).where(where).orderBy(orderBy(sort)).limit(limit);
+  return timelinePageQuery(tx, filter, sort, limit, after);
 }
 
 export function cursorOf(sort: TimelineSort, row: AuditEventRow): TimelineCursor {

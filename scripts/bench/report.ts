@@ -22,6 +22,7 @@ export type WakeFigures = {
   from_notify_ms: Distribution;
   from_decide_end_ms: Distribution;
   decide_call_ms: Distribution;
+  plain_get_ms: Distribution;
 };
 
 export type Verdict = { throughputRatio: number; throughputOk: boolean; wakeP99UpperMs: number; wakeP99NotifyMs: number; wakeOk: boolean };
@@ -77,6 +78,7 @@ export function terminalReport(baseline: LoadFigures, app: LoadFigures, wake: Wa
     ["from NOTIFY seen by the bench (~commit)", ...w(wake.from_notify_ms)],
     ["from decide call resolved (lower bound)", ...w(wake.from_decide_end_ms)],
     ["(the decide call itself)", ...w(wake.decide_call_ms)],
+    ["(a plain GET of the request, for scale)", ...w(wake.plain_get_ms)],
   ]);
   return [
     `Create throughput, ${app.connections} connections, ${app.duration_s} s each:`,

@@ -2,9 +2,11 @@
 //   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
 //   (b) the app (`next start`, one instance, same pool size), same load, same body
 //   (c) decision-to-wake latency: long-poll on the app, decision from this process
-// Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans up
-// (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 --warmup 2
-// --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 25 --rebuild --strict.
+// (a) and (b) alternate in slices so drift in the machine's background load hits both alike.
+// Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans
+// up (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 (s per target)
+// --slices 2 --warmup 2 --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 50
+// --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed).
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -208,17 +210,27 @@ async function createThroughput(baseline: Target, app: Target): Promise<{ baseli
       console.log(
         `  ${target.label.padEnd(8)} slice ${i + 1}: ${(( slice.status2xx + slice.non2xx) / slice.durationS).toFixed(0)} req/s, ${slice.non2xx} non-2xx, server CPU ${(slice.cpu.serverMs / Math.max(1, slice.status2xx + slice.non2xx)).toFixed(2)} ms/req`,
       );
-      if (target === app) sealing.push(await waitUntilSealed(app.db.url));
+      if (target === app) {
+        const sealed = await waitUntilSealed(app.db.url);
+        sealing.push(sealed);
+        console.log(`           audit events unsealed when the slice ended: ${sealed.backlog}, all sealed ${sealed.drainedMs ?? "> 60000"} ms later`);
+      }
     }
   }
   return { baseline: summarize(slices.baseline, config.connections), app: summarize(slices.app, config.connections), sealing };
 }
 
-/** Every 2xx must be a row: the load really wrote what it claims. */
+/**
+ * Every 2xx must be a row. autocannon abandons the requests in flight when a run ends, and the
+ * server may still commit those: allow at most one connection's worth per run beyond the 2xx.
+ */
 async function checkRows(target: Target, figures: LoadFigures): Promise<string | null> {
   const rows = await countRequests(target.db.url);
-  const expected = target.warmup2xx + figures.status_2xx;
-  return rows === expected ? null : `${target.label}: ${rows} request rows for ${expected} 2xx answers`;
+  const answered = target.warmup2xx + figures.status_2xx;
+  const inFlight = (figures.slices + (config.warmupSeconds > 0 ? 1 : 0)) * config.connections;
+  return rows >= answered && rows <= answered + inFlight
+    ? null
+    : `${target.label}: ${rows} request rows for ${answered} 2xx answers (+ at most ${inFlight} abandoned in flight)`;
 }
 
 async function wakePhase(app: Target): Promise<WakeFigures> {
@@ -242,6 +254,7 @@ async function wakePhase(app: Target): Promise<WakeFigures> {
     from_notify_ms: distribution(s.flatMap((x) => (x.from_notify === null ? [] : [x.from_notify]))),
     from_decide_end_ms: distribution(s.map((x) => x.from_decide_end)),
     decide_call_ms: distribution(s.map((x) => x.decide_call)),
+    plain_get_ms: distribution(s.map((x) => x.plain_get)),
   };
 }
 

@@ -11,7 +11,14 @@ import fs from "node:fs";
 import type { DatabaseHandle } from "@/db/client";
 import { requestBody } from "./load";
 
-export type WakeSample = { from_decide_start: number; from_notify: number | null; from_decide_end: number; decide_call: number };
+export type WakeSample = {
+  from_decide_start: number;
+  from_notify: number | null;
+  from_decide_end: number;
+  decide_call: number;
+  /** A plain `GET /api/v1/requests/{id}` (auth + read, no wait) right after: the floor a wake sits on. */
+  plain_get: number;
+};
 
 export type WakeOptions = {
   appUrl: string;
@@ -109,7 +116,12 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       }
       if (res.status !== 200 || res.body.status !== "approved") throw new Error(`round ${i}: long-poll answered ${res.status} ${res.body.status}`);
       if (i < opts.warmupRounds) continue;
+      const getStart = performance.now();
+      const plain = await fetch(`${opts.appUrl}/api/v1/requests/${id}`, { headers: auth });
+      await plain.arrayBuffer();
+      const plainGet = performance.now() - getStart;
       samples.push({
+        plain_get: plainGet,
         from_decide_start: answeredAt - start,
         from_notify: notifiedAt === undefined ? null : answeredAt - notifiedAt,
         from_decide_end: answeredAt - end,

@@ -1,0 +1,173 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Outcome, RiskLevel, utc } from "@/components/audit/columns";
+import { listAgents } from "@/lib/agents/registry";
+import { getTimelineEvent } from "@/lib/audit/timeline";
+import { getViewer } from "@/lib/auth/session";
+import { assertCan } from "@/lib/auth/viewer";
+
+export const metadata: Metadata = { title: "Audit event" };
+
+function Field({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 break-words text-sm text-slate-900" data-testid={testId}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
+function Card({ title, id, children }: { title: string; id: string; children: React.ReactNode }) {
+  return (
+    <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <h2 id={id} className="text-sm font-semibold text-slate-900">
+        {title}
+      </h2>
+      <div className="mt-3">{children}</div>
+    </section>
+  );
+}
+
+const none = <span className="text-slate-400">—</span>;
+const Hash = ({ value, testId }: { value: string | null; testId: string }) =>
+  value ? (
+    <code data-testid={testId} className="block break-all font-mono text-xs leading-relaxed text-slate-800">
+      {value}
+    </code>
+  ) : (
+    <span data-testid={testId} className="text-sm text-amber-700">
+      not sealed yet
+    </span>
+  );
+
+export default async function AuditEventPage({ params }: { params: Promise<{ id: string }> }) {
+  const viewer = assertCan(await getViewer(), "read");
+  const { id } = await params;
+  if (!/^\d{1,15}$/.test(id)) notFound();
+  const event = await getTimelineEvent(viewer, Number(id));
+  if (!event) notFound();
+  const agent = event.agent_id ? (await listAgents()).find((a) => a.id === event.agent_id) : undefined;
+  const actor = event.actor;
+
+  return (
+    <article className="space-y-6">
+      <div>
+        <Link href="/audit" className="text-sm text-indigo-700 hover:underline">
+          ← Audit timeline
+        </Link>
+        <h1 className="mt-2 flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight">
+          <span className="font-mono" data-testid="event-type">
+            {event.type}
+          </span>
+          <Outcome outcome={event.outcome} />
+        </h1>
+        <p className="mt-1 text-sm text-slate-600">
+          {event.seq !== null ? <>Audit event #{event.seq}</> : <>Audit event awaiting its place in the chain</>} ·{" "}
+          <time dateTime={event.occurred_at}>{utc(event.occurred_at)} UTC</time> · by {actor.display} via {event.channel}
+        </p>
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="min-w-0 space-y-6 lg:col-span-2">
+          <Card title="Event" id="event-fields">
+            <dl className="grid gap-4 sm:grid-cols-2">
+              <Field label="Event ID" testId="event-id">
+                <code className="break-all font-mono text-xs">{event.event_id}</code>
+              </Field>
+              <Field label="Time">
+                <time dateTime={event.occurred_at}>{event.occurred_at}</time>
+              </Field>
+              <Field label="Type">
+                <span className="font-mono text-xs">{event.type}</span>
+              </Field>
+              <Field label="Channel">{event.channel}</Field>
+              <Field label="Request" testId="event-request">
+                {event.request_id ? (
+                  <Link href={`/requests/${event.request_id}`} className="break-all font-mono text-xs text-indigo-700 hover:underline">
+                    {event.request_id}
+                  </Link>
+                ) : (
+                  none
+                )}
+              </Field>
+              <Field label="Agent">
+                {event.agent_id ? (
+                  <>
+                    {agent?.name ?? "unknown agent"} <code className="block break-all font-mono text-xs text-slate-500">{event.agent_id}</code>
+                  </>
+                ) : (
+                  none
+                )}
+              </Field>
+              <Field label="Action">{event.action ? <span className="font-mono text-xs">{event.action}</span> : none}</Field>
+              <Field label="Environment">{event.environment ?? none}</Field>
+              <Field label="Risk level">
+                <RiskLevel level={event.risk_level} />
+              </Field>
+              <Field label="Outcome">
+                <Outcome outcome={event.outcome} />
+              </Field>
+            </dl>
+          </Card>
+          <Card title="Payload" id="event-payload">
+            <pre
+              data-testid="event-payload"
+              tabIndex={0}
+              aria-label="Payload as JSON"
+              className="max-h-[32rem] overflow-auto rounded-md bg-slate-900 p-4 font-mono text-xs leading-relaxed text-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
+            >
+              {JSON.stringify(event.payload, null, 2)}
+            </pre>
+          </Card>
+        </div>
+
+        <div className="min-w-0 space-y-6">
+          <Card title="Actor at the time" id="event-actor">
+            <dl className="space-y-3">
+              <Field label="Name">{actor.display}</Field>
+              <Field label="Kind">{actor.kind}</Field>
+              <Field label="ID">
+                <span className="break-all font-mono text-xs">{actor.id}</span>
+              </Field>
+              <Field label="Identity provider" testId="actor-idp">
+                {actor.idp ?? none}
+              </Field>
+              <Field label="Groups" testId="actor-groups">
+                {actor.groups && actor.groups.length > 0 ? (
+                  <ul className="flex flex-wrap gap-1.5">
+                    {actor.groups.map((g) => (
+                      <li key={g} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">
+                        {g}
+                      </li>
+                    ))}
+                  </ul>
+                ) : (
+                  none
+                )}
+              </Field>
+            </dl>
+          </Card>
+          <Card title="Hash chain" id="event-chain">
+            <dl className="space-y-3">
+              <Field label="Sequence" testId="event-seq">
+                {event.seq !== null ? `#${event.seq}` : <span className="text-amber-700">awaiting the sealer</span>}
+              </Field>
+              <Field label="Previous hash">
+                <Hash value={event.prev_hash} testId="event-prev-hash" />
+              </Field>
+              <Field label="Hash">
+                <Hash value={event.hash} testId="event-hash" />
+              </Field>
+            </dl>
+            <p className="mt-4 text-xs text-slate-500">
+              The hash covers this event&rsquo;s canonical JSON and the previous hash; the README explains how to recompute it.
+            </p>
+          </Card>
+        </div>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,58 @@
+// The audit timeline's view state as it lives in the URL: one place that turns filters, sort and
+// page into `/audit?…` (and the export link), so the table, toolbar and pagination cannot disagree.
+// Client-safe: no server imports (the zod schema that parses these names is lib/audit/timeline.ts).
+import type { FILTER_KEYS as SERVER_FILTER_KEYS } from "@/lib/audit/timeline";
+
+export const FILTER_KEYS = ["from", "to", "type", "actor", "agent", "action", "environment", "risk", "outcome", "channel", "q"] as const;
+export type FilterKey = (typeof FILTER_KEYS)[number];
+
+// Fails to compile if the server's list of filter names and this one drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameKeys: Same<FilterKey, (typeof SERVER_FILTER_KEYS)[number]> = true;
+void _sameKeys;
+
+export type SortKey = "time" | "type" | "actor" | "channel";
+export type SortDir = "asc" | "desc";
+export type Filters = Partial<Record<FilterKey, string>>;
+
+export type TimelineView = {
+  filters: Filters;
+  sort: SortKey;
+  dir: SortDir;
+  limit: number;
+  after?: string;
+};
+
+export const DEFAULT_SORT: SortKey = "time";
+export const DEFAULT_DIR: SortDir = "desc";
+export const DEFAULT_LIMIT = 50;
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+
+/** Filters, then sort and page: defaults are left out so shared links stay short. */
+export function viewParams(view: TimelineView, opts: { paging?: boolean } = {}): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) {
+    const value = view.filters[key];
+    if (value) params.set(key, value);
+  }
+  if (view.sort !== DEFAULT_SORT) params.set("sort", view.sort);
+  if (view.dir !== DEFAULT_DIR) params.set("dir", view.dir);
+  if (opts.paging ?? true) {
+    if (view.limit !== DEFAULT_LIMIT) params.set("limit", String(view.limit));
+    if (view.after) params.set("after", view.after);
+  }
+  return params;
+}
+
+export function timelineHref(view: TimelineView): string {
+  const params = viewParams(view);
+  return params.size > 0 ? `/audit?${params}` : "/audit";
+}
+
+/** The export of exactly this view: same filters and order, every page. */
+export function exportHref(view: TimelineView, format: "csv" | "ndjson"): string {
+  const params = viewParams(view, { paging: false });
+  return `/api/audit/export?${new URLSearchParams([["format", format], ...params])}`;
+}
+
+export const hasFilters = (filters: Filters) => FILTER_KEYS.some((k) => Boolean(filters[k]));
