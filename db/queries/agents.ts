@@ -1,5 +1,5 @@
 // SQL for agents and their keys.
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { agentKeys, agents, type Agent, type AgentKey } from "../schema";
 
@@ -61,4 +61,9 @@ export async function revokeActiveKeys(tx: Executor, agentId: string, at: Date):
 export async function touchAgentKey(tx: Executor, keyId: string, agentId: string, at: Date): Promise<void> {
   await tx.update(agentKeys).set({ lastUsedAt: at }).where(eq(agentKeys.id, keyId));
   await tx.update(agents).set({ lastUsedAt: at }).where(eq(agents.id, agentId));
+}
+
+/** Tells every process that agents or keys changed (they drop cached key lookups). */
+export async function notifyAgentsChanged(tx: Executor, agentId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify('countersign_agents', ${agentId})`);
 }

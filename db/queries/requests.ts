@@ -1,13 +1,24 @@
 // SQL for requests and their reviews (votes).
 import { and, asc, eq, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../client";
-import { agents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
+import { agents, auditEvents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
 
 export type NewRequest = typeof requests.$inferInsert;
 
-export async function insertRequest(tx: Executor, row: NewRequest): Promise<RequestRow> {
-  const [inserted] = await tx.insert(requests).values(row).returning();
-  return inserted!;
+/**
+ * Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit
+ * or fail together (state change and audit stay atomic), in a single round trip.
+ */
+export async function insertRequestWithEvents(
+  db: Executor,
+  row: RequestRow,
+  events: (typeof auditEvents.$inferInsert)[],
+  notify: { id: string; status: string; agentId: string },
+): Promise<void> {
+  await db.execute(sql`
+    with r as (${db.insert(requests).values(row).getSQL()}),
+         a as (${db.insert(auditEvents).values(events).getSQL()})
+    select pg_notify('countersign_requests', ${JSON.stringify(notify)})`);
 }
 
 export async function findRequest(tx: Executor, id: string): Promise<RequestRow | undefined> {

@@ -1,6 +1,6 @@
 // Agent registration and authentication. Keys are returned once and stored only as hashes.
 import { randomUUID } from "node:crypto";
-import { getDb } from "@/db/client";
+import { getDatabase, getDb } from "@/db/client";
 import { insertAuditEvents } from "@/db/queries/audit";
 import {
   findAgentById,
@@ -10,10 +10,11 @@ import {
   insertAgentKey,
   listAgentsWithKeyCounts,
   markAgentRevoked,
+  notifyAgentsChanged,
   revokeActiveKeys,
   touchAgentKey,
 } from "@/db/queries/agents";
-import type { Agent, AuditActor, Channel } from "@/db/schema";
+import type { Agent, AgentKey, AuditActor, Channel } from "@/db/schema";
 import { auditEvent } from "@/lib/audit/events";
 import { kickSealer } from "@/lib/audit/sealer";
 import { CountersignError } from "@/lib/errors";
@@ -90,7 +91,9 @@ export async function rotateAgentKey(idOrName: string, by: Performer): Promise<{
     await insertAuditEvents(tx, [
       auditEvent({ type: "agent.key_rotated", actor: by.actor, channel: by.channel, at: now, agentId: agent.id, payload: { name: agent.name, key_prefix: issued.prefix } }),
     ]);
+    await notifyAgentsChanged(tx, agent.id);
   });
+  authCache.entries.clear();
   kickSealer();
   return { agent, key: issued.key };
 }
@@ -105,9 +108,11 @@ export async function revokeAgent(idOrName: string, by: Performer): Promise<Agen
     await insertAuditEvents(tx, [
       auditEvent({ type: "agent.revoked", actor: by.actor, channel: by.channel, at: now, agentId: agent.id, payload: { name: agent.name } }),
     ]);
+    await notifyAgentsChanged(tx, agent.id);
     return row;
   });
   if (!revoked) throw new CountersignError("conflict", `Agent "${agent.name}" is already revoked.`);
+  authCache.entries.clear();
   kickSealer();
   return revoked;
 }
@@ -117,6 +122,34 @@ export async function listAgents(): Promise<Agent[]> {
 }
 
 const TOUCH_EVERY_MS = 60_000;
+const CACHE_TTL_MS = 5_000;
+const AGENTS_CHANNEL = "countersign_agents";
+
+type CachedKey = { key: AgentKey; agent: Agent; at: number };
+type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown> };
+const authCache: AuthCache = ((globalThis as typeof globalThis & { __countersignAuthCache?: AuthCache }).__countersignAuthCache ??= {
+  entries: new Map(),
+});
+
+/**
+ * Key lookups are cached for a few seconds so the hot path costs no query. Revocation and rotation
+ * NOTIFY every process, which drops its cache at once; the TTL bounds staleness if a NOTIFY is missed.
+ */
+async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent } | undefined> {
+  authCache.listening ??= getDatabase()
+    .then((h) => h.listen(AGENTS_CHANNEL, () => authCache.entries.clear()))
+    .catch(() => (authCache.listening = undefined));
+  const hit = authCache.entries.get(prefix);
+  if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit;
+  const found = await findKeyWithAgentByPrefix(await getDb(), prefix);
+  if (found) {
+    if (authCache.entries.size > 10_000) authCache.entries.clear();
+    authCache.entries.set(prefix, { ...found, at: Date.now() });
+  } else {
+    authCache.entries.delete(prefix);
+  }
+  return found;
+}
 
 /** Resolves `Authorization: Bearer <key>` to an active agent, or throws 401. */
 export async function authenticateAgent(authorization: string | null): Promise<Agent> {
@@ -124,8 +157,7 @@ export async function authenticateAgent(authorization: string | null): Promise<A
   if (!match) throw new CountersignError("unauthorized", "Missing agent key: send Authorization: Bearer <key>.");
   const parsed = parseAgentKey(match[1]!);
   if (!parsed) throw new CountersignError("unauthorized", "Malformed agent key.");
-  const db = await getDb();
-  const found = await findKeyWithAgentByPrefix(db, parsed.prefix);
+  const found = await lookupKey(parsed.prefix);
   if (!found || !secretMatches(parsed.secret, found.key.secretHash)) {
     throw new CountersignError("unauthorized", "Unknown agent key.");
   }
@@ -135,7 +167,8 @@ export async function authenticateAgent(authorization: string | null): Promise<A
   // "Last used" is advisory: write it at most once a minute so it never costs a write per call.
   const now = new Date();
   if (!found.key.lastUsedAt || now.getTime() - found.key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-    await touchAgentKey(db, found.key.id, found.agent.id, now);
+    found.key.lastUsedAt = now;
+    await touchAgentKey(await getDb(), found.key.id, found.agent.id, now);
   }
   return found.agent;
 }

@@ -7,11 +7,21 @@
 // positions after the head, so a later page can only show more of the same chain. After the walk,
 // one statement counts what lies at or below the verified head (anything there the walk did not
 // visit is a broken chain) and what was sealed beyond it meanwhile (walked in a further round).
+//
+// Speed (1M events in seconds, not minutes): pages are read as one JSON text per row
+// (selectChainPage), the next page is fetched while this one is hashed, and each event's content
+// is serialised by `fastCanonicalJson`, an RFC 8785 serialiser specialised for JSON data that
+// gives byte-for-byte the output of `canonicalJson` (which it defers to for anything unusual).
+// The content and the rule stay those of chain.ts (`chainContent`), and a mismatch is re-checked
+// with `chainHash` itself before it is reported, so a fast-path slip could never accuse a clean chain.
+import { hash as oneShotHash } from "node:crypto";
+import canonicalize from "canonicalize";
 import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
-import { selectSealedAfter } from "@/db/queries/audit";
+import { selectChainPage, type ChainRow } from "@/db/queries/audit";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
-import { chainHash, GENESIS_HASH } from "./chain";
+import { canonicalJson } from "./canonical";
+import { chainContent, chainHash, GENESIS_HASH } from "./chain";
 
 export type ChainVerification = {
   ok: boolean;
@@ -23,7 +33,7 @@ export type ChainVerification = {
   broken: { seq: number; reason: string } | null;
 };
 
-const PAGE = 5_000;
+const PAGE = 10_000;
 /** Rounds spent catching up with events sealed during the walk before reporting what was verified. */
 const MAX_ROUNDS = 20;
 
@@ -46,8 +56,84 @@ async function countSealed(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
+// ── canonical JSON, fast ──────────────────────────────────────────────────────────────────────
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+function fastString(s: string): string {
+  // Without surrogates JSON.stringify is exactly RFC 8785's string form; with any, let the
+  // reference decide (it accepts pairs and refuses lone ones).
+  return SURROGATE.test(s) ? canonicalJson(s) : JSON.stringify(s);
+}
+
+/** RFC 8785 for JSON data: the same bytes as `canonicalJson`, several times faster. */
+export function fastCanonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return fastString(value);
+    case "number":
+      return Number.isFinite(value) ? JSON.stringify(value) : canonicalJson(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          if (i > 0) out += ",";
+          out += v === undefined || typeof v === "symbol" ? "null" : fastCanonicalJson(v);
+        }
+        return out + "]";
+      }
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return canonicalJson(value);
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).sort();
+      let out = "{";
+      let first = true;
+      for (const key of keys) {
+        const v = obj[key];
+        if (v === undefined || typeof v === "symbol") continue;
+        if (!first) out += ",";
+        out += fastString(key) + ":" + fastCanonicalJson(v);
+        first = false;
+      }
+      return out + "}";
+    }
+    default:
+      // bigint, function, undefined: whatever the reference does (usually throw).
+      return String(canonicalize(value));
+  }
+}
+
+/** The row as chain.ts's `chainContent` expects it (only the fields it reads). */
+function asEventRow(row: ChainRow): AuditEventRow {
+  return {
+    eventId: row.eventId,
+    occurredAt: new Date(row.occurredAtMs),
+    type: row.type,
+    actor: row.actor,
+    channel: row.channel,
+    requestId: row.requestId,
+    agentId: row.agentId,
+    action: row.action,
+    environment: row.environment,
+    riskLevel: row.riskLevel,
+    outcome: row.outcome,
+    payload: row.payload,
+  } as AuditEventRow;
+}
+
+/** `chainHash`, computed the fast way; a mismatch is confirmed with `chainHash` itself. */
+function hashMatches(prev: string, row: ChainRow): boolean {
+  const event = asEventRow(row);
+  const fast = oneShotHash("sha256", prev + fastCanonicalJson(chainContent(event, row.seq)), "hex");
+  if (fast === row.hash) return true;
+  return chainHash(prev, event, row.seq) === row.hash;
+}
+
 /** Why a sealed row's indexed columns disagree with the hashed content they are copied from. */
-function denormalisedMismatch(row: AuditEventRow): string | null {
+function denormalisedMismatch(row: { actorKind: string; actorId: string; actor: AuditEventRow["actor"] }): string | null {
   if (row.actorKind !== row.actor.kind) return "actor_kind column does not match the hashed actor";
   if (row.actorId !== row.actor.id) return "actor_id column does not match the hashed actor";
   return null;
@@ -73,11 +159,16 @@ export async function verifyAuditChain(
   };
 
   for (let round = 1; ; round++) {
-    // Walk on from the verified head.
-    for (;;) {
-      const rows = await selectSealedAfter(db, expected - 1, PAGE);
+    // Walk on from the verified head, reading the next page while this one is hashed.
+    let pending: Promise<ChainRow[]> | null = selectChainPage(db, expected - 1, PAGE);
+    while (pending) {
+      const rows: ChainRow[] = await pending;
+      const last = rows.at(-1);
+      pending = rows.length === PAGE && last ? selectChainPage(db, last.seq, PAGE) : null;
+      // A walk that stops early must not leave the read-ahead's failure unhandled.
+      pending?.catch(() => undefined);
       for (const row of rows) {
-        const seq = row.seq!;
+        const seq = row.seq;
         if (seq < expected) return fail(seq, `duplicate: #${seq} appears more than once`);
         if (seq !== expected) {
           return fail(expected, `gap: expected #${expected} next, found #${seq} (events missing or deleted)`);
@@ -85,7 +176,7 @@ export async function verifyAuditChain(
         if (row.prevHash !== prev) {
           return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)");
         }
-        if (chainHash(prev, row, seq) !== row.hash) {
+        if (row.hash === null || !hashMatches(prev, row)) {
           return fail(seq, "hash mismatch: the event's content was altered after it was sealed");
         }
         const mismatch = denormalisedMismatch(row);
@@ -96,7 +187,6 @@ export async function verifyAuditChain(
       }
       progressTotal = Math.max(progressTotal, expected - 1);
       opts.onProgress?.(expected - 1, progressTotal);
-      if (rows.length < PAGE) break;
     }
 
     const verified = expected - 1;

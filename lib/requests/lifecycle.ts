@@ -12,7 +12,7 @@ import {
   findByIdempotencyKey,
   findRequestWithAgent,
   findReviewBy,
-  insertRequest,
+  insertRequestWithEvents,
   insertReview,
   lockRequestWithAgent,
   notifyRequestChanged,
@@ -113,84 +113,82 @@ export async function createRequest(
   if (earlier) return earlier;
 
   const policy = await getActivePolicy();
-  const firstTimeAction = !(await agentHasFiledAction(db, agent.id, body.action));
+  const firstTimeAction = !(await hasFiledBefore(agent.id, body.action));
   const evaluation = evaluatePolicy(
     policy,
     { action: body.action, resource: body.resource, environment: body.environment, context: body.context, onBehalfOf: body.on_behalf_of },
     { firstTimeAction },
   );
   const status = evaluation.decision === "auto_approve" ? "approved" : evaluation.decision === "deny" ? "denied" : "pending";
+  const request: RequestRow = {
+    id: randomUUID(),
+    agentId: agent.id,
+    action: body.action,
+    resource: body.resource,
+    environment: body.environment,
+    intent: body.intent,
+    context: body.context,
+    origin: body.origin,
+    onBehalfOf: body.on_behalf_of ?? null,
+    callbackUrl: body.callback_url ?? null,
+    paramsHash: paramsHash(body),
+    status,
+    riskScore: evaluation.risk.score,
+    riskLevel: evaluation.risk.level,
+    riskReasons: evaluation.risk.reasons,
+    policyRule: evaluation.rule.name,
+    policyHash: evaluation.policyHash,
+    policyDecision: evaluation.decision,
+    explanation: evaluation.explanation,
+    approvalsRequired: evaluation.approvalsRequired,
+    approverGroups: evaluation.approverGroups,
+    notify: evaluation.rule.notify,
+    grantWindowSeconds: evaluation.grantWindowSeconds,
+    decisionDeadline: new Date(now.getTime() + evaluation.decisionDeadlineSeconds * 1000),
+    grantExpiresAt: status === "approved" ? new Date(now.getTime() + evaluation.grantWindowSeconds * 1000) : null,
+    createdAt: now,
+    updatedAt: now,
+    decidedAt: status === "pending" ? null : now,
+    executedAt: null,
+    resultStatus: null,
+    resultDetail: null,
+    resultAt: null,
+    idempotencyKey: key ?? null,
+    bodyHash,
+  };
+  const events = [
+    auditEvent({
+      type: "request.created",
+      actor: agentActor(agent),
+      channel: "api",
+      at: now,
+      request,
+      payload: {
+        resource: request.resource,
+        intent: request.intent,
+        params_hash: request.paramsHash,
+        on_behalf_of: request.onBehalfOf,
+        origin: request.origin,
+        risk_score: request.riskScore,
+        rule: request.policyRule,
+        policy_hash: request.policyHash,
+        approvals_required: request.approvalsRequired,
+        approver_groups: request.approverGroups,
+      },
+    }),
+  ];
+  if (status === "approved") {
+    events.push(
+      auditEvent({ type: "request.auto_approved", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { rule: request.policyRule } }),
+    );
+  } else if (status === "denied") {
+    events.push(
+      auditEvent({ type: "request.refused", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { rule: request.policyRule, explanation: request.explanation } }),
+    );
+  }
 
   try {
-    const view = await db.transaction(async (tx) => {
-      const request = await insertRequest(tx, {
-        id: randomUUID(),
-        agentId: agent.id,
-        action: body.action,
-        resource: body.resource,
-        environment: body.environment,
-        intent: body.intent,
-        context: body.context,
-        origin: body.origin,
-        onBehalfOf: body.on_behalf_of ?? null,
-        callbackUrl: body.callback_url ?? null,
-        paramsHash: paramsHash(body),
-        status,
-        riskScore: evaluation.risk.score,
-        riskLevel: evaluation.risk.level,
-        riskReasons: evaluation.risk.reasons,
-        policyRule: evaluation.rule.name,
-        policyHash: evaluation.policyHash,
-        policyDecision: evaluation.decision,
-        explanation: evaluation.explanation,
-        approvalsRequired: evaluation.approvalsRequired,
-        approverGroups: evaluation.approverGroups,
-        notify: evaluation.rule.notify,
-        grantWindowSeconds: evaluation.grantWindowSeconds,
-        decisionDeadline: new Date(now.getTime() + evaluation.decisionDeadlineSeconds * 1000),
-        grantExpiresAt: status === "approved" ? new Date(now.getTime() + evaluation.grantWindowSeconds * 1000) : null,
-        createdAt: now,
-        updatedAt: now,
-        decidedAt: status === "pending" ? null : now,
-        idempotencyKey: key ?? null,
-        bodyHash,
-      });
-      const events = [
-        auditEvent({
-          type: "request.created",
-          actor: agentActor(agent),
-          channel: "api",
-          at: now,
-          request,
-          payload: {
-            resource: request.resource,
-            intent: request.intent,
-            params_hash: request.paramsHash,
-            on_behalf_of: request.onBehalfOf,
-            origin: request.origin,
-            risk_score: request.riskScore,
-            rule: request.policyRule,
-            policy_hash: request.policyHash,
-            approvals_required: request.approvalsRequired,
-            approver_groups: request.approverGroups,
-          },
-        }),
-      ];
-      if (status === "approved") {
-        events.push(
-          auditEvent({ type: "request.auto_approved", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { rule: request.policyRule } }),
-        );
-      } else if (status === "denied") {
-        events.push(
-          auditEvent({ type: "request.refused", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { rule: request.policyRule, explanation: request.explanation } }),
-        );
-      }
-      await insertAuditEvents(tx, events);
-      await notifyRequestChanged(tx, { id: request.id, status, agentId: agent.id });
-      return toRequestView(request, agent, [], now);
-    });
-    kickSealer();
-    return { request: view, replayed: false };
+    await insertRequestWithEvents(db, request, events, { id: request.id, status, agentId: agent.id });
   } catch (err) {
     // Two concurrent creates with one Idempotency-Key: the loser returns the winner's request.
     if (key && isUniqueViolation(err)) {
@@ -199,6 +197,23 @@ export async function createRequest(
     }
     throw err;
   }
+  rememberFiled(agent.id, body.action);
+  kickSealer();
+  return { request: toRequestView(request, agent, [], now), replayed: false };
+}
+
+// Risk's "first time this agent performs this action" signal: once true for a pair it stays true,
+// so remember it in-process and skip the query on the hot path.
+const FILED = (globalThis as typeof globalThis & { __countersignFiled?: Set<string> }).__countersignFiled ??= new Set();
+async function hasFiledBefore(agentId: string, action: string): Promise<boolean> {
+  if (FILED.has(`${agentId} ${action}`)) return true;
+  const filed = await agentHasFiledAction(await getDb(), agentId, action);
+  if (filed) rememberFiled(agentId, action);
+  return filed;
+}
+function rememberFiled(agentId: string, action: string): void {
+  if (FILED.size > 100_000) FILED.clear();
+  FILED.add(`${agentId} ${action}`);
 }
 
 // ── decide ────────────────────────────────────────────────────────────────────────────────────

@@ -25,7 +25,8 @@ export async function waitForStatusChange(
   signal?: AbortSignal,
 ): Promise<RequestView> {
   let view = await getRequestForAgent(agent, requestId);
-  if (waitSeconds <= 0 || TERMINAL_STATUSES.has(view.status)) return view;
+  // Only a pending request waits on a human; an approval is for the agent to act on at once.
+  if (waitSeconds <= 0 || view.status !== "pending") return view;
   await ensureListening();
   const initial = view.status;
   const until = Date.now() + waitSeconds * 1000;
