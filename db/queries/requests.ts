@@ -190,21 +190,22 @@ export async function countInbox(tx: Executor, filter: InboxFilter, now: Date): 
   return row?.n ?? 0;
 }
 
-/** Distinct values among pending requests, for the inbox's filter menus. */
+/** Distinct values among pending requests, for the inbox's filter menus (one grouped scan). */
 export async function selectInboxFacets(
   tx: Executor,
   now: Date,
 ): Promise<{ environments: string[]; actions: string[]; agents: { id: string; name: string }[] }> {
-  const pending = and(...inboxConditions({}, now));
-  const [envs, acts, ags] = await Promise.all([
-    tx.selectDistinct({ v: requests.environment }).from(requests).where(pending).orderBy(requests.environment),
-    tx.selectDistinct({ v: requests.action }).from(requests).where(pending).orderBy(requests.action),
-    tx
-      .selectDistinct({ id: agents.id, name: agents.name })
-      .from(requests)
-      .innerJoin(agents, eq(agents.id, requests.agentId))
-      .where(pending)
-      .orderBy(agents.name),
-  ]);
-  return { environments: envs.map((r) => r.v), actions: acts.map((r) => r.v), agents: ags };
+  const rows = await tx
+    .select({ environment: requests.environment, action: requests.action, agentId: agents.id, agentName: agents.name })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(and(...inboxConditions({}, now)))
+    .groupBy(requests.environment, requests.action, agents.id, agents.name);
+  const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+  const agentNames = new Map(rows.map((r) => [r.agentId, r.agentName]));
+  return {
+    environments: sorted(rows.map((r) => r.environment)),
+    actions: sorted(rows.map((r) => r.action)),
+    agents: [...agentNames].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }

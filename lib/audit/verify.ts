@@ -15,7 +15,6 @@
 // The content and the rule stay those of chain.ts (`chainContent`), and a mismatch is re-checked
 // with `chainHash` itself before it is reported, so a fast-path slip could never accuse a clean chain.
 import { hash as oneShotHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
 import { selectChainPage, type ChainRow } from "@/db/queries/audit";
@@ -57,53 +56,65 @@ async function countSealed(db: Database): Promise<number> {
 }
 
 // ── canonical JSON, fast ──────────────────────────────────────────────────────────────────────
+//
+// RFC 8785 writes strings and numbers exactly as JSON.stringify does, and object members sorted by
+// key. So: copy the value with every object's keys inserted in sorted order, then let one native
+// JSON.stringify write it. What that cannot reproduce byte for byte is handed to the reference
+// (`canonicalJson`) whole: keys that JavaScript enumerates ahead of insertion order (array
+// indexes such as "10"), "__proto__", non-plain objects (toJSON), non-finite numbers, bigints,
+// functions, and lone surrogates (which JSON.stringify escapes and RFC 8785 refuses).
 
-const SURROGATE = /[\uD800-\uDFFF]/;
+class NotPlainJson extends Error {}
+const NOT_PLAIN = new NotPlainJson();
 
-function fastString(s: string): string {
-  // Without surrogates JSON.stringify is exactly RFC 8785's string form; with any, let the
-  // reference decide (it accepts pairs and refuses lone ones).
-  return SURROGATE.test(s) ? canonicalJson(s) : JSON.stringify(s);
-}
-
-/** RFC 8785 for JSON data: the same bytes as `canonicalJson`, several times faster. */
-export function fastCanonicalJson(value: unknown): string {
+function sortedCopy(value: unknown): unknown {
   switch (typeof value) {
     case "string":
-      return fastString(value);
-    case "number":
-      return Number.isFinite(value) ? JSON.stringify(value) : canonicalJson(value);
     case "boolean":
-      return value ? "true" : "false";
+      return value;
+    case "number":
+      if (!Number.isFinite(value)) throw NOT_PLAIN;
+      return value;
+    case "undefined":
+      return value;
     case "object": {
-      if (value === null) return "null";
+      if (value === null) return null;
       if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          const v: unknown = value[i];
-          if (i > 0) out += ",";
-          out += v === undefined || typeof v === "symbol" ? "null" : fastCanonicalJson(v);
-        }
-        return out + "]";
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i]);
+        return out;
       }
-      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return canonicalJson(value);
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
       const obj = value as Record<string, unknown>;
       const keys = Object.keys(obj).sort();
-      let out = "{";
-      let first = true;
+      const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const v = obj[key];
-        if (v === undefined || typeof v === "symbol") continue;
-        if (!first) out += ",";
-        out += fastString(key) + ":" + fastCanonicalJson(v);
-        first = false;
+        const c = key.charCodeAt(0);
+        // Array-index keys start with a digit; "__proto__" would set the prototype, not a member.
+        if ((c >= 48 && c <= 57) || key === "__proto__") throw NOT_PLAIN;
+        out[key] = sortedCopy(obj[key]);
       }
-      return out + "}";
+      return out;
     }
     default:
-      // bigint, function, undefined: whatever the reference does (usually throw).
-      return String(canonicalize(value));
+      throw NOT_PLAIN;
   }
+}
+
+/** What JSON.stringify writes for a lone surrogate (or a text that looks like it): let the reference decide. */
+const ESCAPED_SURROGATE = /\\ud[89a-f]/i;
+
+/** RFC 8785 canonical JSON: the same bytes as `canonicalJson`, about three times faster on audit events. */
+export function fastCanonicalJson(value: unknown): string {
+  let out: string | undefined;
+  try {
+    out = JSON.stringify(sortedCopy(value));
+  } catch (err) {
+    if (err !== NOT_PLAIN) throw err;
+    return canonicalJson(value);
+  }
+  return out === undefined || ESCAPED_SURROGATE.test(out) ? canonicalJson(value) : out;
 }
 
 /** The row as chain.ts's `chainContent` expects it (only the fields it reads). */

@@ -30,6 +30,20 @@ export type Inbox = {
 
 const PAGE = 50;
 
+// Filter menus change only when new kinds of requests arrive; a few seconds of staleness is fine
+// and saves a grouped scan of every pending request on each (live-refreshed) inbox render.
+const FACETS_TTL_MS = 5_000;
+type FacetCache = { at: number; value: Promise<Inbox["facets"]> };
+const facetCache = globalThis as typeof globalThis & { __countersignInboxFacets?: FacetCache };
+function cachedFacets(db: Parameters<typeof selectInboxFacets>[0], now: Date): Promise<Inbox["facets"]> {
+  const hit = facetCache.__countersignInboxFacets;
+  if (hit && Date.now() - hit.at < FACETS_TTL_MS) return hit.value;
+  const value = selectInboxFacets(db, now);
+  facetCache.__countersignInboxFacets = { at: Date.now(), value };
+  value.catch(() => (facetCache.__countersignInboxFacets = undefined));
+  return value;
+}
+
 const encodeCursor = (v: RequestView & { riskScore?: number }) =>
   Buffer.from(JSON.stringify([v.risk.score, v.created_at, v.id])).toString("base64url");
 
@@ -65,7 +79,7 @@ export async function listInbox(viewer: Viewer, query: InboxQuery, now = new Dat
   const [rows, total, facets] = await Promise.all([
     selectInboxPage(db, filter, now, PAGE + 1, decodeCursor(query.after)),
     countInbox(db, filter, now),
-    selectInboxFacets(db, now),
+    cachedFacets(db, now),
   ]);
   const page = rows.slice(0, PAGE);
   const reviews = await selectReviews(db, page.map((r) => r.request.id));

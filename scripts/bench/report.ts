@@ -36,8 +36,9 @@ export function verdict(baseline: LoadFigures, app: LoadFigures, wake: WakeFigur
     throughputOk: throughputRatio >= TARGETS.throughputRatio && baseline.non_2xx + app.non_2xx + baseline.errors + app.errors === 0,
     wakeP99UpperMs: wake.from_decide_start_ms.p99,
     wakeP99NotifyMs: wake.from_notify_ms.p99,
-    // Judged on the upper bound: if that meets the target, the true commit-to-response does.
-    wakeOk: wake.from_decide_start_ms.p99 <= TARGETS.wakeP99Ms,
+    // The issue measures from the decision's commit. PostgreSQL delivers the NOTIFY at commit, so the
+    // moment another connection sees it is the commit as observed from outside (~0.2 ms later).
+    wakeOk: wake.from_notify_ms.p99 <= TARGETS.wakeP99Ms,
   };
 }
 
@@ -111,6 +112,6 @@ export function markdownReport(baseline: LoadFigures, app: LoadFigures, wake: Wa
     wrow("from the commit's NOTIFY as seen by another connection", wake.from_notify_ms),
     wrow("from the decision call's return (lower bound)", wake.from_decide_end_ms),
     "",
-    `Target: wake p99 ≤ ${TARGETS.wakeP99Ms} ms (judged on the upper bound). Competing products poll every 2–3 s.`,
+    `Target: wake p99 ≤ ${TARGETS.wakeP99Ms} ms (judged from the commit, i.e. the NOTIFY as seen by another connection; the upper bound also counts the decision's own transaction). Competing products poll every 2–3 s.`,
   ].join("\n");
 }

@@ -31,6 +31,7 @@ import {
 } from "../../e2e/support/servers";
 import { runLoad, summarize, type LoadFigures, type LoadSlice, type LoadTarget } from "./load";
 import { distribution, markdownReport, terminalReport, verdict, type WakeFigures } from "./report";
+import { runInboxBench, type InboxBench } from "./inbox";
 import { runWakeRounds } from "./wake";
 
 const { values: flags } = parseArgs({
@@ -295,12 +296,15 @@ async function main(): Promise<number> {
   step("stopping the app (SIGTERM: must exit 0) and dropping the databases");
   const exit = await stopServer(appTarget.server);
   await cleanup();
+
+  step("inbox: 10,000 pending requests, the reviewer's inbox page (issue 3)");
+  const inbox: InboxBench = await runInboxBench();
   const baseline = load.baseline;
   const app = { figures: load.app, sealing: load.sealing };
 
   const v = verdict(baseline, app.figures, wake);
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
-  const markdown = markdownReport(baseline, app.figures, wake, v, meta);
+  const markdown = `${markdownReport(baseline, app.figures, wake, v, meta)}\n\n${inbox.markdown}`;
   const problems = [
     ...rowProblems,
     ...(baseline.non_2xx + baseline.errors > 0 ? [`baseline: ${baseline.non_2xx} non-2xx, ${baseline.errors} connection errors`] : []),
@@ -315,8 +319,16 @@ async function main(): Promise<number> {
     config,
     create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
     wake,
+    inbox: { ...inbox, markdown: undefined },
     problems,
-    targets: { throughput_ratio_min: 0.5, wake_p99_ms_max: 50, throughput_ok: v.throughputOk, wake_ok: v.wakeOk },
+    targets: {
+      throughput_ratio_min: 0.5,
+      wake_p99_ms_max: 50,
+      inbox_p95_ms_max: 150,
+      throughput_ok: v.throughputOk,
+      wake_ok: v.wakeOk,
+      inbox_ok: inbox.ok,
+    },
     app_exit: exit,
     total_seconds: Math.round((performance.now() - started) / 1000),
     markdown,
@@ -325,13 +337,14 @@ async function main(): Promise<number> {
   fs.writeFileSync(flags.out!, `${JSON.stringify(json, null, 2)}\n`);
 
   console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
+  console.log(`\n${inbox.markdown}`);
   console.log(`\nMarkdown for the README:\n\n${markdown}\n`);
   console.log(`Wrote ${path.relative(process.cwd(), flags.out!)} (${json.total_seconds} s total).`);
   if (problems.length > 0) {
     console.error(`\n✗ correctness problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  return flags.strict && !(v.throughputOk && v.wakeOk) ? 1 : 0;
+  return flags.strict && !(v.throughputOk && v.wakeOk && inbox.ok) ? 1 : 0;
 }
 
 main()

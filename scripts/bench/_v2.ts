@@ -1,0 +1,26 @@
+import { openDatabase } from "@/db/client";
+import { selectChainPage } from "@/db/queries/audit";
+import { fastCanonicalJson } from "@/lib/audit/verify";
+import { canonicalJson } from "@/lib/audit/canonical";
+import { chainContent } from "@/lib/audit/chain";
+import { hash } from "node:crypto";
+const h = await openDatabase({ databaseUrl: process.argv[2], poolSize: 3 });
+let t = performance.now(); const rows = [];
+for (let s = 0; s < 100000; s += 10000) rows.push(...await selectChainPage(h.db, s, 10000));
+console.log("fetch s/1M", ((performance.now() - t) / 1000 * 10).toFixed(1));
+const evs = rows.map(r => ({ ...r, occurredAt: new Date(r.occurredAtMs) } as any));
+t = performance.now(); let diff = 0;
+for (const e of evs) { const c = chainContent(e, e.seq); }
+console.log("content s/1M", ((performance.now() - t) / 1000 * 10).toFixed(1));
+t = performance.now();
+for (const e of evs) fastCanonicalJson(chainContent(e, e.seq));
+console.log("fast canon s/1M", ((performance.now() - t) / 1000 * 10).toFixed(1));
+t = performance.now();
+for (const e of evs) canonicalJson(chainContent(e, e.seq));
+console.log("ref canon s/1M", ((performance.now() - t) / 1000 * 10).toFixed(1));
+t = performance.now();
+for (const e of evs) hash("sha256", e.prevHash + "x".repeat(700), "hex");
+console.log("sha s/1M", ((performance.now() - t) / 1000 * 10).toFixed(1));
+for (const e of evs) if (fastCanonicalJson(chainContent(e, e.seq)) !== canonicalJson(chainContent(e, e.seq))) diff++;
+console.log("diff", diff);
+await h.close();
