@@ -18,6 +18,11 @@ export type DatabaseHandle = {
   db: Database;
   /** The connection URL, for tools that need a dedicated connection (postgres only). */
   url?: string;
+  /**
+   * Runs one constant SQL text with positional parameters, as a prepared statement where the
+   * driver supports it. Only for hot paths whose SQL lives in db/queries; everything else uses drizzle.
+   */
+  run(text: string, params: unknown[]): Promise<void>;
   /** Subscribe to a NOTIFY channel; resolves once the LISTEN is active. */
   listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -43,6 +48,9 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
     kind: "postgres",
     db,
     url,
+    async run(text, params) {
+      await sql.unsafe(text, params as never[], { prepare: true });
+    },
     async listen(channel, fn) {
       const sub = await sql.listen(channel, fn);
       return () => sub.unlisten();
@@ -70,6 +78,9 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   return {
     kind: "pglite",
     db,
+    async run(text, params) {
+      await client.query(text, params);
+    },
     async listen(channel, fn) {
       return client.listen(channel, fn);
     },

@@ -4,14 +4,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { freePort, REPO_ROOT, serverEnv, startProcess } from "./support/servers";
-
-const NEXT_BIN = path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
+import { freePort, serverEnv, START_ARGS, startProcess } from "./support/servers";
 const UNUSED_DB = "postgres://postgres@127.0.0.1:5432/countersign_never_opened";
 
 async function startAndWaitForExit(env: Record<string, string | undefined>) {
   const port = await freePort();
-  const server = startProcess("bad-config", port, [NEXT_BIN, "start", "-p", String(port)], serverEnv(UNUSED_DB, port, env));
+  const server = startProcess("bad-config", port, START_ARGS, serverEnv(UNUSED_DB, port, env));
   const exit = await Promise.race([
     server.exited,
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running:\n${server.output()}`)), 30_000)),

@@ -1,24 +1,92 @@
 // SQL for requests and their reviews (votes).
 import { and, asc, eq, inArray, lte, or, sql, type SQL } from "drizzle-orm";
-import type { Executor } from "../client";
+import type { DatabaseHandle, Executor } from "../client";
 import { agents, auditEvents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
 
 export type NewRequest = typeof requests.$inferInsert;
 
-/**
- * Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit
- * or fail together (state change and audit stay atomic), in a single round trip.
- */
+// Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit or
+// fail together (state change and audit stay atomic), in a single round trip, with constant SQL
+// text (prepared once per connection). Column lists mirror db/schema.ts; the lifecycle tests and
+// the audit chain tests exercise every column.
+const INSERT_REQUEST_WITH_EVENTS = `
+with r as (
+  insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of,
+    callback_url, params_hash, status, risk_score, risk_level, risk_reasons, policy_rule, policy_hash,
+    policy_decision, explanation, approvals_required, approver_groups, notify, grant_window_seconds,
+    decision_deadline, grant_expires_at, created_at, updated_at, decided_at, idempotency_key, body_hash)
+  values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::request_status, $13, $14::risk_level,
+    $15::jsonb, $16, $17, $18::policy_decision, $19, $20, $21::jsonb, $22::jsonb, $23, $24::timestamptz,
+    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30)
+), a as (
+  insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
+    agent_id, action, environment, risk_level, outcome, payload)
+  select event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id, agent_id, action,
+    environment, risk_level, outcome, payload
+  from jsonb_to_recordset($31::jsonb) as e(event_id uuid, occurred_at timestamptz, type text,
+    actor_kind actor_kind, actor_id text, actor jsonb, channel channel, request_id uuid, agent_id uuid,
+    action text, environment text, risk_level risk_level, outcome text, payload jsonb)
+)
+select pg_notify('countersign_requests', $32)`;
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
 export async function insertRequestWithEvents(
-  db: Executor,
+  handle: Pick<DatabaseHandle, "run">,
   row: RequestRow,
   events: (typeof auditEvents.$inferInsert)[],
   notify: { id: string; status: string; agentId: string },
 ): Promise<void> {
-  await db.execute(sql`
-    with r as (${db.insert(requests).values(row).getSQL()}),
-         a as (${db.insert(auditEvents).values(events).getSQL()})
-    select pg_notify('countersign_requests', ${JSON.stringify(notify)})`);
+  const eventRows = events.map((e) => ({
+    event_id: e.eventId,
+    occurred_at: iso(e.occurredAt),
+    type: e.type,
+    actor_kind: e.actorKind,
+    actor_id: e.actorId,
+    actor: e.actor,
+    channel: e.channel,
+    request_id: e.requestId ?? null,
+    agent_id: e.agentId ?? null,
+    action: e.action ?? null,
+    environment: e.environment ?? null,
+    risk_level: e.riskLevel ?? null,
+    outcome: e.outcome ?? null,
+    payload: e.payload,
+  }));
+  await handle.run(INSERT_REQUEST_WITH_EVENTS, [
+    row.id,
+    row.agentId,
+    row.action,
+    row.resource,
+    row.environment,
+    row.intent,
+    JSON.stringify(row.context),
+    JSON.stringify(row.origin),
+    row.onBehalfOf,
+    row.callbackUrl,
+    row.paramsHash,
+    row.status,
+    row.riskScore,
+    row.riskLevel,
+    JSON.stringify(row.riskReasons),
+    row.policyRule,
+    row.policyHash,
+    row.policyDecision,
+    row.explanation,
+    row.approvalsRequired,
+    JSON.stringify(row.approverGroups),
+    JSON.stringify(row.notify),
+    row.grantWindowSeconds,
+    iso(row.decisionDeadline),
+    iso(row.grantExpiresAt),
+    iso(row.createdAt),
+    iso(row.updatedAt),
+    iso(row.decidedAt),
+    row.idempotencyKey,
+    row.bodyHash,
+    JSON.stringify(eventRows),
+    JSON.stringify(notify),
+  ]);
 }
 
 export async function findRequest(tx: Executor, id: string): Promise<RequestRow | undefined> {

@@ -1,5 +1,5 @@
 // Real processes for end-to-end specs and the bench: a fresh PostgreSQL database per run, N
-// production `next start` instances on it, agents registered through the admin CLI, and a SIGTERM
+// production server instances (`npm start`: server.ts) on it, agents registered through the admin CLI, and a SIGTERM
 // shutdown that must end in a clean exit. No Playwright imports, so `scripts/bench` reuses it.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -12,7 +12,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const TEST_POLICY = path.join(REPO_ROOT, "tests", "fixtures", "policy.yaml");
 export const PG_ADMIN_URL = process.env.COUNTERSIGN_TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-const NEXT_BIN = path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
+/** What `npm start` runs: the production server (server.ts), Next.js plus the direct agent API. */
+export const START_ARGS = ["--import", "tsx", path.join(REPO_ROOT, "server.ts")];
 const CLI = path.join(REPO_ROOT, "scripts", "countersign.ts");
 
 // Whatever happens to the test or bench process, never leave a server behind on a port.
@@ -147,7 +148,7 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
   return env;
 }
 
-/** Starts `count` production servers (`next start`, the build must exist) and waits until all are healthy. */
+/** Starts `count` production servers (`npm start`, i.e. server.ts; the build must exist) and waits until all are healthy. */
 export async function startServers(count: number, opts: StartOptions): Promise<AppServer[]> {
   if (!fs.existsSync(path.join(REPO_ROOT, ".next", "BUILD_ID"))) {
     throw new Error("No production build in .next: run `npx next build` first (npm run test:e2e does).");
@@ -170,7 +171,7 @@ export async function startServers(count: number, opts: StartOptions): Promise<A
 
 async function spawnServer(name: string, opts: StartOptions): Promise<AppServer> {
   const port = await freePort();
-  return startProcess(name, port, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], serverEnv(opts.databaseUrl, port, opts.env));
+  return startProcess(name, port, START_ARGS, serverEnv(opts.databaseUrl, port, { HOSTNAME: "127.0.0.1", ...opts.env }));
 }
 
 /**

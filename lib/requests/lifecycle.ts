@@ -3,7 +3,7 @@
 // locks the request row, re-checks state and deadlines, writes the change and its audit event, and
 // NOTIFYs waiters; the audit chain is sealed after commit.
 import { randomUUID } from "node:crypto";
-import { getDb, type Executor } from "@/db/client";
+import { getDatabase, getDb, type Executor } from "@/db/client";
 import { isUniqueViolation } from "@/db/errors";
 import { insertAuditEvents, selectEventsForRequest } from "@/db/queries/audit";
 import {
@@ -188,7 +188,7 @@ export async function createRequest(
   }
 
   try {
-    await insertRequestWithEvents(db, request, events, { id: request.id, status, agentId: agent.id });
+    await insertRequestWithEvents(await getDatabase(), request, events, { id: request.id, status, agentId: agent.id });
   } catch (err) {
     // Two concurrent creates with one Idempotency-Key: the loser returns the winner's request.
     if (key && isUniqueViolation(err)) {

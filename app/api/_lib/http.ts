@@ -46,6 +46,9 @@ async function readLimited(req: Request, limit: number): Promise<string> {
   const tooLarge = () =>
     new CountersignError("payload_too_large", `Request body exceeds ${limit / 1024} KiB.`);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  // With a declared length the HTTP parser already bounds the body: read it in one go. Chunked
+  // bodies (no length) are read incrementally and cut off at the limit.
+  if (Number.isFinite(declared)) return req.text();
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

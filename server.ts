@@ -1,0 +1,33 @@
+// Production server (`npm start`). Next.js serves the console, auth and every other route; the
+// agent API (/api/v1/*) — the hot path agents hammer — is answered by the very same route
+// handlers called directly on node:http, skipping Next's per-request routing machinery (measured
+// in `npm run bench`). Start-up (migrations, policy, sealer, sweeper, NOTIFY listener, graceful
+// shutdown) runs once, from instrumentation.ts, before the port opens.
+import http from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import next from "next";
+import { routeAgentApi } from "@/app/api/v1/router";
+
+const port = Number(process.env.PORT ?? 3000);
+const hostname = process.env.HOSTNAME ?? "0.0.0.0";
+
+async function main(): Promise<void> {
+  const app = next({ dev: false, dir: process.cwd(), hostname, port });
+  const nextHandler = app.getRequestHandler();
+  await app.prepare();
+  // overrideGlobalObjects: false keeps the global Request/Response that Next.js relies on.
+  const agentApi = getRequestListener(routeAgentApi, { overrideGlobalObjects: false });
+  const server = http.createServer((req, res) => {
+    if (req.url?.startsWith("/api/v1/")) void agentApi(req, res);
+    else void nextHandler(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, hostname, () => {
+    console.log(JSON.stringify({ level: 30, service: "countersign", msg: `listening on http://${hostname}:${port}` }));
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
