@@ -54,7 +54,7 @@ export function terminalReport(baseline: LoadFigures, app: LoadFigures, wake: Wa
     ["POST /api/v1/requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "2xx", "non-2xx", "errors", "CPU ms/req server", "postgres", "loadgen"],
     ...[
       ["bare baseline (node:http + postgres.js)", baseline],
-      ["countersign (next start)", app],
+      ["countersign (npm start)", app],
     ].map(([label, f]) => {
       const x = f as LoadFigures;
       return [
@@ -104,7 +104,7 @@ export function markdownReport(baseline: LoadFigures, app: LoadFigures, wake: Wa
     "| `POST /api/v1/requests` | req/s | p50 ms | p99 ms | non-2xx | vs baseline |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
     row("bare baseline: `node:http` + postgres.js, request + audit row in one transaction", baseline, "1.00×"),
-    row("Countersign (`next start`, auth, policy, audit, NOTIFY, sealer)", app, `${v.throughputRatio.toFixed(2)}× (target ≥ ${TARGETS.throughputRatio}×)`),
+    row("Countersign (`npm start`: auth, rate limit, policy, audit, NOTIFY, sealer)", app, `${v.throughputRatio.toFixed(2)}× (target ≥ ${TARGETS.throughputRatio}×)`),
     "",
     `| decision-to-wake, ${wake.rounds} rounds | p50 ms | p99 ms |`,
     "| --- | ---: | ---: |",

@@ -1,6 +1,6 @@
 // `npm run bench`: the issue-2 benchmark on the production build and real PostgreSQL.
 //   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
-//   (b) the app (`next start`, one instance, same pool size), same load, same body
+//   (b) the app (`npm start` = server.ts, one instance, same pool size), same load, same body
 //   (c) decision-to-wake latency: long-poll on the app, decision from this process
 // (a) and (b) alternate in slices so drift in the machine's background load hits both alike.
 // Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans
@@ -172,7 +172,7 @@ async function startBaseline(): Promise<Target> {
 }
 
 async function startApp(): Promise<Target> {
-  step("app: fresh database, next start (migrates at start-up), agent registered with the CLI");
+  step("app: fresh database, npm start (migrates at start-up), agent registered with the CLI");
   const db = await createTestDatabase({ prefix: "countersign_bench", suffix: "app" });
   cleanups.push(() => db.drop());
   const [server] = (await startServers(1, {
