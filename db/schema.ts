@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigserial,
+  boolean,
   bigint,
   check,
   index,
@@ -215,3 +216,55 @@ export const identities = pgTable("identities", {
 });
 
 export type IdentityRow = typeof identities.$inferSelect;
+
+// Durable notification outbox: rows are written in the same transaction as the state change they
+// announce; a worker claims them (lease), delivers, and records every attempt. At-least-once, with
+// `event_id` for receivers to de-duplicate.
+export const outboxStatus = pgEnum("outbox_status", ["pending", "sending", "delivered", "dead"]);
+
+export const notificationOutbox = pgTable(
+  "notification_outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    eventId: uuid("event_id").notNull(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => requests.id),
+    kind: text("kind").notNull(), // webhook | slack.post | slack.update | teams.post
+    target: text("target").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: outboxStatus("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    leaseUntil: ts("lease_until"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull(),
+    deliveredAt: ts("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("notification_outbox_event_kind_key").on(t.eventId, t.kind, t.target),
+    index("notification_outbox_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_outbox_request_idx").on(t.requestId, t.id),
+  ],
+);
+
+export const notificationAttempts = pgTable(
+  "notification_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    outboxId: bigint("outbox_id", { mode: "number" })
+      .notNull()
+      .references(() => notificationOutbox.id),
+    attempt: integer("attempt").notNull(),
+    at: ts("at").notNull(),
+    ok: boolean("ok").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("notification_attempts_outbox_idx").on(t.outboxId, t.attempt)],
+);
+
+export type OutboxRow = typeof notificationOutbox.$inferSelect;
+export type NewOutboxRow = typeof notificationOutbox.$inferInsert;
+export type AttemptRow = typeof notificationAttempts.$inferSelect;

@@ -85,15 +85,19 @@ type ChainTuple = [
  * and PGlite alike, and jsonb values arrive as the same JSON values a typed read would give.
  */
 export async function selectChainPage(tx: Executor, afterSeq: number, limit: number): Promise<ChainRow[]> {
+  if (!Number.isSafeInteger(afterSeq) || !Number.isSafeInteger(limit) || limit < 1) throw new RangeError("afterSeq and limit must be integers");
+  // Both inlined (checked integers): a statement without parameters goes out in one message, so a
+  // read-ahead runs on the server while the caller hashes, instead of waiting for the client to
+  // answer a Describe round trip first (postgres.js does that for unprepared parameterised queries).
   const result = await tx.execute<{ page: string | null }>(sql`
     select json_agg(e.r)::text as page
       from (select json_build_array(seq, event_id, floor(extract(epoch from occurred_at) * 1000), type, actor_kind, actor_id,
                                     actor, channel, request_id, agent_id, action, environment, risk_level, outcome, payload,
                                     prev_hash, hash) as r
               from audit_events
-             where seq is not null and seq > ${afterSeq}
+             where seq is not null and seq > ${sql.raw(String(afterSeq))}
              order by seq
-             limit ${limit}) e`);
+             limit ${sql.raw(String(limit))}) e`);
   const [row] = Array.isArray(result) ? (result as { page: string | null }[]) : (result as unknown as { rows: { page: string | null }[] }).rows;
   const tuples = row?.page ? (JSON.parse(row.page) as ChainTuple[]) : [];
   // json_agg keeps the subquery's order in practice; the chain check depends on it, so make sure.

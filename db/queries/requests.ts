@@ -1,7 +1,7 @@
 // SQL for requests and their reviews (votes).
 import { and, asc, eq, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import type { DatabaseHandle, Executor } from "../client";
-import { agents, auditEvents, requests, reviews, type Agent, type RequestRow, type ReviewRow } from "../schema";
+import { agents, auditEvents, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
 
 export type NewRequest = typeof requests.$inferInsert;
 
@@ -26,6 +26,11 @@ with r as (
   from jsonb_to_recordset($31::jsonb) as e(event_id uuid, occurred_at timestamptz, type text,
     actor_kind actor_kind, actor_id text, actor jsonb, channel channel, request_id uuid, agent_id uuid,
     action text, environment text, risk_level risk_level, outcome text, payload jsonb)
+), o as (
+  insert into notification_outbox (event_id, request_id, kind, target, payload, next_attempt_at, created_at)
+  select event_id, request_id, kind, target, payload, next_attempt_at, created_at
+  from jsonb_to_recordset($33::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
+    next_attempt_at timestamptz, created_at timestamptz)
 )
 select pg_notify('countersign_requests', $32)`;
 
@@ -35,6 +40,7 @@ export async function insertRequestWithEvents(
   handle: Pick<DatabaseHandle, "run">,
   row: RequestRow,
   events: (typeof auditEvents.$inferInsert)[],
+  outbox: NewOutboxRow[],
   notify: { id: string; status: string; agentId: string },
 ): Promise<void> {
   const eventRows = events.map((e) => ({
@@ -86,6 +92,17 @@ export async function insertRequestWithEvents(
     row.bodyHash,
     JSON.stringify(eventRows),
     JSON.stringify(notify),
+    JSON.stringify(
+      outbox.map((o) => ({
+        event_id: o.eventId,
+        request_id: o.requestId,
+        kind: o.kind,
+        target: o.target,
+        payload: o.payload,
+        next_attempt_at: iso(o.nextAttemptAt),
+        created_at: iso(o.createdAt),
+      })),
+    ),
   ]);
 }
 

@@ -138,6 +138,7 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
     NODE_ENV: "production",
     NEXT_MANUAL_SIG_HANDLE: "true",
     NEXT_TELEMETRY_DISABLED: "1",
+    COUNTERSIGN_WEBHOOK_SECRET: "e2e-webhook-master-secret-not-for-production-0123",
     DATABASE_URL: databaseUrl,
     COUNTERSIGN_POLICY: TEST_POLICY,
     LOG_LEVEL: "warn",

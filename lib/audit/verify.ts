@@ -176,8 +176,14 @@ export async function verifyAuditChain(
       const rows: ChainRow[] = await pending;
       const last = rows.at(-1);
       pending = rows.length === PAGE && last ? selectChainPage(db, last.seq, PAGE) : null;
-      // A walk that stops early must not leave the read-ahead's failure unhandled.
-      pending?.catch(() => undefined);
+      if (pending) {
+        // A walk that stops early must not leave the read-ahead's failure unhandled.
+        pending.catch(() => undefined);
+        // Let the read-ahead reach the server before this page is hashed (which never yields):
+        // postgres.js sends a small query from a setImmediate it queues in a later microtask, so
+        // yield for two turns of the event loop, then the server works while we hash.
+        await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+      }
       for (const row of rows) {
         const seq = row.seq;
         if (seq < expected) return fail(seq, `duplicate: #${seq} appears more than once`);

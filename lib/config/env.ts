@@ -14,6 +14,10 @@ const schema = z.object({
   COUNTERSIGN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   COUNTERSIGN_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   COUNTERSIGN_PUBLIC_URL: z.string().url().optional(),
+  /** Master secret from which each agent's webhook signing secret is derived. Required in production. */
+  COUNTERSIGN_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  COUNTERSIGN_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+  COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
@@ -31,6 +35,11 @@ export function env(): Env {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new EnvError(`Invalid Countersign configuration:\n${lines.join("\n")}`);
   }
+  if (parsed.data.NODE_ENV === "production" && !parsed.data.COUNTERSIGN_WEBHOOK_SECRET) {
+    throw new EnvError(
+      "Invalid Countersign configuration:\n  COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33); it signs outbound webhooks",
+    );
+  }
   cached = parsed.data;
   return cached;
 }
@@ -38,4 +47,10 @@ export function env(): Env {
 /** Tests change env between files; let them re-read it. */
 export function resetEnvCache(): void {
   cached = undefined;
+}
+
+const DEVELOPMENT_WEBHOOK_SECRET = "countersign-development-webhook-secret-not-for-production";
+
+export function webhookMasterSecret(): string {
+  return env().COUNTERSIGN_WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET;
 }

@@ -25,6 +25,9 @@ import type { Agent, AuditEventRow, Channel, RequestRow } from "@/db/schema";
 import { agentActor, auditEvent, SYSTEM_ACTOR, userActor } from "@/lib/audit/events";
 import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
 import { kickSealer } from "@/lib/audit/sealer";
+import { notificationsFor } from "@/lib/notify/outbox";
+import { kickOutbox } from "@/lib/notify/worker";
+import { insertOutbox } from "@/db/queries/outbox";
 import { CountersignError } from "@/lib/errors";
 import { approverGroupsFor, evaluatePolicy, rolesForGroups } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
@@ -40,12 +43,35 @@ const failed = (code: ConstructorParameters<typeof CountersignError>[0], message
   error: new CountersignError(code, message),
 });
 
+type Announcements = { outbox: number };
+
+/**
+ * Tells the world about a committed-to-be change, inside its transaction: NOTIFY for waiters on
+ * every instance, and outbox rows (webhooks) when the status changed (`type`, else null).
+ */
+async function announce(tx: Executor, ann: Announcements, request: RequestRow, type: string | null, now: Date): Promise<void> {
+  await notifyRequestChanged(tx, { id: request.id, status: request.status, agentId: request.agentId });
+  if (!type) return;
+  const rows = notificationsFor(request, { type, at: now });
+  await insertOutbox(tx, rows);
+  ann.outbox += rows.length;
+}
+
+function afterCommit(ann: Announcements): void {
+  kickSealer();
+  if (ann.outbox > 0) kickOutbox();
+}
+
 /** Runs one transition; after commit, seals the audit chain and surfaces a committed refusal. */
-async function transition<T>(fn: (tx: Executor, now: Date) => Promise<Outcome<T>>, clock: Clock): Promise<T> {
+async function transition<T>(
+  fn: (tx: Executor, now: Date, ann: Announcements) => Promise<Outcome<T>>,
+  clock: Clock,
+): Promise<T> {
   const db = await getDb();
   const now = clock.now ?? new Date();
-  const outcome = await db.transaction((tx) => fn(tx, now));
-  kickSealer();
+  const ann: Announcements = { outbox: 0 };
+  const outcome = await db.transaction((tx) => fn(tx, now, ann));
+  afterCommit(ann);
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
 }
@@ -61,14 +87,14 @@ const sameEmail = (a: string | null | undefined, b: string | null | undefined) =
  * Records an expiry inside the caller's transaction if the request is past its deadline, and
  * returns the expired row (the caller then refuses what it was asked to do); null otherwise.
  */
-async function expireIfDue(tx: Executor, request: RequestRow, now: Date): Promise<RequestRow | null> {
+async function expireIfDue(tx: Executor, ann: Announcements, request: RequestRow, now: Date): Promise<RequestRow | null> {
   if (effectiveStatus(request, now) !== "expired" || request.status === "expired") return null;
   const phase = request.status === "pending" ? "decision_deadline" : "grant_window";
   const updated = await updateRequest(tx, request.id, { status: "expired", updatedAt: now });
   await insertAuditEvents(tx, [
     auditEvent({ type: "request.expired", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { phase } }),
   ]);
-  await notifyRequestChanged(tx, { id: request.id, status: "expired", agentId: request.agentId });
+  await announce(tx, ann, updated, "request.expired", now);
   return updated;
 }
 
@@ -187,8 +213,9 @@ export async function createRequest(
     );
   }
 
+  const outbox = notificationsFor(request, { type: `request.${status === "denied" ? "refused" : status === "approved" ? "auto_approved" : "created"}`, at: now });
   try {
-    await insertRequestWithEvents(await getDatabase(), request, events, { id: request.id, status, agentId: agent.id });
+    await insertRequestWithEvents(await getDatabase(), request, events, outbox, { id: request.id, status, agentId: agent.id });
   } catch (err) {
     // Two concurrent creates with one Idempotency-Key: the loser returns the winner's request.
     if (key && isUniqueViolation(err)) {
@@ -198,7 +225,7 @@ export async function createRequest(
     throw err;
   }
   rememberFiled(agent.id, body.action);
-  kickSealer();
+  afterCommit({ outbox: outbox.length });
   return { request: toRequestView(request, agent, [], now), replayed: false };
 }
 
@@ -234,13 +261,13 @@ export async function decideRequest(
       issues: [{ path: "note", message: "required when denying" }],
     });
   }
-  return transition(async (tx, now) => {
+  return transition(async (tx, now, ann) => {
     const found = await lockRequestWithAgent(tx, requestId);
     if (!found) return failed("not_found", "No such request.");
     const { agent } = found;
     let { request } = found;
 
-    if (await expireIfDue(tx, request, now)) {
+    if (await expireIfDue(tx, ann, request, now)) {
       return failed("expired", "The decision deadline has passed; the request expired.");
     }
     if (request.status === "expired") return failed("expired", "The request expired before a decision.");
@@ -300,7 +327,7 @@ export async function decideRequest(
       }
     }
     await insertAuditEvents(tx, events);
-    await notifyRequestChanged(tx, { id: request.id, status: request.status, agentId: request.agentId });
+    await announce(tx, ann, request, request.status === "pending" ? null : `request.${request.status}`, now);
     return { value: await loadView(tx, request, agent, now) };
   }, clock);
 }
@@ -344,11 +371,11 @@ async function lockOwned(tx: Executor, agent: Agent, requestId: string) {
 }
 
 export async function claimApproval(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
-  return transition(async (tx, now) => {
+  return transition(async (tx, now, ann) => {
     const owned = await lockOwned(tx, agent, requestId);
     if ("error" in owned) return owned;
     let request = owned.value;
-    if (await expireIfDue(tx, request, now)) {
+    if (await expireIfDue(tx, ann, request, now)) {
       return failed("expired", request.status === "approved" ? "The grant window has passed." : "The request expired before a decision.");
     }
     switch (request.status) {
@@ -369,7 +396,7 @@ export async function claimApproval(agent: Agent, requestId: string, clock: Cloc
     await insertAuditEvents(tx, [
       auditEvent({ type: "request.executed", actor: agentActor(agent), channel: "api", at: now, request, payload: { params_hash: request.paramsHash } }),
     ]);
-    await notifyRequestChanged(tx, { id: request.id, status: "executed", agentId: agent.id });
+    await announce(tx, ann, request, "request.executed", now);
     return { value: await loadView(tx, request, agent, now) };
   }, clock);
 }
@@ -382,7 +409,7 @@ export async function reportResult(
   result: { status: "succeeded" | "failed"; detail?: Record<string, unknown> },
   clock: Clock = {},
 ): Promise<RequestView> {
-  return transition(async (tx, now) => {
+  return transition(async (tx, now, ann) => {
     const owned = await lockOwned(tx, agent, requestId);
     if ("error" in owned) return owned;
     let request = owned.value;
@@ -397,23 +424,23 @@ export async function reportResult(
     await insertAuditEvents(tx, [
       auditEvent({ type: "request.result", actor: agentActor(agent), channel: "api", at: now, request, payload: { status: result.status, detail: result.detail ?? null } }),
     ]);
-    await notifyRequestChanged(tx, { id: request.id, status: request.status, agentId: agent.id });
+    await announce(tx, ann, request, "request.result", now);
     return { value: await loadView(tx, request, agent, now) };
   }, clock);
 }
 
 export async function cancelRequest(agent: Agent, requestId: string, reason: string | undefined, clock: Clock = {}): Promise<RequestView> {
-  return transition(async (tx, now) => {
+  return transition(async (tx, now, ann) => {
     const owned = await lockOwned(tx, agent, requestId);
     if ("error" in owned) return owned;
     let request = owned.value;
-    if (await expireIfDue(tx, request, now)) return failed("expired", "The request already expired.");
+    if (await expireIfDue(tx, ann, request, now)) return failed("expired", "The request already expired.");
     if (request.status !== "pending") return failed("not_pending", `Only a pending request can be cancelled; this one is ${request.status}.`);
     request = await updateRequest(tx, request.id, { status: "cancelled", decidedAt: now, updatedAt: now });
     await insertAuditEvents(tx, [
       auditEvent({ type: "request.cancelled", actor: agentActor(agent), channel: "api", at: now, request, payload: { reason: reason ?? null } }),
     ]);
-    await notifyRequestChanged(tx, { id: request.id, status: "cancelled", agentId: agent.id });
+    await announce(tx, ann, request, "request.cancelled", now);
     return { value: await loadView(tx, request, agent, now) };
   }, clock);
 }
@@ -426,13 +453,14 @@ export async function expireDueRequests(clock: Clock = {}, batch = 200): Promise
   const now = clock.now ?? new Date();
   const ids = await selectDueForExpiry(db, now, batch);
   let expired = 0;
+  const ann: Announcements = { outbox: 0 };
   for (const id of ids) {
     expired += await db.transaction(async (tx) => {
       const found = await lockRequestWithAgent(tx, id);
-      return found && (await expireIfDue(tx, found.request, now)) ? 1 : 0;
+      return found && (await expireIfDue(tx, ann, found.request, now)) ? 1 : 0;
     });
   }
-  if (expired > 0) kickSealer();
+  if (expired > 0) afterCommit(ann);
   return expired;
 }
 

@@ -9,6 +9,7 @@ import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@
 import { readAuthSettings } from "@/lib/auth/config";
 import { env } from "@/lib/config/env";
 import { log } from "@/lib/log";
+import { startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
 import { expireDueRequests } from "@/lib/requests/lifecycle";
@@ -37,6 +38,7 @@ export async function startServerRuntime(): Promise<void> {
   await ensureListening();
   startSealer();
   startSweeper(config.COUNTERSIGN_SWEEP_INTERVAL_MS);
+  startOutboxWorker(config.COUNTERSIGN_OUTBOX_INTERVAL_MS);
   installShutdown();
   log.info(
     { database: handle.kind, policy: policy.source, policyHash: policy.hash, rules: policy.rules.length },

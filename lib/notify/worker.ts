@@ -1,0 +1,144 @@
+// Drains the notification outbox: claim due rows under a lease, deliver, record the attempt, and
+// either finish or schedule a retry with exponential backoff. A worker killed between claim and
+// outcome leaves its rows "sending" until the lease expires; then any worker re-claims them, so
+// every event is delivered at least once (receivers de-duplicate on the event id).
+import { getDb } from "@/db/client";
+import { claimDueOutbox, finishOutbox, recordAttempt } from "@/db/queries/outbox";
+import { findAgentById } from "@/db/queries/agents";
+import { findRequest } from "@/db/queries/requests";
+import type { OutboxRow } from "@/db/schema";
+import { env, webhookMasterSecret } from "@/lib/config/env";
+import { log } from "@/lib/log";
+import { agentWebhookSecret, EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
+
+export type Delivery = { ok: boolean; statusCode?: number; error?: string; retryAfterMs?: number };
+export type Sender = (row: OutboxRow) => Promise<Delivery>;
+
+export const MAX_ATTEMPTS = 10;
+const SEND_TIMEOUT_MS = 10_000;
+
+/** 1 s, 2 s, 4 s … capped at 15 minutes; a receiver's Retry-After wins when it is longer. */
+export function backoffMs(attempt: number, retryAfterMs?: number): number {
+  const exp = Math.min(15 * 60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.max(exp, retryAfterMs ?? 0);
+}
+
+async function sendWebhook(row: OutboxRow): Promise<Delivery> {
+  const db = await getDb();
+  const request = await findRequest(db, row.requestId);
+  const agent = request ? await findAgentById(db, request.agentId) : undefined;
+  if (!agent) return { ok: false, error: "request or agent no longer exists" };
+  const body = JSON.stringify(row.payload);
+  const signature = signWebhook(agentWebhookSecret(webhookMasterSecret(), agent.id), body, Math.floor(Date.now() / 1000));
+  try {
+    const res = await fetch(row.target, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "Countersign-Webhooks/1",
+        [SIGNATURE_HEADER]: signature,
+        [EVENT_ID_HEADER]: row.eventId,
+      },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.ok) return { ok: true, statusCode: res.status };
+    const retryAfter = Number(res.headers.get("retry-after"));
+    return {
+      ok: false,
+      statusCode: res.status,
+      error: `receiver answered ${res.status}`,
+      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}
+
+export const SENDERS: Record<string, Sender> = { webhook: sendWebhook };
+
+export type RunOptions = {
+  now?: Date;
+  leaseMs?: number;
+  limit?: number;
+  senders?: Record<string, Sender>;
+  /** Test seam: called after rows are claimed (committed) and before any is sent. */
+  afterClaim?: (rows: OutboxRow[]) => Promise<void>;
+};
+
+/** One pass: claim, deliver, record. Returns how many rows it handled. */
+export async function drainOutboxOnce(opts: RunOptions = {}): Promise<number> {
+  const db = await getDb();
+  const now = opts.now ?? new Date();
+  const claimed = await db.transaction((tx) =>
+    claimDueOutbox(tx, now, opts.leaseMs ?? env().COUNTERSIGN_OUTBOX_LEASE_MS, opts.limit ?? 20),
+  );
+  if (claimed.length === 0) return 0;
+  await opts.afterClaim?.(claimed);
+  const senders = opts.senders ?? SENDERS;
+  await Promise.all(
+    claimed.map(async (row) => {
+      const started = performance.now();
+      const send = senders[row.kind];
+      const result: Delivery = send ? await send(row) : { ok: false, error: `no sender for ${row.kind}` };
+      const at = opts.now ?? new Date();
+      const dead = !result.ok && row.attempts >= MAX_ATTEMPTS;
+      await db.transaction(async (tx) => {
+        await recordAttempt(tx, {
+          outboxId: row.id,
+          attempt: row.attempts,
+          at,
+          ok: result.ok,
+          statusCode: result.statusCode ?? null,
+          error: result.error ?? null,
+          durationMs: Math.round(performance.now() - started),
+        });
+        await finishOutbox(tx, row.id, {
+          status: result.ok ? "delivered" : dead ? "dead" : "pending",
+          at,
+          nextAttemptAt: result.ok || dead ? undefined : new Date(at.getTime() + backoffMs(row.attempts, result.retryAfterMs)),
+          error: result.error,
+        });
+      });
+      if (!result.ok) log.warn({ kind: row.kind, eventId: row.eventId, attempt: row.attempts, error: result.error }, "notification delivery failed");
+    }),
+  );
+  return claimed.length;
+}
+
+type WorkerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout };
+const state: WorkerState = ((globalThis as typeof globalThis & { __countersignOutbox?: WorkerState }).__countersignOutbox ??= {
+  running: false,
+  again: false,
+});
+
+/** Drain soon (after a transition committed rows); coalesces while a pass runs. */
+export function kickOutbox(): void {
+  if (state.running) {
+    state.again = true;
+    return;
+  }
+  state.running = true;
+  setImmediate(async () => {
+    try {
+      do {
+        state.again = false;
+        while ((await drainOutboxOnce()) > 0) state.again = false;
+      } while (state.again);
+    } catch (err) {
+      log.error({ err }, "outbox worker pass failed; will retry");
+    } finally {
+      state.running = false;
+    }
+  });
+}
+
+export function startOutboxWorker(intervalMs = env().COUNTERSIGN_OUTBOX_INTERVAL_MS): () => void {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = setInterval(kickOutbox, intervalMs);
+  state.timer.unref();
+  kickOutbox();
+  return () => clearInterval(state.timer);
+}
