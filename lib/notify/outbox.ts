@@ -6,9 +6,12 @@ import type { NewOutboxRow, RequestRow } from "@/db/schema";
 
 export type RequestChangeEvent = { type: string; at: Date };
 
+/** Webhooks announce state changes (`request.*`), not individual votes. */
+const isStateChange = (type: string) => type.startsWith("request.");
+
 export function notificationsFor(request: RequestRow, change: RequestChangeEvent): NewOutboxRow[] {
   const rows: NewOutboxRow[] = [];
-  if (request.callbackUrl) {
+  if (request.callbackUrl && isStateChange(change.type)) {
     const eventId = randomUUID();
     rows.push({
       eventId,

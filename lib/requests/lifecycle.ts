@@ -47,7 +47,7 @@ type Announcements = { outbox: number };
 
 /**
  * Tells the world about a committed-to-be change, inside its transaction: NOTIFY for waiters on
- * every instance, and outbox rows (webhooks) when the status changed (`type`, else null).
+ * every instance, and the outbox rows `notificationsFor` derives from the event type.
  */
 async function announce(tx: Executor, ann: Announcements, request: RequestRow, type: string | null, now: Date): Promise<void> {
   await notifyRequestChanged(tx, { id: request.id, status: request.status, agentId: request.agentId });
@@ -327,7 +327,8 @@ export async function decideRequest(
       }
     }
     await insertAuditEvents(tx, events);
-    await announce(tx, ann, request, request.status === "pending" ? null : `request.${request.status}`, now);
+    // A vote short of quorum changes no state, but chat messages show "n of m" progress.
+    await announce(tx, ann, request, request.status === "pending" ? `review.${decision === "approve" ? "approved" : "denied"}` : `request.${request.status}`, now);
     return { value: await loadView(tx, request, agent, now) };
   }, clock);
 }
