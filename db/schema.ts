@@ -268,3 +268,16 @@ export const notificationAttempts = pgTable(
 export type OutboxRow = typeof notificationOutbox.$inferSelect;
 export type NewOutboxRow = typeof notificationOutbox.$inferInsert;
 export type AttemptRow = typeof notificationAttempts.$inferSelect;
+
+// The Slack message posted for a request (one per request): later events update it in place.
+// `channel` is the channel ID Slack answered with (chat.update does not accept channel names).
+export const slackMessages = pgTable("slack_messages", {
+  requestId: uuid("request_id")
+    .primaryKey()
+    .references(() => requests.id),
+  channel: text("channel").notNull(),
+  ts: text("ts").notNull(),
+  postedAt: ts("posted_at").notNull(),
+});
+
+export type SlackMessageRow = typeof slackMessages.$inferSelect;

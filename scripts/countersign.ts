@@ -5,10 +5,12 @@ import { Command, CommanderError } from "commander";
 import { closeDatabase, getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import type { AuditActor } from "@/db/schema";
-import { createAgent, listAgents, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
+import { createAgent, listAgents, resolveAgent, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
 import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
+import { webhookMasterSecret } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
+import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
 import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
 import { seedDemoData } from "@/lib/demo/seed";
 
@@ -91,6 +93,20 @@ agents
     await openMigrated();
     const { agent, key } = await rotateAgentKey(idOrName, cliActor());
     out(`New key for ${agent.name} (shown once):\n  ${key}\n`, { id: agent.id, name: agent.name, key });
+  });
+
+agents
+  .command("webhook-secret <agent>")
+  .description("print the secret that signs this agent's webhooks (name or id), for its receiver to verify them")
+  .action(async (idOrName: string) => {
+    await openMigrated();
+    const agent = await resolveAgent(idOrName);
+    // Derived from COUNTERSIGN_WEBHOOK_SECRET and the agent id: nothing stored, same on every instance.
+    const secret = agentWebhookSecret(webhookMasterSecret(), agent.id);
+    out(
+      `Webhook signing secret for ${agent.name} (${agent.id}):\n  ${secret}\n\nVerify the countersign-signature header with it (see README, "Webhooks").`,
+      { id: agent.id, name: agent.name, webhook_secret: secret },
+    );
   });
 
 program

@@ -129,6 +129,9 @@ export const PLACEHOLDER_SIGN_IN: Record<string, string> = {
   AUTH_GITHUB_SECRET: "e2e-placeholder",
 };
 
+/** The master webhook secret of every e2e process (production refuses to start without one). */
+export const E2E_WEBHOOK_SECRET = "e2e-webhook-master-secret-not-for-production-0123";
+
 /** Environment for an app process: the test policy, quiet logs, no telemetry. */
 export function serverEnv(databaseUrl: string, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const configuresSignIn = Object.keys(extra).some((k) => k.startsWith("AUTH_")) || Object.keys(process.env).some((k) => k.startsWith("AUTH_"));
@@ -138,7 +141,7 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
     NODE_ENV: "production",
     NEXT_MANUAL_SIG_HANDLE: "true",
     NEXT_TELEMETRY_DISABLED: "1",
-    COUNTERSIGN_WEBHOOK_SECRET: "e2e-webhook-master-secret-not-for-production-0123",
+    COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
     DATABASE_URL: databaseUrl,
     COUNTERSIGN_POLICY: TEST_POLICY,
     LOG_LEVEL: "warn",
@@ -262,7 +265,7 @@ export async function createAgentWithCli(
   const owner = opts.owner ?? "agent-owner@example.com";
   const child = spawn(process.execPath, ["--import", "tsx", CLI, "--json", "agents", "create", "--name", name, "--owner", owner], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", NODE_ENV: "production" },
+    env: { ...process.env, COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   track(child);

@@ -72,7 +72,8 @@ export async function createAgent(input: CreateAgentInput, by: Performer): Promi
   }
 }
 
-async function resolveAgent(idOrName: string): Promise<Agent> {
+/** An agent by id or unique name, or not_found. */
+export async function resolveAgent(idOrName: string): Promise<Agent> {
   const db = await getDb();
   const agent = z.uuid().safeParse(idOrName).success ? await findAgentById(db, idOrName) : await findAgentByName(db, idOrName);
   if (!agent) throw new CountersignError("not_found", `No agent "${idOrName}".`);

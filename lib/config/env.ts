@@ -18,6 +18,11 @@ const schema = z.object({
   COUNTERSIGN_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   COUNTERSIGN_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Slack app (optional; Slack features are off unless the bot token and signing secret are set). */
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-/, "must be a Slack bot token (xoxb-…)").optional().or(z.literal("").transform(() => undefined)),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
+  /** Slack Web API base URL; only tests point it elsewhere. */
+  SLACK_API_URL: z.string().url().default("https://slack.com/api/"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });

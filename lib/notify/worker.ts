@@ -9,6 +9,8 @@ import { findRequest } from "@/db/queries/requests";
 import type { OutboxRow } from "@/db/schema";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
+import { sendSlackPost, sendSlackUpdate } from "@/lib/slack/sender";
+import { sendTeamsPost } from "@/lib/teams/sender";
 import { agentWebhookSecret, EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
 export type Delivery = { ok: boolean; statusCode?: number; error?: string; retryAfterMs?: number };
@@ -57,7 +59,12 @@ async function sendWebhook(row: OutboxRow): Promise<Delivery> {
   }
 }
 
-export const SENDERS: Record<string, Sender> = { webhook: sendWebhook };
+export const SENDERS: Record<string, Sender> = {
+  webhook: sendWebhook,
+  "slack.post": sendSlackPost,
+  "slack.update": sendSlackUpdate,
+  "teams.post": sendTeamsPost,
+};
 
 export type RunOptions = {
   now?: Date;

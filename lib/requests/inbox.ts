@@ -6,7 +6,7 @@ import { countInbox, selectInboxFacets, selectInboxPage, selectReviews } from "@
 import type { Viewer } from "@/lib/auth/viewer";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { Policy } from "@/lib/policy/types";
-import { eligibilityRefusal } from "./lifecycle";
+import { eligibilityRefusal, type Decision } from "./lifecycle";
 import type { RequestView } from "./schema";
 import { toRequestView } from "./view";
 
@@ -59,7 +59,7 @@ function decodeCursor(raw: string | undefined) {
 }
 
 /** Why this viewer cannot vote on this request now (for display; decideRequest re-checks). */
-export function whyViewerCannotDecide(policy: Policy, viewer: Viewer, view: RequestView): string | null {
+export function whyViewerCannotDecide(policy: Policy, viewer: Viewer, view: RequestView, decision: Decision = "approve"): string | null {
   if (view.status !== "pending") return `This request is ${view.status}.`;
   if (view.reviews.some((v) => v.reviewer === viewer.id)) return "You already voted on this request.";
   const refusal = eligibilityRefusal(
@@ -67,7 +67,7 @@ export function whyViewerCannotDecide(policy: Policy, viewer: Viewer, view: Requ
     { onBehalfOf: view.on_behalf_of, approverGroups: view.policy.approver_groups },
     { owner: view.agent.owner },
     viewer,
-    "approve",
+    decision,
   );
   return refusal?.message ?? null;
 }

@@ -6,15 +6,21 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireDataDirLock } from "@/db/data-dir-lock";
+import { resetEnvCache, webhookMasterSecret } from "@/lib/config/env";
+import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
 
 const exec = promisify(execFile);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "countersign-cli-"));
 const dataDir = path.join(tmp, "pglite");
 
-async function cli(args: string[], dir = dataDir): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  dir = dataDir,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await exec(path.resolve("node_modules/.bin/tsx"), ["scripts/countersign.ts", ...args], {
-      env: { ...process.env, DATABASE_URL: "", COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_POLICY: "tests/fixtures/policy.yaml" },
+      env: { ...process.env, DATABASE_URL: "", COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_POLICY: "tests/fixtures/policy.yaml", ...extraEnv },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -27,11 +33,13 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("countersign CLI", () => {
   let key = "";
+  let agentId = "";
   beforeAll(async () => {
     const created = await cli(["--json", "agents", "create", "--name", "deploy-bot", "--owner", "Priya@Acme.test"]);
     expect(created.code).toBe(0);
-    const body = JSON.parse(created.stdout) as { key: string; owner: string; name: string };
+    const body = JSON.parse(created.stdout) as { id: string; key: string; owner: string; name: string };
     key = body.key;
+    agentId = body.id;
     expect(body).toMatchObject({ name: "deploy-bot", owner: "priya@acme.test" });
   });
 
@@ -41,6 +49,22 @@ describe("countersign CLI", () => {
     expect(list.code).toBe(0);
     expect(list.stdout).not.toContain(key.split("_")[2]);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: "deploy-bot", status: "active" })]);
+  });
+
+  it("agents webhook-secret prints the agent's signing secret, derived from the master secret and the agent id", async () => {
+    // This process and the CLI see the same environment: the configured master or the development default.
+    resetEnvCache();
+    const byName = await cli(["--json", "agents", "webhook-secret", "deploy-bot"]);
+    expect(byName.code).toBe(0);
+    const expected = agentWebhookSecret(webhookMasterSecret(), agentId);
+    expect(JSON.parse(byName.stdout)).toEqual({ id: agentId, name: "deploy-bot", webhook_secret: expected });
+    expect(expected).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+
+    const master = "another-master-secret-for-the-cli-test-0123456789";
+    const byId = await cli(["agents", "webhook-secret", agentId], dataDir, { COUNTERSIGN_WEBHOOK_SECRET: master });
+    expect(byId.code).toBe(0);
+    expect(byId.stdout).toContain(agentWebhookSecret(master, agentId));
+    expect(byId.stdout).not.toContain(expected);
   });
 
   it("refuses a duplicate name and invalid input with a clear message and exit code 1", async () => {

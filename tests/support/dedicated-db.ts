@@ -50,3 +50,13 @@ export async function waitForSealerIdle(timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Waits until no background outbox pass (kickOutbox) is running, e.g. before closing its database. */
+export async function waitForOutboxIdle(timeoutMs = 10_000): Promise<void> {
+  const state = (globalThis as { __countersignOutbox?: { running: boolean } }).__countersignOutbox;
+  const until = Date.now() + timeoutMs;
+  while (state?.running) {
+    if (Date.now() > until) throw new Error("the background outbox worker did not go idle");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -66,6 +66,11 @@ async function readLimited(req: Request, limit: number): Promise<string> {
   return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
 }
 
+/** The body exactly as sent (signature checks need the raw bytes), 413 over the limit. */
+export function readRawBody(req: Request, limit: number = LIMITS.bodyBytes): Promise<string> {
+  return readLimited(req, limit);
+}
+
 /** Reads a JSON body (415 if not JSON, 413 if too large, 400 if malformed or invalid). */
 export async function readJson<S extends z.ZodType>(
   req: Request,

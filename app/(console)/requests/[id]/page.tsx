@@ -2,11 +2,13 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ContextView } from "@/components/console/context-view";
+import { DeliveryList } from "@/components/console/delivery-list";
 import { LiveRefresh } from "@/components/console/live-refresh";
 import { TimeLeft } from "@/components/console/time-left";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
+import { listDeliveries } from "@/lib/notify/deliveries";
 import { getActivePolicy } from "@/lib/policy/load";
 import { whyViewerCannotDecide } from "@/lib/requests/inbox";
 import { getRequestDetail } from "@/lib/requests/lifecycle";
@@ -47,6 +49,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const { view: r, events } = detail;
   const mayDecide = can(viewer, "decide");
   const blocked = mayDecide ? whyViewerCannotDecide(await getActivePolicy(), viewer, r) : null;
+  const deliveries = await listDeliveries(viewer, r.id);
 
   return (
     <article className="space-y-6">
@@ -102,6 +105,9 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
                 </li>
               ))}
             </ol>
+          </Card>
+          <Card title="Notifications" id="notifications">
+            <DeliveryList deliveries={deliveries} hasCallback={r.callback_url !== null} />
           </Card>
         </div>
 

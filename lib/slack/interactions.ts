@@ -1,0 +1,223 @@
+// Slack interactivity: the core behind POST /api/integrations/slack/interactions. The signature
+// and timestamp are checked before the body is parsed; the Slack user becomes the SSO identity
+// with the same e-mail (groups as of their last sign-in); every decision goes through
+// decideRequest. The message itself is updated by the outbox row that decision writes.
+import { z } from "zod";
+import { identityByEmail } from "@/lib/auth/identities";
+import { toViewer } from "@/lib/auth/viewer";
+import { CountersignError, isCountersignError } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { getActivePolicy } from "@/lib/policy/load";
+import type { ReviewerIdentity } from "@/lib/policy/types";
+import { whyViewerCannotDecide } from "@/lib/requests/inbox";
+import { decideRequest, getRequestDetail } from "@/lib/requests/lifecycle";
+import { slackClient, slackConfig, type SlackConfig } from "./client";
+import {
+  APPROVE_ACTION_ID,
+  DENY_ACTION_ID,
+  DENY_MODAL_CALLBACK_ID,
+  DENY_REASON_ACTION_ID,
+  DENY_REASON_BLOCK_ID,
+  denyReasonModal,
+} from "./messages";
+import { verifySlackSignature } from "./signature";
+
+export type SlackInteractionInput = {
+  rawBody: string;
+  timestamp: string | null;
+  signature: string | null;
+  now?: Date;
+};
+
+/** What to answer Slack: 200 with no body (acknowledged), or 200 with a JSON body (modal errors). */
+export type SlackInteractionReply = { body?: Record<string, unknown> };
+
+const ACK: SlackInteractionReply = {};
+
+const slackUser = z.object({ id: z.string().min(1) });
+
+const blockActions = z.object({
+  type: z.literal("block_actions"),
+  user: slackUser,
+  trigger_id: z.string().optional(),
+  response_url: z.url().optional(),
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })).min(1),
+});
+
+const viewSubmission = z.object({
+  type: z.literal("view_submission"),
+  user: slackUser,
+  view: z.object({
+    callback_id: z.string(),
+    private_metadata: z.string(),
+    state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) }),
+  }),
+});
+
+const requestId = z.uuid();
+
+// ── signature and replay ──────────────────────────────────────────────────────────────────────
+
+/**
+ * Signatures seen in the last window, per process: an identical request re-sent inside the
+ * five-minute window is refused too (outside it, the timestamp check refuses it). The vote itself
+ * is also protected by the one-vote-per-reviewer rule, across instances.
+ */
+const SEEN_TTL_MS = 10 * 60_000;
+const seen = ((globalThis as typeof globalThis & { __countersignSlackSeen?: Map<string, number> }).__countersignSlackSeen ??= new Map());
+
+function firstSighting(signature: string, nowMs: number): boolean {
+  if (seen.size > 10_000) for (const [sig, at] of seen) if (nowMs - at > SEEN_TTL_MS) seen.delete(sig);
+  if (seen.has(signature)) return false;
+  seen.set(signature, nowMs);
+  return true;
+}
+
+function authenticate(config: SlackConfig, input: SlackInteractionInput, now: Date): void {
+  const check = verifySlackSignature({ signingSecret: config.signingSecret, timestamp: input.timestamp, signature: input.signature, rawBody: input.rawBody, now });
+  if (!check.ok) {
+    log.warn({ reason: check.reason }, "refused a Slack request");
+    throw new CountersignError("unauthorized", `Slack request refused: ${check.reason.replace(/_/g, " ")}.`);
+  }
+  if (!firstSighting(input.signature!, now.getTime())) {
+    log.warn({ reason: "replayed" }, "refused a Slack request");
+    throw new CountersignError("unauthorized", "Slack request refused: replayed.");
+  }
+}
+
+function parsePayload(rawBody: string): unknown {
+  const raw = new URLSearchParams(rawBody).get("payload");
+  if (!raw) throw new CountersignError("invalid_request", "Expected a form-encoded `payload`.");
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new CountersignError("invalid_json", "The Slack payload is not valid JSON.");
+  }
+}
+
+// ── who is clicking ───────────────────────────────────────────────────────────────────────────
+
+type Resolved = { reviewer: ReviewerIdentity } | { refusal: string };
+
+/** Slack user → e-mail (users.info) → the Countersign identity from their last sign-in. */
+async function resolveReviewer(config: SlackConfig, slackUserId: string): Promise<Resolved> {
+  let email: string | undefined;
+  try {
+    const res = await slackClient(config).users.info({ user: slackUserId });
+    email = res.user?.profile?.email ?? undefined;
+  } catch (err) {
+    log.warn({ err, slackUserId }, "users.info failed");
+    return { refusal: "Countersign could not look up your Slack profile just now; try again, or decide in the console." };
+  }
+  if (!email) return { refusal: "Your Slack profile has no e-mail address Countersign can see, so it cannot tell who you are. Decide in the console." };
+  const reviewer = await identityByEmail(email);
+  if (!reviewer) {
+    return { refusal: `No Countersign account matches ${email}. Sign in to the Countersign console once with your company account, then try again.` };
+  }
+  return { reviewer };
+}
+
+// ── replies ───────────────────────────────────────────────────────────────────────────────────
+
+/** A message only the clicking user sees, posted to the interaction's response_url. */
+async function tellUser(responseUrl: string | undefined, text: string): Promise<void> {
+  if (!responseUrl) return;
+  try {
+    const res = await fetch(responseUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ response_type: "ephemeral", replace_original: false, text }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    await res.body?.cancel().catch(() => undefined);
+    if (!res.ok) log.warn({ status: res.status }, "Slack response_url refused an ephemeral reply");
+  } catch (err) {
+    log.warn({ err }, "could not post an ephemeral reply to Slack");
+  }
+}
+
+const refusalText = (err: unknown) => {
+  if (isCountersignError(err)) return `No decision recorded: ${err.message}`;
+  log.error({ err }, "Slack decision failed");
+  return "No decision recorded: Countersign hit an internal error; it has been logged.";
+};
+
+// ── the handlers ─────────────────────────────────────────────────────────────────────────────
+
+async function onBlockActions(config: SlackConfig, payload: z.infer<typeof blockActions>): Promise<SlackInteractionReply> {
+  const action = payload.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
+  if (!action) return ACK; // not ours (or a link button): nothing to do
+  const id = requestId.safeParse(action.value);
+  if (!id.success) return ACK;
+
+  const who = await resolveReviewer(config, payload.user.id);
+  if ("refusal" in who) {
+    await tellUser(payload.response_url, who.refusal);
+    return ACK;
+  }
+
+  if (action.action_id === APPROVE_ACTION_ID) {
+    try {
+      await decideRequest(id.data, who.reviewer, "approve", undefined, "slack");
+    } catch (err) {
+      await tellUser(payload.response_url, refusalText(err));
+    }
+    return ACK;
+  }
+
+  // Deny: say now if this reviewer cannot deny (decideRequest re-checks on submit), else ask why.
+  const detail = await getRequestDetail(id.data);
+  if (!detail) {
+    await tellUser(payload.response_url, "No decision recorded: this request no longer exists.");
+    return ACK;
+  }
+  const policy = await getActivePolicy();
+  const blocked = whyViewerCannotDecide(policy, toViewer(who.reviewer, policy), detail.view, "deny");
+  if (blocked) {
+    await tellUser(payload.response_url, `No decision recorded: ${blocked}`);
+    return ACK;
+  }
+  if (!payload.trigger_id) return ACK;
+  try {
+    await slackClient(config).views.open({ trigger_id: payload.trigger_id, view: denyReasonModal(detail.view) });
+  } catch (err) {
+    log.warn({ err }, "views.open failed");
+    await tellUser(payload.response_url, "Countersign could not open the deny dialog; deny in the console instead.");
+  }
+  return ACK;
+}
+
+async function onViewSubmission(config: SlackConfig, payload: z.infer<typeof viewSubmission>): Promise<SlackInteractionReply> {
+  if (payload.view.callback_id !== DENY_MODAL_CALLBACK_ID) return ACK;
+  const id = requestId.safeParse(payload.view.private_metadata);
+  // Errors are shown on the reason field and keep the modal open.
+  const fieldError = (message: string): SlackInteractionReply => ({
+    body: { response_action: "errors", errors: { [DENY_REASON_BLOCK_ID]: message.slice(0, 300) } },
+  });
+  if (!id.success) return fieldError("This dialog does not belong to a Countersign request.");
+  const note = payload.view.state.values[DENY_REASON_BLOCK_ID]?.[DENY_REASON_ACTION_ID]?.value ?? "";
+
+  const who = await resolveReviewer(config, payload.user.id);
+  if ("refusal" in who) return fieldError(who.refusal);
+  try {
+    await decideRequest(id.data, who.reviewer, "deny", note, "slack");
+  } catch (err) {
+    return fieldError(refusalText(err));
+  }
+  return ACK; // an empty 200 closes the modal
+}
+
+/** Authenticates, parses and handles one Slack interaction. Throws CountersignError on refusal. */
+export async function handleSlackInteraction(input: SlackInteractionInput): Promise<SlackInteractionReply> {
+  const config = slackConfig();
+  if (!config) throw new CountersignError("unavailable", "Slack is not configured on this Countersign.");
+  const now = input.now ?? new Date();
+  authenticate(config, input, now);
+
+  const payload = parsePayload(input.rawBody);
+  const actions = blockActions.safeParse(payload);
+  if (actions.success) return onBlockActions(config, actions.data);
+  const submission = viewSubmission.safeParse(payload);
+  if (submission.success) return onViewSubmission(config, submission.data);
+  return ACK; // other interaction types (view_closed, shortcuts) are acknowledged and ignored
+}
