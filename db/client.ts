@@ -2,6 +2,7 @@
 // when it is set. Both speak the same drizzle API and both support LISTEN/NOTIFY.
 import fs from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { env } from "@/lib/config/env";
 import * as schema from "./schema";
@@ -23,10 +24,18 @@ export type DatabaseHandle = {
    * driver supports it. Only for hot paths whose SQL lives in db/queries; everything else uses drizzle.
    */
   run(text: string, params: unknown[]): Promise<void>;
+  /**
+   * PostgreSQL only: runs `COPY (…) TO STDOUT` and returns its output as a stream that holds the
+   * connection until it ends (the socket is paused while the reader falls behind). `abandon()`
+   * stops an unfinished COPY and drains what is in flight, so the connection returns to the pool.
+   */
+  copyOut?(text: string): Promise<CopyOut>;
   /** Subscribe to a NOTIFY channel; resolves once the LISTEN is active. */
   listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
+
+export type CopyOut = { stream: Readable; abandon(): void };
 
 type Global = typeof globalThis & { __countersignDb?: Promise<DatabaseHandle> };
 const g = globalThis as Global;
@@ -50,6 +59,43 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
     url,
     async run(text, params) {
       await sql.unsafe(text, params as never[], { prepare: true });
+    },
+    async copyOut(text) {
+      // A connection of its own: postgres.js pipelines queries onto busy connections, and nothing
+      // should queue behind an export that takes as long as its reader.
+      const reserved = await sql.reserve();
+      const query = reserved.unsafe(text);
+      let stream: Readable;
+      try {
+        stream = (await query.readable()) as Readable;
+      } catch (err) {
+        reserved.release();
+        throw err;
+      }
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        // postgres.js pauses the socket while the reader is behind and resumes it from the stream's
+        // read(); once the stream has ended nothing reads, so a pause just before CopyDone would
+        // strand the CommandComplete/ReadyForQuery after it and the connection with them. Resume.
+        stream._read(0);
+        reserved.release();
+      };
+      stream.once("end", finish).once("close", finish);
+      let abandoned = false;
+      return {
+        stream,
+        abandon() {
+          if (abandoned || done) return;
+          abandoned = true;
+          // The server stops on the cancel; until its error arrives, keep reading (and dropping)
+          // so the paused socket resumes and the connection is free again.
+          stream.on("error", () => undefined);
+          void query.cancel();
+          stream.resume();
+        },
+      };
     },
     async listen(channel, fn) {
       const sub = await sql.listen(channel, fn);

@@ -55,3 +55,10 @@ test("production without a sign-in provider or AUTH_SECRET refuses to start and 
   expect(output).toContain("No sign-in provider is configured");
   expect(output).toContain("AUTH_OKTA_ISSUER");
 });
+
+test("production without COUNTERSIGN_WEBHOOK_SECRET refuses to start and says how to make one", async () => {
+  const { exit, output } = await startAndWaitForExit({ COUNTERSIGN_WEBHOOK_SECRET: undefined });
+  expect(exit.code).toBe(1);
+  expect(output).toContain("Countersign failed to start");
+  expect(output).toContain("COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33)");
+});

@@ -8,7 +8,7 @@ import type { AuditActor } from "@/db/schema";
 import { createAgent, listAgents, resolveAgent, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
 import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
-import { webhookMasterSecret } from "@/lib/config/env";
+import { EnvError, webhookMasterSecret } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
 import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
@@ -169,8 +169,9 @@ async function main() {
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
-    } else if (err instanceof PolicyError || err instanceof CountersignError || (err instanceof Error && err.name === "DataDirLockedError")) {
-      const code = err instanceof CountersignError ? err.code : err instanceof PolicyError ? "invalid_policy" : "database_in_use";
+    } else if (err instanceof PolicyError || err instanceof CountersignError || err instanceof EnvError || (err instanceof Error && err.name === "DataDirLockedError")) {
+      const code =
+        err instanceof CountersignError ? err.code : err instanceof PolicyError ? "invalid_policy" : err instanceof EnvError ? "invalid_configuration" : "database_in_use";
       if (asJson) console.log(JSON.stringify({ error: { code, message: err.message } }, null, 2));
       else console.error(err.message);
       process.exitCode = 1;

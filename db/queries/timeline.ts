@@ -1,6 +1,7 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
 import { and, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
 
@@ -110,4 +111,100 @@ export async function selectTimelineFacets(tx: Executor): Promise<{ types: strin
   };
   const [types, environments, outcomes] = await Promise.all([distinct("type"), distinct("environment"), distinct("outcome")]);
   return { types, environments, outcomes };
+}
+
+// ── export ────────────────────────────────────────────────────────────────────────────────────
+//
+// An export is written by the database: each row comes out as text (CSV cells, or one NDJSON line
+// built by row_to_json), so on PostgreSQL the whole view is one `COPY (SELECT …) TO STDOUT` the app
+// passes through, and on PGlite the same SELECT runs in keyset batches. Same expressions, same
+// text, whichever database.
+
+export type ExportFormat = "csv" | "ndjson";
+
+const ISO_TIME = `to_char("audit_events"."occurred_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The CSV columns and the text expression of each (NULL is an empty cell; an empty string is `""`, as COPY writes it). */
+export const EXPORT_CSV_COLUMNS: readonly (readonly [name: string, expression: string])[] = [
+  ["seq", `"audit_events"."seq"::text`],
+  ["event_id", `"audit_events"."event_id"::text`],
+  ["occurred_at", ISO_TIME],
+  ["type", `"audit_events"."type"`],
+  ["actor_kind", `"audit_events"."actor"->>'kind'`],
+  ["actor_id", `"audit_events"."actor"->>'id'`],
+  ["actor_display", `"audit_events"."actor"->>'display'`],
+  ["channel", `"audit_events"."channel"::text`],
+  ["request_id", `"audit_events"."request_id"::text`],
+  ["agent_id", `"audit_events"."agent_id"::text`],
+  ["action", `"audit_events"."action"`],
+  ["environment", `"audit_events"."environment"`],
+  ["risk_level", `"audit_events"."risk_level"::text`],
+  ["outcome", `"audit_events"."outcome"`],
+  ["payload", `"audit_events"."payload"::text`],
+  ["prev_hash", `"audit_events"."prev_hash"`],
+  ["hash", `"audit_events"."hash"`],
+];
+
+/** One NDJSON line per event: the members of the timeline API's event, in its order, compact. */
+const NDJSON_LINE = sql.raw(`row_to_json("e")::text as "line"`);
+const NDJSON_EVENT = sql.raw(
+  `cross join lateral (select "audit_events"."id", "audit_events"."seq", "audit_events"."event_id", ${ISO_TIME} as "occurred_at", ` +
+    `"audit_events"."type", "audit_events"."actor", "audit_events"."channel", "audit_events"."request_id", "audit_events"."agent_id", ` +
+    `"audit_events"."action", "audit_events"."environment", "audit_events"."risk_level", "audit_events"."outcome", ` +
+    `"audit_events"."payload", "audit_events"."prev_hash", "audit_events"."hash") as "e"`,
+);
+
+/** What a keyset batch also returns, to continue after its last row. */
+export type ExportCursorColumns = { cursor_id: number; cursor_at: string; cursor_value: string | null };
+
+/**
+ * The export of the filtered view, in the view's order: all of it, or (for batches) `limit` rows
+ * after `after`, then with the cursor columns. CSV rows hold the columns of EXPORT_CSV_COLUMNS as
+ * text, NDJSON rows one `line`.
+ */
+export function timelineExportStatement(
+  filter: TimelineFilter,
+  sort: TimelineSort,
+  format: ExportFormat,
+  batch?: { limit: number; after?: TimelineCursor },
+): SQL {
+  const where = and(timelineWhere(filter), batch?.after ? keysetAfter(sort, batch.after) : undefined);
+  const columns =
+    format === "csv" ? sql.raw(EXPORT_CSV_COLUMNS.map(([name, expr]) => `${expr} as "${name}"`).join(", ")) : NDJSON_LINE;
+  const cursor = batch
+    ? sql`, ${auditEvents.id}::float8 as cursor_id, ${sql.raw(ISO_TIME)} as cursor_at, ${sort.by === "time" ? sql`null` : sql`${SORT_COLUMNS[sort.by]}::text`} as cursor_value`
+    : sql``;
+  return sql`select ${columns}${cursor} from ${auditEvents} ${format === "ndjson" ? NDJSON_EVENT : sql``} ${where ? sql`where ${where}` : sql``} order by ${orderBy(sort)} ${batch ? sql`limit ${batch.limit}` : sql``}`;
+}
+
+export function exportCursorOf(row: ExportCursorColumns): TimelineCursor {
+  return { value: row.cursor_value ?? "", at: row.cursor_at, id: row.cursor_id };
+}
+
+const dialect = new PgDialect();
+
+/** A parameter as a SQL literal. An escape string literal (E'…') reads the same whatever standard_conforming_strings says. */
+function literal(value: unknown): string {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  const text = value instanceof Date ? value.toISOString() : value;
+  if (typeof text !== "string") throw new Error(`cannot inline a ${typeof value} parameter`);
+  if (text.includes("\u0000")) throw new Error("a text parameter cannot hold NUL");
+  return `E'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/**
+ * The statement as one SQL text with its parameters written in as literals, for COPY, which takes
+ * no parameters. Drizzle numbers them $1…$n; every one is replaced, or this throws.
+ */
+export function inlineStatement(statement: SQL): string {
+  const { sql: text, params } = dialect.sqlToQuery(statement);
+  const used = new Set<number>();
+  const out = text.replace(/\$(\d+)\b/g, (_, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= params.length) throw new Error(`statement refers to $${n}, which has no parameter`);
+    used.add(i);
+    return literal(params[i]);
+  });
+  if (used.size !== params.length) throw new Error("a parameter was not written into the statement");
+  return out;
 }

@@ -2,15 +2,21 @@
 // keyset pages, and exports of exactly the filtered view, streamed in constant memory and closed
 // by a trailer with the filter, the row count, the time and the chain head. An export is itself
 // an audit event.
-import { stringify } from "csv-stringify/sync";
+import type { SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import { getDatabase, getDb, type CopyOut, type Database } from "@/db/client";
 import { insertAuditEvents, selectChainHead } from "@/db/queries/audit";
 import {
   cursorOf,
+  EXPORT_CSV_COLUMNS,
+  exportCursorOf,
+  inlineStatement,
   selectAuditEvent,
   selectTimelineFacets,
   selectTimelinePage,
+  timelineExportStatement,
+  type ExportCursorColumns,
+  type ExportFormat,
   type TimelineCursor,
   type TimelineFilter,
   type TimelineSort,
@@ -153,55 +159,117 @@ export async function timelineFacets(viewer: Viewer | null) {
 
 // ── export ────────────────────────────────────────────────────────────────────────────────────
 
-export type ExportFormat = "csv" | "ndjson";
+export type { ExportFormat };
 
-const CSV_COLUMNS = [
-  "seq",
-  "event_id",
-  "occurred_at",
-  "type",
-  "actor_kind",
-  "actor_id",
-  "actor_display",
-  "channel",
-  "request_id",
-  "agent_id",
-  "action",
-  "environment",
-  "risk_level",
-  "outcome",
-  "payload",
-  "prev_hash",
-  "hash",
-] as const;
-
-function csvRow(e: AuditEventRow): unknown[] {
-  return [
-    e.seq ?? "",
-    e.eventId,
-    e.occurredAt.toISOString(),
-    e.type,
-    e.actor.kind,
-    e.actor.id,
-    e.actor.display,
-    e.channel,
-    e.requestId ?? "",
-    e.agentId ?? "",
-    e.action ?? "",
-    e.environment ?? "",
-    e.riskLevel ?? "",
-    e.outcome ?? "",
-    JSON.stringify(e.payload),
-    e.prevHash ?? "",
-    e.hash ?? "",
-  ];
+/** A CSV cell exactly as PostgreSQL's COPY … (FORMAT csv) writes it: NULL empty, an empty string quoted. */
+function csvCell(value: string | null): string {
+  if (value === null) return "";
+  return value === "" || /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+const CSV_HEADER = EXPORT_CSV_COLUMNS.map(([name]) => name).join(",") + "\n";
 const BATCH = 2_000;
 
+/** Counts CSV records in a stream of chunks: newlines outside quoted fields (a quoted field may hold one). */
+function csvRecordCounter() {
+  let quoted = false;
+  return (chunk: Uint8Array): number => {
+    // Hop between the next quote and the next newline (native searches), each found once.
+    let n = 0;
+    let q = chunk.indexOf(34);
+    let nl = chunk.indexOf(10);
+    for (;;) {
+      if (!quoted && nl !== -1 && (q === -1 || nl < q)) {
+        n++;
+        nl = chunk.indexOf(10, nl + 1);
+        continue;
+      }
+      if (q === -1) return n;
+      quoted = !quoted;
+      const i = q + 1;
+      q = chunk.indexOf(34, i);
+      if (nl !== -1 && nl < i) nl = chunk.indexOf(10, i);
+    }
+  };
+}
+
+/** Counts NDJSON lines (JSON text never holds a raw newline). */
+function lineCounter() {
+  return (chunk: Uint8Array): number => {
+    let n = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+    return n;
+  };
+}
+
+/** The rows of the view as encoded chunks: one COPY on PostgreSQL, keyset batches elsewhere. */
+type RowSource = { next(): Promise<Uint8Array | null>; cancel(): void };
+
+function copySource(copy: CopyOut): RowSource {
+  const { stream } = copy;
+  let failed: unknown;
+  stream.on("error", (err) => (failed ??= err));
+  const wait = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off("readable", done).off("end", done).off("error", done).off("close", done);
+        resolve();
+      };
+      stream.once("readable", done).once("end", done).once("error", done).once("close", done);
+    });
+  return {
+    async next() {
+      for (;;) {
+        if (failed) throw failed;
+        // read() hands over everything buffered at once: chunks of many rows, not one per row.
+        const chunk = stream.read() as Buffer | null;
+        if (chunk !== null) return chunk;
+        if (stream.readableEnded) return null;
+        if (stream.destroyed) throw failed ?? new Error("the export's COPY stopped before its end");
+        await wait();
+      }
+    },
+    cancel: () => copy.abandon(),
+  };
+}
+
+function batchSource(db: Database, filter: TimelineFilter, sort: TimelineSort, format: ExportFormat): RowSource {
+  const encoder = new TextEncoder();
+  let after: TimelineCursor | undefined;
+  let done = false;
+  return {
+    async next() {
+      if (done) return null;
+      const rows = await executeRows<Record<string, string | null> & ExportCursorColumns>(
+        db,
+        timelineExportStatement(filter, sort, format, { limit: BATCH, after }),
+      );
+      if (rows.length < BATCH) done = true;
+      if (rows.length === 0) return null;
+      after = exportCursorOf(rows.at(-1)!);
+      let text = "";
+      for (const row of rows) {
+        text += format === "csv" ? EXPORT_CSV_COLUMNS.map(([name]) => csvCell(row[name] ?? null)).join(",") + "\n" : `${row.line}\n`;
+      }
+      return encoder.encode(text);
+    },
+    cancel() {
+      done = true;
+    },
+  };
+}
+
+async function executeRows<T>(db: Database, statement: SQL): Promise<T[]> {
+  const result = await db.execute(statement);
+  return (Array.isArray(result) ? result : (result as unknown as { rows: T[] }).rows) as T[];
+}
+
 /**
- * Streams exactly the filtered view (ignoring paging) in constant memory: keyset batches pulled
- * as the client reads. Records `audit.exported` first, so even an abandoned export is on record.
+ * Streams exactly the filtered view (ignoring paging) in constant memory, closed by a trailer with
+ * the filter, row count, time and chain head. The database writes the rows (see
+ * timelineExportStatement); on PostgreSQL they are one COPY passed through as the client reads,
+ * the socket paused while it falls behind. Records `audit.exported` first, so even an abandoned
+ * export is on record.
  */
 export async function exportTimeline(
   viewer: Viewer | null,
@@ -209,7 +277,8 @@ export async function exportTimeline(
   format: ExportFormat,
 ): Promise<{ stream: ReadableStream<Uint8Array>; filename: string; contentType: string }> {
   const who = assertCan(viewer, "export_audit");
-  const db = await getDb();
+  const handle = await getDatabase();
+  const db = handle.db;
   const filter = toFilter(q);
   const sort = sortOf(q);
   const described = describedFilter(q);
@@ -228,10 +297,6 @@ export async function exportTimeline(
   );
   kickSealer();
 
-  const encoder = new TextEncoder();
-  let cursor: TimelineCursor | undefined;
-  let rows = 0;
-  let done = false;
   const trailer = {
     filter: described,
     sort: `${sort.by} ${sort.dir}`,
@@ -239,31 +304,48 @@ export async function exportTimeline(
     exported_by: who.id,
     chain_head: head,
   };
+  const source = handle.copyOut
+    ? copySource(await handle.copyOut(`copy (${inlineStatement(timelineExportStatement(filter, sort, format))}) to stdout with (${
+        // NDJSON: one column whose text is never quoted (JSON holds no raw newline and no \x01 or \x02).
+        format === "csv" ? "format csv" : "format csv, quote e'\\x01', delimiter e'\\x02'"
+      })`))
+    : batchSource(db, filter, sort, format);
+  const count = format === "csv" ? csvRecordCounter() : lineCounter();
+  const encoder = new TextEncoder();
+  let rows = 0;
+  let finished = false;
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      if (format === "csv") controller.enqueue(encoder.encode(stringify([CSV_COLUMNS as unknown as string[]])));
+      if (format === "csv") controller.enqueue(encoder.encode(CSV_HEADER));
     },
     async pull(controller) {
-      if (done) return;
-      const batch = await selectTimelinePage(db, filter, sort, BATCH, cursor);
-      if (batch.length > 0) {
-        rows += batch.length;
-        cursor = cursorOf(sort, batch.at(-1)!);
-        const text =
-          format === "csv" ? stringify(batch.map(csvRow)) : batch.map((e) => JSON.stringify(toTimelineEvent(e))).join("\n") + "\n";
-        controller.enqueue(encoder.encode(text));
+      if (finished) return;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await source.next();
+      } catch (err) {
+        finished = true;
+        // No trailer: a reader can tell an incomplete export from a complete one.
+        controller.error(err);
+        return;
       }
-      if (batch.length < BATCH) {
-        done = true;
-        const summary = { ...trailer, rows };
-        controller.enqueue(
-          encoder.encode(
-            format === "csv" ? stringify([["#export", JSON.stringify(summary)]]) : JSON.stringify({ _export: summary }) + "\n",
-          ),
-        );
-        controller.close();
+      if (finished) return; // cancelled meanwhile
+      if (chunk) {
+        rows += count(chunk);
+        controller.enqueue(chunk);
+        return;
       }
+      finished = true;
+      const summary = { ...trailer, rows };
+      controller.enqueue(
+        encoder.encode(format === "csv" ? `#export,${csvCell(JSON.stringify(summary))}\n` : JSON.stringify({ _export: summary }) + "\n"),
+      );
+      controller.close();
+    },
+    cancel() {
+      finished = true;
+      source.cancel();
     },
   });
   const stamp = exportedAt.toISOString().replace(/[:.]/g, "-");

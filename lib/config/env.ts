@@ -40,11 +40,6 @@ export function env(): Env {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new EnvError(`Invalid Countersign configuration:\n${lines.join("\n")}`);
   }
-  if (parsed.data.NODE_ENV === "production" && !parsed.data.COUNTERSIGN_WEBHOOK_SECRET) {
-    throw new EnvError(
-      "Invalid Countersign configuration:\n  COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33); it signs outbound webhooks",
-    );
-  }
   cached = parsed.data;
   return cached;
 }
@@ -56,6 +51,18 @@ export function resetEnvCache(): void {
 
 const DEVELOPMENT_WEBHOOK_SECRET = "countersign-development-webhook-secret-not-for-production";
 
+/**
+ * The master secret webhooks are signed with. Required in production, where it is checked at server
+ * start-up (and here, for the CLI's `agents webhook-secret`); commands that sign nothing, such as
+ * `audit verify`, run without it.
+ */
 export function webhookMasterSecret(): string {
-  return env().COUNTERSIGN_WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET;
+  const config = env();
+  if (config.COUNTERSIGN_WEBHOOK_SECRET) return config.COUNTERSIGN_WEBHOOK_SECRET;
+  if (config.NODE_ENV === "production") {
+    throw new EnvError(
+      "Invalid Countersign configuration:\n  COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33); it signs outbound webhooks",
+    );
+  }
+  return DEVELOPMENT_WEBHOOK_SECRET;
 }

@@ -7,7 +7,7 @@ import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@/lib/audit/sealer";
 import { readAuthSettings } from "@/lib/auth/config";
-import { env } from "@/lib/config/env";
+import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
 import { startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
@@ -20,6 +20,7 @@ export async function startServerRuntime(): Promise<void> {
   if (g.__countersignStarted) return;
   g.__countersignStarted = true;
   const config = env();
+  webhookMasterSecret(); // required in production: refuse to start without it
   readAuthSettings();
   const policy = await getActivePolicy();
   const handle = await getDatabase();

@@ -1,11 +1,15 @@
-// `npm run bench`: the issue-2 benchmark on the production build and real PostgreSQL.
+// `npm run bench`: the benchmarks of issues 2, 3 and 4 on the production build and real PostgreSQL.
 //   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
 //   (b) the app (`npm start` = server.ts, one instance, same pool size), same load, same body
 //   (c) decision-to-wake latency: long-poll on the app, decision from this process
+//   (d) the reviewer's inbox at 10,000 pending requests (inbox.ts)
+//   (e) the audit timeline at 1,000,000 sealed events (audit.ts): filter queries and their plans,
+//       export vs PostgreSQL's COPY with the server's peak RSS, `audit verify`
 // (a) and (b) alternate in slices so drift in the machine's background load hits both alike.
 // Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans
 // up (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 (s per target)
 // --slices 2 --warmup 2 --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 50
+// --audit-events 1000000 --audit-runs 50 --skip-audit
 // --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed).
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -33,6 +37,7 @@ import { runLoad, summarize, type LoadFigures, type LoadSlice, type LoadTarget }
 import { distribution, markdownReport, terminalReport, verdict, type WakeFigures } from "./report";
 import { runInboxBench, type InboxBench } from "./inbox";
 import { runWakeRounds } from "./wake";
+import { runAuditBench, type AuditBenchResult } from "./audit";
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +49,9 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "200" },
     "wake-warmup": { type: "string", default: process.env.BENCH_WAKE_WARMUP ?? "10" },
     "settle-ms": { type: "string", default: process.env.BENCH_SETTLE_MS ?? "50" },
+    "audit-events": { type: "string", default: process.env.BENCH_AUDIT_EVENTS ?? "1000000" },
+    "audit-runs": { type: "string", default: process.env.BENCH_AUDIT_RUNS ?? "50" },
+    "skip-audit": { type: "boolean", default: process.env.BENCH_SKIP_AUDIT === "1" },
     out: { type: "string", default: path.join(REPO_ROOT, "bench-results", "latest.json") },
     rebuild: { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
@@ -299,12 +307,17 @@ async function main(): Promise<number> {
 
   step("inbox: 10,000 pending requests, the reviewer's inbox page (issue 3)");
   const inbox: InboxBench = await runInboxBench();
+  let audit: AuditBenchResult | null = null;
+  if (!flags["skip-audit"]) {
+    step(`audit: ${Number(flags["audit-events"]).toLocaleString("en")} sealed events (issue 4)`);
+    audit = await runAuditBench({ events: int("audit-events", 1000), runs: int("audit-runs", 5), log: (line) => console.log(line) });
+  }
   const baseline = load.baseline;
   const app = { figures: load.app, sealing: load.sealing };
 
   const v = verdict(baseline, app.figures, wake);
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
-  const markdown = `${markdownReport(baseline, app.figures, wake, v, meta)}\n\n${inbox.markdown}`;
+  const markdown = [markdownReport(baseline, app.figures, wake, v, meta), inbox.markdown, ...(audit ? [audit.markdown] : [])].join("\n\n");
   const problems = [
     ...rowProblems,
     ...(baseline.non_2xx + baseline.errors > 0 ? [`baseline: ${baseline.non_2xx} non-2xx, ${baseline.errors} connection errors`] : []),
@@ -320,6 +333,7 @@ async function main(): Promise<number> {
     create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
     wake,
     inbox: { ...inbox, markdown: undefined },
+    audit: audit ? { ...audit, markdown: undefined } : null,
     problems,
     targets: {
       throughput_ratio_min: 0.5,
@@ -328,6 +342,11 @@ async function main(): Promise<number> {
       throughput_ok: v.throughputOk,
       wake_ok: v.wakeOk,
       inbox_ok: inbox.ok,
+      audit_query_p95_ms_max: 50,
+      audit_export_ratio_min: 0.3,
+      audit_export_peak_rss_mb_max: 300,
+      audit_verify_seconds_max: 20,
+      audit_ok: audit?.ok ?? null,
     },
     app_exit: exit,
     total_seconds: Math.round((performance.now() - started) / 1000),
@@ -338,13 +357,14 @@ async function main(): Promise<number> {
 
   console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
   console.log(`\n${inbox.markdown}`);
+  if (audit) console.log(`\n${audit.markdown}`);
   console.log(`\nMarkdown for the README:\n\n${markdown}\n`);
   console.log(`Wrote ${path.relative(process.cwd(), flags.out!)} (${json.total_seconds} s total).`);
   if (problems.length > 0) {
     console.error(`\n✗ correctness problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  return flags.strict && !(v.throughputOk && v.wakeOk && inbox.ok) ? 1 : 0;
+  return flags.strict && !(v.throughputOk && v.wakeOk && inbox.ok && (audit?.ok ?? true)) ? 1 : 0;
 }
 
 main()

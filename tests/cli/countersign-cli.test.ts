@@ -16,12 +16,12 @@ const dataDir = path.join(tmp, "pglite");
 async function cli(
   args: string[],
   dir = dataDir,
-  extraEnv: Record<string, string> = {},
+  extraEnv: Record<string, string | undefined> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "", COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_POLICY: "tests/fixtures/policy.yaml", ...extraEnv };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   try {
-    const { stdout, stderr } = await exec(path.resolve("node_modules/.bin/tsx"), ["scripts/countersign.ts", ...args], {
-      env: { ...process.env, DATABASE_URL: "", COUNTERSIGN_DATA_DIR: dir, COUNTERSIGN_POLICY: "tests/fixtures/policy.yaml", ...extraEnv },
-    });
+    const { stdout, stderr } = await exec(path.resolve("node_modules/.bin/tsx"), ["scripts/countersign.ts", ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -65,6 +65,13 @@ describe("countersign CLI", () => {
     expect(byId.code).toBe(0);
     expect(byId.stdout).toContain(agentWebhookSecret(master, agentId));
     expect(byId.stdout).not.toContain(expected);
+
+    // In production there is no development default: the command names the missing variable.
+    const prod = await cli(["agents", "webhook-secret", agentId], dataDir, { NODE_ENV: "production", COUNTERSIGN_WEBHOOK_SECRET: undefined });
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toContain("COUNTERSIGN_WEBHOOK_SECRET: required in production");
+    expect(prod.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(prod.stdout).not.toContain("whsec_");
   });
 
   it("refuses a duplicate name and invalid input with a clear message and exit code 1", async () => {
@@ -103,6 +110,13 @@ describe("countersign CLI", () => {
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, unsealed: 0, broken: null });
     expect(JSON.parse(res.stdout).sealed).toBeGreaterThanOrEqual(2);
+  });
+
+  it("audit verify runs in production without the webhook secret (it signs nothing)", async () => {
+    const res = await cli(["--json", "audit", "verify"], dataDir, { NODE_ENV: "production", COUNTERSIGN_WEBHOOK_SECRET: undefined });
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, broken: null });
   });
 
   it("will not open the embedded database while another process (the console) holds it", async () => {

@@ -189,3 +189,26 @@ describe(`timeline queries at ${ROWS.toLocaleString("en")} events use an index`,
     }
   });
 });
+
+describe("free text picks its index by how common the term is", () => {
+  const firstPagePlan = async (text: string) => {
+    const db = dedicated.handle.db;
+    const q = timelineQuery.parse({ q: text });
+    const statement = timelinePageQuery(db, toFilter(q), { by: q.sort, dir: q.dir }, q.limit + 1).toSQL();
+    const [row] = await raw.unsafe<{ "QUERY PLAN": [{ Plan: PlanNode }] }[]>(
+      `explain (format json) ${statement.sql}`,
+      statement.params as postgres.ParameterOrJSON<never>[],
+    );
+    return row!["QUERY PLAN"][0].Plan;
+  };
+
+  it("a common term (in ~2 % of events) walks the time index newest-first instead of reading and sorting every match", async () => {
+    const plan = await firstPagePlan("payments-api");
+    expect(scans(plan).indexes, JSON.stringify(plan, null, 1)).toEqual(["Index Scan using audit_events_time_idx"]);
+  });
+
+  it("a rare term (a ticket id) is looked up in the trigram index", async () => {
+    const plan = await firstPagePlan("CHG-4821");
+    expect(scans(plan).indexes, JSON.stringify(plan, null, 1)).toEqual(["Bitmap Index Scan using audit_events_search_trgm_idx"]);
+  });
+});

@@ -4,6 +4,9 @@
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Viewer } from "@/lib/auth/viewer";
+import { getDb } from "@/db/client";
+import { insertAuditEvents } from "@/db/queries/audit";
+import { auditEvent } from "@/lib/audit/events";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { exportTimeline, listTimeline, timelineQuery, type TimelineEvent } from "@/lib/audit/timeline";
 import { createRequest, decideRequest } from "@/lib/requests/lifecycle";
@@ -29,6 +32,23 @@ beforeAll(async () => {
     const { request } = await createRequest(agent, requestBody({ action: "iam.policy.update", resource: `role/r${i}` }));
     await decideRequest(request.id, security(), "approve", undefined, "slack");
   }
+  // An event whose text needs quoting and escaping in both formats (an IdP display name can hold
+  // anything), plus an empty string where a null could also be.
+  const db = await getDb();
+  await db.transaction((tx) =>
+    insertAuditEvents(tx, [
+      {
+        ...auditEvent({
+          type: "auth.signed_in",
+          actor: { kind: "user", id: "oddity@acme.test", display: TRICKY_DISPLAY, idp: "okta", groups: [] },
+          channel: "console",
+          at: new Date(),
+          payload: { note: 'a,b"c\\d\nnext', empty: "", nested: { list: [1, null, "\u2028"] } },
+        }),
+        environment: "",
+      },
+    ]),
+  );
   await sealPendingAuditEvents();
 }, 60_000);
 
@@ -38,7 +58,46 @@ afterAll(async () => {
   await dedicated?.drop();
 });
 
+const TRICKY_DISPLAY = 'Ann "Q", O\'Brien\nline2 \\ back ✓ 😀';
+
 const q = (params: Record<string, string>) => timelineQuery.parse(params);
+
+/** A CSV record of the export as the timeline event it was written from. */
+function fromCsv(header: string[], record: string[]) {
+  const r = Object.fromEntries(header.map((h, i) => [h, record[i] ?? null]));
+  const orNull = (v: string | null) => v;
+  return {
+    seq: r.seq === null ? null : Number(r.seq),
+    event_id: r.event_id,
+    occurred_at: r.occurred_at,
+    type: r.type,
+    actor: { kind: r.actor_kind, id: r.actor_id, display: r.actor_display },
+    channel: r.channel,
+    request_id: orNull(r.request_id!),
+    agent_id: orNull(r.agent_id!),
+    action: orNull(r.action!),
+    environment: orNull(r.environment!),
+    risk_level: orNull(r.risk_level!),
+    outcome: orNull(r.outcome!),
+    payload: JSON.parse(r.payload!) as unknown,
+    prev_hash: orNull(r.prev_hash!),
+    hash: orNull(r.hash!),
+  };
+}
+
+async function exportBoth(params: Record<string, string>) {
+  const csvText = await readText((await exportTimeline(auditor, q(params), "csv")).stream);
+  // An unquoted empty cell is NULL, a quoted one an empty string (as COPY writes them).
+  const [header, ...records] = parse(csvText, {
+    relax_column_count: true,
+    cast: (value, context) => (value === "" && !context.quoting && context.lines > 1 ? null : value),
+  }) as string[][];
+  const csvTrailer = records.pop()!;
+  const ndText = await readText((await exportTimeline(auditor, q(params), "ndjson")).stream);
+  const lines = ndText.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ndTrailer = lines.pop()! as { _export: { rows: number } };
+  return { csvText, header: header!, records, csvSummary: JSON.parse(csvTrailer[1]!) as { rows: number }, lines, ndSummary: ndTrailer._export };
+}
 
 async function all(params: Record<string, string>): Promise<TimelineEvent[]> {
   const out: TimelineEvent[] = [];
@@ -107,6 +166,42 @@ describe("audit timeline", () => {
     expect(exports.length).toBeGreaterThanOrEqual(2);
     expect(exports[0]!.actor.id).toBe(auditor.id);
     expect(exports[0]!.payload).toMatchObject({ filter: { action: "deploy.service.release" } });
+  });
+
+  it("exports every field of every row of the view exactly, in both formats, however odd the text", async () => {
+    const view = await all({});
+    const { header, records, csvSummary, lines, ndSummary, csvText } = await exportBoth({});
+    // The view may have grown by the exports' own audit.exported events (sealed meanwhile): compare
+    // the rows present when the view was read.
+    const ids = new Set(view.map((e) => e.event_id));
+    const nd = lines.filter((l) => ids.has(l.event_id as string));
+    expect(nd).toEqual(view);
+    const csv = records.map((r) => fromCsv(header, r)).filter((e) => ids.has(e.event_id!));
+    expect(csv).toEqual(view.map(({ id: _id, ...e }) => ({ ...e, actor: { kind: e.actor.kind, id: e.actor.id, display: e.actor.display } })));
+    expect(csvSummary.rows).toBe(records.length);
+    expect(ndSummary.rows).toBe(lines.length);
+
+    const odd = view.find((e) => e.actor.display === TRICKY_DISPLAY)!;
+    expect(odd.environment).toBe("");
+    expect(odd.payload).toEqual({ note: 'a,b"c\\d\nnext', empty: "", nested: { list: [1, null, "\u2028"] } });
+    // An empty string and a NULL stay apart in CSV: "" versus nothing (as PostgreSQL's COPY writes them).
+    expect(csvText).toContain(`,console,,,,"",,,`);
+  });
+
+  it("free text with quotes, backslashes and SQL in it is a search, nothing more, in the export too", async () => {
+    for (const text of ["O'Brien", "\\ back", '"Q"', "'); drop table audit_events; --", "\\'", "😀"]) {
+      // Exports record their filter (audit.exported), so they match the texts too: leave them out.
+      const view = (await all({ q: text })).filter((e) => e.type !== "audit.exported");
+      const { records, lines } = await exportBoth({ q: text });
+      expect(records.filter((r) => r[3] !== "audit.exported").map((r) => r[1]), text).toEqual(view.map((e) => e.event_id));
+      expect(lines.filter((l) => l.type !== "audit.exported").map((l) => l.event_id), text).toEqual(view.map((e) => e.event_id));
+    }
+    const found = (text: string) => all({ q: text, type: "auth.signed_in" });
+    expect((await found("O'Brien")).map((e) => e.actor.display)).toEqual([TRICKY_DISPLAY]);
+    expect((await found("\\ back")).length).toBe(1);
+    expect((await found("😀")).length).toBe(1);
+    expect((await found("'); drop table audit_events; --")).length).toBe(0);
+    expect((await all({})).length).toBeGreaterThan(40); // the table is still there
   });
 
   it("only auditors and admins export; every role reads", async () => {
