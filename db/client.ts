@@ -30,6 +30,8 @@ export type DatabaseHandle = {
    * stops an unfinished COPY and drains what is in flight, so the connection returns to the pool.
    */
   copyOut?(text: string): Promise<CopyOut>;
+  /** PostgreSQL only: the pool's size (connections this process may open). */
+  poolSize?: number;
   /** Subscribe to a NOTIFY channel; resolves once the LISTEN is active. */
   listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
     kind: "postgres",
     db,
     url,
+    poolSize: max,
     async run(text, params) {
       await sql.unsafe(text, params as never[], { prepare: true });
     },

@@ -4,7 +4,7 @@
 // an audit event.
 import type { SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDatabase, getDb, type CopyOut, type Database } from "@/db/client";
+import { getDatabase, getDb, type CopyOut, type Database, type DatabaseHandle } from "@/db/client";
 import { insertAuditEvents, selectChainHead } from "@/db/queries/audit";
 import {
   cursorOf,
@@ -23,6 +23,7 @@ import {
 } from "@/db/queries/timeline";
 import type { AuditEventRow } from "@/db/schema";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
+import { CountersignError } from "@/lib/errors";
 import { auditEvent, userActor } from "./events";
 import { kickSealer } from "./sealer";
 
@@ -264,6 +265,30 @@ async function executeRows<T>(db: Database, statement: SQL): Promise<T[]> {
   return (Array.isArray(result) ? result : (result as unknown as { rows: T[] }).rows) as T[];
 }
 
+// Each running export on PostgreSQL holds a pooled connection for as long as its reader takes: at
+// most a third of the pool (at least one) goes to exports, so the agent API and the console always
+// have connections left. Counted per database handle, in this process.
+const runningExports = new WeakMap<DatabaseHandle, number>();
+
+function takeExportSlot(handle: DatabaseHandle): () => void {
+  const limit = Math.max(1, Math.floor((handle.poolSize ?? 3) / 3));
+  const running = runningExports.get(handle) ?? 0;
+  if (running >= limit) {
+    throw new CountersignError(
+      "rate_limited",
+      `${running} audit export${running === 1 ? " is" : "s are"} already running on this server (at most ${limit} at a time); try again when one has finished.`,
+      { retryAfterSeconds: 10 },
+    );
+  }
+  runningExports.set(handle, running + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    runningExports.set(handle, (runningExports.get(handle) ?? 1) - 1);
+  };
+}
+
 /**
  * Streams exactly the filtered view (ignoring paging) in constant memory, closed by a trailer with
  * the filter, row count, time and chain head. The database writes the rows (see
@@ -278,6 +303,23 @@ export async function exportTimeline(
 ): Promise<{ stream: ReadableStream<Uint8Array>; filename: string; contentType: string }> {
   const who = assertCan(viewer, "export_audit");
   const handle = await getDatabase();
+  // Refused before anything is recorded: a refused export is not an export.
+  const release = handle.copyOut ? takeExportSlot(handle) : () => undefined;
+  try {
+    return await startExport(handle, who, q, format, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function startExport(
+  handle: DatabaseHandle,
+  who: Viewer,
+  q: TimelineQuery,
+  format: ExportFormat,
+  release: () => void,
+): Promise<{ stream: ReadableStream<Uint8Array>; filename: string; contentType: string }> {
   const db = handle.db;
   const filter = toFilter(q);
   const sort = sortOf(q);
@@ -326,6 +368,7 @@ export async function exportTimeline(
         chunk = await source.next();
       } catch (err) {
         finished = true;
+        release();
         // No trailer: a reader can tell an incomplete export from a complete one.
         controller.error(err);
         return;
@@ -337,6 +380,7 @@ export async function exportTimeline(
         return;
       }
       finished = true;
+      release();
       const summary = { ...trailer, rows };
       controller.enqueue(
         encoder.encode(format === "csv" ? `#export,${csvCell(JSON.stringify(summary))}\n` : JSON.stringify({ _export: summary }) + "\n"),
@@ -346,6 +390,7 @@ export async function exportTimeline(
     cancel() {
       finished = true;
       source.cancel();
+      release();
     },
   });
   const stamp = exportedAt.toISOString().replace(/[:.]/g, "-");

@@ -1,6 +1,7 @@
 // The export on PostgreSQL is one `COPY … TO STDOUT` passed through as the client reads. A client
 // that goes away mid-export must not strand the COPY or its connection: the pool here has two
-// connections, and an export reserves one for its length, so a leak would hang the exports after.
+// connections, an export reserves one for its length (so a leak would hang the exports after), and
+// at most one export runs at a time on a pool that small.
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -77,4 +78,22 @@ it("a COPY that fails mid-stream ends the export without its trailer, and the co
   expect(text).not.toContain("#export");
   const again = await new Response((await exportTimeline(auditor, timelineQuery.parse({ type: "auth.signed_in" }), "csv")).stream).text();
   expect(again.trimEnd().split("\n").at(-1)).toMatch(/^#export,/);
+}, 60_000);
+
+it("at most a third of the pool (here: one connection of two) goes to exports; the next is refused until one ends", async () => {
+  const exportsRecorded = async () =>
+    (await raw<{ n: number }[]>`select count(*)::int as n from audit_events where type = 'audit.exported'`)[0]!.n;
+  const first = await exportTimeline(auditor, timelineQuery.parse({}), "csv");
+  const reader = first.stream.getReader();
+  await reader.read();
+  const recorded = await exportsRecorded();
+  const refused = await exportTimeline(auditor, timelineQuery.parse({}), "ndjson").catch((err: unknown) => err);
+  expect(refused).toMatchObject({ code: "rate_limited", status: 429, retryAfterSeconds: 10 });
+  expect((refused as Error).message).toContain("at most 1 at a time");
+  expect(await exportsRecorded()).toBe(recorded); // a refused export is not recorded as one
+  // The console and the API still have their connection meanwhile.
+  expect(await raw`select 1`).toHaveLength(1);
+  await reader.cancel();
+  const text = await new Response((await exportTimeline(auditor, timelineQuery.parse({ type: "audit.exported" }), "ndjson")).stream).text();
+  expect(text.trimEnd().split("\n").at(-1)).toContain('"_export"');
 }, 60_000);
