@@ -14,6 +14,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -146,6 +147,9 @@ export type AuditActor = {
 // Append-only. Rows are inserted unsealed (seq/prev_hash/hash null) inside the transaction of the
 // change they record; the sealer then assigns the gapless chain position and hash once. A trigger
 // (migration 0001) refuses every other UPDATE, and every DELETE and TRUNCATE.
+/** The predicate of the timeline's indexes: sealed events (see below). */
+const sealed = (t: { seq: AnyPgColumn }) => sql`${t.seq} is not null`;
+
 export const auditEvents = pgTable(
   "audit_events",
   {
@@ -180,17 +184,21 @@ export const auditEvents = pgTable(
     index("audit_events_unsealed_idx").on(t.id).where(sql`${t.seq} is null`),
     index("audit_events_request_idx").on(t.requestId, t.id),
     // The timeline sorts by time (or by a column, then time) and keyset-paginates on (…, id):
-    // one composite index per filterable column serves both the filter and the order.
-    index("audit_events_time_idx").on(t.occurredAt, t.id),
-    index("audit_events_type_time_idx").on(t.type, t.occurredAt, t.id),
-    index("audit_events_actor_time_idx").on(t.actorId, t.occurredAt, t.id),
-    index("audit_events_agent_time_idx").on(t.agentId, t.occurredAt, t.id),
-    index("audit_events_action_time_idx").on(t.action, t.occurredAt, t.id),
-    index("audit_events_env_time_idx").on(t.environment, t.occurredAt, t.id),
-    index("audit_events_risk_time_idx").on(t.riskLevel, t.occurredAt, t.id),
-    index("audit_events_outcome_time_idx").on(t.outcome, t.occurredAt, t.id),
-    index("audit_events_channel_time_idx").on(t.channel, t.occurredAt, t.id),
-    index("audit_events_search_trgm_idx").using("gin", sql`${t.searchText} gin_trgm_ops`),
+    // one composite index per filterable column serves both the filter and the order. They cover
+    // sealed events only (the timeline shows the chain): an event is written unsealed in the
+    // agent's transaction and sealed milliseconds later by a non-HOT UPDATE that indexes it anyway,
+    // so indexing it at the insert as well would double the cost (measured: ~20 % of create
+    // throughput, most of it the trigram index).
+    index("audit_events_time_idx").on(t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_type_time_idx").on(t.type, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_actor_time_idx").on(t.actorId, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_agent_time_idx").on(t.agentId, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_action_time_idx").on(t.action, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_env_time_idx").on(t.environment, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_risk_time_idx").on(t.riskLevel, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_outcome_time_idx").on(t.outcome, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_channel_time_idx").on(t.channel, t.occurredAt, t.id).where(sealed(t)),
+    index("audit_events_search_trgm_idx").using("gin", sql`${t.searchText} gin_trgm_ops`).where(sealed(t)),
   ],
 );
 

@@ -1,6 +1,6 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
-import { and, eq, gte, inArray, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, like, lt, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
@@ -33,8 +33,13 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-export function timelineWhere(f: TimelineFilter): SQL | undefined {
-  const c: (SQL | undefined)[] = [];
+/**
+ * The timeline is the chain: sealed events only (each has its seq and hash; an event is sealed
+ * milliseconds after its transaction commits). Every timeline index is partial on this predicate
+ * (db/schema.ts), so it is part of every timeline statement.
+ */
+export function timelineWhere(f: TimelineFilter): SQL {
+  const c: (SQL | undefined)[] = [isNotNull(auditEvents.seq)];
   if (f.from) c.push(gte(auditEvents.occurredAt, f.from));
   if (f.to) c.push(lt(auditEvents.occurredAt, f.to));
   if (f.types?.length) c.push(f.types.length === 1 ? eq(auditEvents.type, f.types[0]!) : inArray(auditEvents.type, f.types));
@@ -50,7 +55,7 @@ export function timelineWhere(f: TimelineFilter): SQL | undefined {
   // sides, then LIKE) at a fraction of the cost per row: no case folding of every row's text, which
   // is what an index scan that filters on the text, or a bitmap recheck, spends its time on.
   if (f.text) c.push(like(auditEvents.searchText, sql`lower(${`%${escapeLike(f.text.toLowerCase())}%`})`));
-  return c.length > 0 ? and(...c) : undefined;
+  return and(...c)!;
 }
 
 function keysetAfter(sort: TimelineSort, cursor: TimelineCursor): SQL {
@@ -102,9 +107,9 @@ export async function selectTimelineFacets(tx: Executor): Promise<{ types: strin
   const distinct = async (column: string) => {
     const rows = await tx.execute<{ v: string }>(sql.raw(`
       with recursive t(v) as (
-        (select ${column} from audit_events where ${column} is not null order by ${column} limit 1)
+        (select ${column} from audit_events where ${column} is not null and seq is not null order by ${column} limit 1)
         union all
-        select (select ${column} from audit_events where ${column} > t.v and ${column} is not null order by ${column} limit 1)
+        select (select ${column} from audit_events where ${column} > t.v and seq is not null order by ${column} limit 1)
         from t where t.v is not null
       ) select v from t where v is not null`));
     return (Array.isArray(rows) ? rows : (rows as { rows: { v: string }[] }).rows).map((r) => String(r.v));

@@ -247,7 +247,8 @@ function copyWhere(filter: Record<string, string>): string {
     if (!col) throw new Error(`export filter ${k} is not supported by the bench's COPY baseline (use equality filters)`);
     return `${col} = ${sqlLiteral(v)}`;
   });
-  return parts.length ? `where ${parts.join(" and ")}` : "";
+  // The timeline is the sealed chain (timelineWhere): the same rows, through the same indexes.
+  return `where ${["seq is not null", ...parts].join(" and ")}`;
 }
 
 async function copyBaseline(raw: postgres.Sql, filter: Record<string, string>): Promise<ExportRun> {
