@@ -382,6 +382,13 @@ async function measureExports(raw: postgres.Sql, databaseUrl: string, filters: R
     const identity = { id: "audrey@acme.example", email: "audrey@acme.example", name: "Audrey Auditor", idp: "okta", groups: ["compliance"] };
     const token = await encode({ token: { identity, name: identity.name, email: identity.email, sub: "bench-auditor" }, secret, salt, maxAge: 3600 });
     const cookie = `${salt}=${token}`;
+    // The server records policy.loaded at start-up: let it be sealed, so the view holds still.
+    for (let i = 0; ; i++) {
+      const [row] = await raw<{ n: number }[]>`select count(*)::int as n from audit_events where seq is null`;
+      if (row!.n === 0) break;
+      if (i > 500) throw new Error(`${row!.n} audit events still unsealed 10 s after the server started`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const out: ExportFigures[] = [];
     for (const filter of filters) out.push(await measureExport(raw, server!, cookie, filter, formats, log));
     return out;

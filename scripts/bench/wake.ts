@@ -56,7 +56,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
   const { openDatabase, setDatabaseForProcess, closeDatabase } = await import("@/db/client");
   const { parsePolicy, setActivePolicyForTests } = await import("@/lib/policy/load");
   const { decideRequest } = await import("@/lib/requests/lifecycle");
-  const { sealPendingAuditEvents } = await import("@/lib/audit/sealer");
+  const { sealPendingAuditEvents, settleSealer } = await import("@/lib/audit/sealer");
 
   const handle: DatabaseHandle = await openDatabase({ databaseUrl: opts.databaseUrl, poolSize: 2 });
   setDatabaseForProcess(handle);
@@ -131,6 +131,9 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
   } finally {
     await unlisten();
     await sealPendingAuditEvents().catch(() => undefined);
+    // Let the background seal passes the decisions kicked finish first: one that starts after the
+    // close would open the default (embedded) database instead.
+    await settleSealer().catch(() => undefined);
     await closeDatabase();
   }
   return { samples, earlyAnswers, missed };
