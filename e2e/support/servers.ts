@@ -142,6 +142,8 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
     NEXT_MANUAL_SIG_HANDLE: "true",
     NEXT_TELEMETRY_DISABLED: "1",
     COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
+    // The tests' webhook receivers listen on loopback.
+    COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     DATABASE_URL: databaseUrl,
     COUNTERSIGN_POLICY: TEST_POLICY,
     LOG_LEVEL: "warn",

@@ -16,6 +16,11 @@ const schema = z.object({
   COUNTERSIGN_PUBLIC_URL: z.string().url().optional(),
   /** Master secret from which each agent's webhook signing secret is derived. Required in production. */
   COUNTERSIGN_WEBHOOK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Whether agents' callback URLs may point at private, loopback or link-local addresses. Default: only outside production. */
+  COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
   COUNTERSIGN_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** Slack app (optional; Slack features are off unless the bot token and signing secret are set). */

@@ -2,6 +2,9 @@
 // either finish or schedule a retry with exponential backoff. A worker killed between claim and
 // outcome leaves its rows "sending" until the lease expires; then any worker re-claims them, so
 // every event is delivered at least once (receivers de-duplicate on the event id).
+import http from "node:http";
+import https from "node:https";
+import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import { getDb } from "@/db/client";
 import { claimDueOutbox, finishOutbox, recordAttempt } from "@/db/queries/outbox";
 import { findAgentById } from "@/db/queries/agents";
@@ -25,6 +28,44 @@ export function backoffMs(attempt: number, retryAfterMs?: number): number {
   return Math.max(exp, retryAfterMs ?? 0);
 }
 
+/**
+ * The agent an agent-supplied callback URL is sent through: it refuses private, loopback,
+ * link-local and reserved addresses (IP literals and every address a name resolves to, checked at
+ * connect time, so DNS rebinding gains nothing) unless private networks are allowed — the default
+ * outside production, and COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true in it.
+ */
+const agents = new Map<string, http.Agent>();
+function webhookAgent(url: URL): http.Agent {
+  const allowPrivateIPAddress = env().COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? env().NODE_ENV !== "production";
+  const key = `${url.protocol}${allowPrivateIPAddress}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { allowPrivateIPAddress };
+    agent = url.protocol === "https:" ? new RequestFilteringHttpsAgent(options) : new RequestFilteringHttpAgent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** POST without following redirects; resolves with the status and Retry-After, the body discarded. */
+function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; retryAfter: string | null }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === "https:" ? https : http).request(url, {
+      method: "POST",
+      agent: webhookAgent(url),
+      headers: { ...headers, "content-length": Buffer.byteLength(body) },
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+    request.once("error", reject);
+    request.once("response", (res) => {
+      res.resume();
+      const retryAfter = res.headers["retry-after"];
+      resolve({ status: res.statusCode ?? 0, retryAfter: typeof retryAfter === "string" ? retryAfter : null });
+    });
+    request.end(body);
+  });
+}
+
 async function sendWebhook(row: OutboxRow): Promise<Delivery> {
   const db = await getDb();
   const request = await findRequest(db, row.requestId);
@@ -33,21 +74,18 @@ async function sendWebhook(row: OutboxRow): Promise<Delivery> {
   const body = JSON.stringify(row.payload);
   const signature = signWebhook(agentWebhookSecret(webhookMasterSecret(), agent.id), body, Math.floor(Date.now() / 1000));
   try {
-    const res = await fetch(row.target, {
-      method: "POST",
-      headers: {
+    const res = await post(
+      new URL(row.target),
+      {
         "content-type": "application/json",
         "user-agent": "Countersign-Webhooks/1",
         [SIGNATURE_HEADER]: signature,
         [EVENT_ID_HEADER]: row.eventId,
       },
       body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-    });
-    await res.body?.cancel().catch(() => undefined);
-    if (res.ok) return { ok: true, statusCode: res.status };
-    const retryAfter = Number(res.headers.get("retry-after"));
+    );
+    if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
+    const retryAfter = Number(res.retryAfter);
     return {
       ok: false,
       statusCode: res.status,

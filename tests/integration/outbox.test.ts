@@ -12,7 +12,7 @@ import { getDb } from "@/db/client";
 import { finishOutbox, selectDeliveries } from "@/db/queries/outbox";
 import { notificationOutbox, type Agent } from "@/db/schema";
 import { toViewer } from "@/lib/auth/viewer";
-import { webhookMasterSecret } from "@/lib/config/env";
+import { resetEnvCache, webhookMasterSecret } from "@/lib/config/env";
 import { listDeliveries } from "@/lib/notify/deliveries";
 import { agentWebhookSecret, verifyWebhook } from "@/lib/notify/webhook-signature";
 import { backoffMs, drainOutboxOnce, MAX_ATTEMPTS } from "@/lib/notify/worker";
@@ -251,6 +251,41 @@ describe("signed webhooks from the outbox", () => {
     expect(outbox).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: at(backoffMs(1)) });
     expect(attempts).toEqual([expect.objectContaining({ attempt: 1, ok: false, statusCode: null, error: expect.stringMatching(/fetch failed|ECONNREFUSED/) })]);
     expect(outbox.lastError).toBe(attempts[0]!.error);
+  });
+});
+
+describe("callback URLs cannot reach private networks (SSRF)", () => {
+  it("with private networks not allowed (the production default), loopback, private and link-local targets are refused before connecting", async () => {
+    const { agent } = await makeAgent();
+    const port = new URL(receiver.url).port;
+    const targets = [
+      `${receiver.url}/hooks/countersign`, // 127.0.0.1, where a receiver does listen
+      `http://localhost:${port}/hooks/countersign`, // a name that resolves to loopback
+      "http://169.254.169.254/latest/meta-data/", // cloud metadata (link-local)
+      "http://10.1.2.3/internal", // RFC 1918
+      "http://[::1]:9/", // IPv6 loopback
+    ];
+    process.env.COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS = "false";
+    resetEnvCache();
+    try {
+      const requests = [];
+      for (const [i, url] of targets.entries()) {
+        requests.push((await createRequest(agent, requestBody({ callback_url: url, resource: `svc/ssrf-${i}` }), { now: T0 })).request);
+      }
+      expect(await drainOutboxOnce({ now: T0 })).toBe(targets.length);
+      for (const request of requests) {
+        const { outbox, attempts } = await onlyRow(request.id);
+        expect(outbox).toMatchObject({ status: "pending", attempts: 1 });
+        expect(attempts[0]).toMatchObject({ ok: false, statusCode: null, error: expect.stringMatching(/is not allowed\. Because,? It is (private|meta) IP address/) });
+      }
+      // Refused every time until the row gives up; nothing ever reached the receiver.
+      for (let pass = 1; pass < MAX_ATTEMPTS; pass++) await drainOutboxOnce({ now: at(pass * 365 * DAY) });
+      for (const request of requests) expect((await onlyRow(request.id)).outbox.status).toBe("dead");
+      expect(receiver.received).toEqual([]);
+    } finally {
+      delete process.env.COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS;
+      resetEnvCache();
+    }
   });
 });
 
