@@ -6,23 +6,10 @@ import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { parse } from "csv-parse/sync";
-import { startOidcProvider, type OidcProvider, type OidcUser } from "./support/oidc";
-import {
-  createAgentWithCli,
-  createTestDatabase,
-  startServers,
-  stopServers,
-  type AppServer,
-  type RegisteredAgent,
-  type TestDatabase,
-} from "./support/servers";
+import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import type { OidcUser } from "./support/oidc";
+import type { RegisteredAgent } from "./support/servers";
 
-const person = (name: string, groups: string[]): OidcUser => ({
-  sub: `00u${name}`,
-  email: `${name}@acme.test`,
-  name: name[0]!.toUpperCase() + name.slice(1),
-  groups,
-});
 const riley = person("riley", ["platform-oncall"]);
 const audrey = person("audrey", ["compliance"]);
 
@@ -46,10 +33,7 @@ type ExportTrailer = {
   chain_head: { seq: number; hash: string } | null;
 };
 
-let oidc: OidcProvider;
-let db: TestDatabase;
-let server!: AppServer;
-// Next resolves redirects against `localhost`; browsing the same origin keeps Auth.js cookies valid.
+let stack: ConsoleStack;
 let base = "";
 let agent: RegisteredAgent;
 /** The request the reviewer approved in the console (its events match the filter). */
@@ -63,27 +47,13 @@ test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(90_000);
-  oidc = await startOidcProvider();
-  db = await createTestDatabase({ prefix: "countersign_audit" });
-  const [started] = await startServers(1, {
-    databaseUrl: db.url,
-    env: {
-      AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e-secret",
-      AUTH_OKTA_ID: "countersign-e2e",
-      AUTH_OKTA_SECRET: "e2e-client-secret",
-      AUTH_OKTA_ISSUER: oidc.issuer,
-    },
-  });
-  server = started!;
-  base = server.url.replace("127.0.0.1", "localhost");
-  agent = await createAgentWithCli(db.url, { name: "deploy-bot", owner: "priya@acme.test" });
+  stack = await startConsole({ prefix: "countersign_audit", agentOwner: "priya@acme.test" });
+  ({ base, agent } = stack);
   await seedActivity(browser);
 });
 
 test.afterAll(async () => {
-  if (server) await stopServers([server]);
-  await db?.drop();
-  await oidc?.stop();
+  await stack?.stop();
 });
 
 async function fileRequest(body: Record<string, unknown>): Promise<{ id: string; status: string }> {
@@ -127,13 +97,7 @@ async function seedActivity(browser: Browser): Promise<void> {
   approvedId = approved.id;
 }
 
-async function signIn(page: Page, user: OidcUser): Promise<void> {
-  oidc.nextUser(user);
-  await page.goto(`${base}/`);
-  await expect(page).toHaveURL(/\/signin/);
-  await page.getByRole("button", { name: "Sign in with Okta" }).click();
-  await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
-}
+const signIn = (page: Page, user: OidcUser) => signInWithOkta(page, stack, user);
 
 /** A new browser context for the auditor: signed in through the OIDC flow, or with a saved session. */
 async function auditorPage(browser: Browser, opts: { freshSignIn?: boolean } = {}): Promise<Page> {

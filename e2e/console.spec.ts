@@ -4,33 +4,17 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import postgres from "postgres";
-import { startOidcProvider, type OidcProvider, type OidcUser } from "./support/oidc";
-import {
-  createAgentWithCli,
-  createTestDatabase,
-  startServers,
-  stopServers,
-  type AppServer,
-  type RegisteredAgent,
-  type TestDatabase,
-} from "./support/servers";
+import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import type { OidcUser } from "./support/oidc";
+import type { RegisteredAgent } from "./support/servers";
 
-const person = (name: string, groups: string[]): OidcUser => ({
-  sub: `00u${name}`,
-  email: `${name}@acme.test`,
-  name: name[0]!.toUpperCase() + name.slice(1),
-  groups,
-});
 const riley = person("riley", ["platform-oncall"]);
 const priya = person("priya", ["platform-oncall"]); // owns the agent
 const sam = person("sam", ["security-team"]);
 const sid = person("sid", ["security-team"]);
 const audrey = person("audrey", ["compliance"]);
 
-let oidc: OidcProvider;
-let db: TestDatabase;
-let server!: AppServer;
-// Next resolves redirects against `localhost`; browsing the same origin keeps Auth.js cookies valid.
+let stack: ConsoleStack;
 let base = "";
 let agent: RegisteredAgent;
 let sql: postgres.Sql;
@@ -38,28 +22,14 @@ let sql: postgres.Sql;
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
-  oidc = await startOidcProvider();
-  db = await createTestDatabase({ prefix: "countersign_console" });
-  const [started] = await startServers(1, {
-    databaseUrl: db.url,
-    env: {
-      AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e-secret",
-      AUTH_OKTA_ID: "countersign-e2e",
-      AUTH_OKTA_SECRET: "e2e-client-secret",
-      AUTH_OKTA_ISSUER: oidc.issuer,
-    },
-  });
-  server = started!;
-  base = server.url.replace("127.0.0.1", "localhost");
-  agent = await createAgentWithCli(db.url, { name: "deploy-bot", owner: priya.email });
-  sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  stack = await startConsole({ prefix: "countersign_console", agentOwner: priya.email });
+  ({ base, agent } = stack);
+  sql = postgres(stack.db.url, { max: 2, onnotice: () => {} });
 });
 
 test.afterAll(async () => {
   await sql?.end({ timeout: 5 });
-  if (server) await stopServers([server]);
-  await db?.drop();
-  await oidc?.stop();
+  await stack?.stop();
 });
 
 async function fileRequest(body: Record<string, unknown>): Promise<{ id: string; status: string }> {
@@ -87,13 +57,9 @@ async function agentGet(id: string, wait = 0): Promise<{ status: string; approva
 }
 
 async function signIn(page: Page, user: OidcUser): Promise<void> {
-  const before = oidc.tokenRequests();
-  oidc.nextUser(user);
-  await page.goto(`${base}/`);
-  await expect(page).toHaveURL(/\/signin/);
-  await page.getByRole("button", { name: "Sign in with Okta" }).click();
-  await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
-  expect(oidc.tokenRequests()).toBe(before + 1);
+  const before = stack.oidc.tokenRequests();
+  await signInWithOkta(page, stack, user);
+  expect(stack.oidc.tokenRequests()).toBe(before + 1);
 }
 
 async function expectAccessible(page: Page): Promise<void> {

@@ -5,67 +5,36 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { agentWebhookSecret, verifyWebhook } from "@/lib/notify/webhook-signature";
 import { startWebhookReceiver, type WebhookReceiver } from "../tests/support/webhook-receiver";
-import { startOidcProvider, type OidcProvider, type OidcUser } from "./support/oidc";
-import {
-  createAgentWithCli,
-  createTestDatabase,
-  E2E_WEBHOOK_SECRET,
-  startServers,
-  stopServers,
-  type AppServer,
-  type RegisteredAgent,
-  type TestDatabase,
-} from "./support/servers";
+import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import type { OidcUser } from "./support/oidc";
+import { E2E_WEBHOOK_SECRET, type RegisteredAgent } from "./support/servers";
 
-const riley: OidcUser = { sub: "00uriley", email: "riley@acme.test", name: "Riley", groups: ["platform-oncall"] };
+const riley = person("riley", ["platform-oncall"]);
 // The first delivery's 500 asks for a retry this far out, so the page can be seen "retrying"
 // before the retry lands (the plain backoff would retry after 1 s).
 const RETRY_AFTER_SECONDS = 8;
 
-let oidc: OidcProvider;
-let db: TestDatabase;
-let server: AppServer;
+let stack: ConsoleStack;
 let receiver: WebhookReceiver;
 let agent: RegisteredAgent;
-// Next resolves redirects against `localhost`; browsing the same origin keeps Auth.js cookies valid.
 let base = "";
 
 test.beforeAll(async () => {
-  oidc = await startOidcProvider();
   receiver = await startWebhookReceiver();
   // Only the very first delivery fails.
   receiver.respond(() =>
     receiver.received.length === 0 ? { status: 500, headers: { "retry-after": String(RETRY_AFTER_SECONDS) } } : { status: 200 },
   );
-  db = await createTestDatabase({ prefix: "countersign_notify" });
-  const [started] = await startServers(1, {
-    databaseUrl: db.url,
-    env: {
-      AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e-secret",
-      AUTH_OKTA_ID: "countersign-e2e",
-      AUTH_OKTA_SECRET: "e2e-client-secret",
-      AUTH_OKTA_ISSUER: oidc.issuer,
-      COUNTERSIGN_OUTBOX_INTERVAL_MS: "250",
-    },
-  });
-  server = started!;
-  base = server.url.replace("127.0.0.1", "localhost");
-  agent = await createAgentWithCli(db.url, { name: "deploy-bot", owner: "priya@acme.test" });
+  stack = await startConsole({ prefix: "countersign_notify", agentOwner: "priya@acme.test", env: { COUNTERSIGN_OUTBOX_INTERVAL_MS: "250" } });
+  ({ base, agent } = stack);
 });
 
 test.afterAll(async () => {
-  if (server) await stopServers([server]);
-  await db?.drop();
+  await stack?.stop();
   await receiver?.close();
-  await oidc?.stop();
 });
 
-async function signIn(page: Page, user: OidcUser): Promise<void> {
-  oidc.nextUser(user);
-  await page.goto(`${base}/`);
-  await page.getByRole("button", { name: "Sign in with Okta" }).click();
-  await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
-}
+const signIn = (page: Page, user: OidcUser) => signInWithOkta(page, stack, user);
 
 /** Reloads until `check` passes: delivery status is not pushed to the page, only request changes are. */
 async function reloadUntil(page: Page, check: () => Promise<void>, timeout = 15_000): Promise<void> {
