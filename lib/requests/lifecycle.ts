@@ -256,6 +256,11 @@ export async function decideRequest(
   clock: Clock = {},
 ): Promise<RequestView> {
   const trimmedNote = note?.trim() || undefined;
+  if (trimmedNote && trimmedNote.length > LIMITS.noteChars) {
+    throw new CountersignError("invalid_request", `The note is ${trimmedNote.length} characters; the limit is ${LIMITS.noteChars}.`, {
+      issues: [{ path: "note", message: `must be at most ${LIMITS.noteChars} characters` }],
+    });
+  }
   if (decision === "deny" && !trimmedNote) {
     throw new CountersignError("invalid_request", "A note is required to deny a request.", {
       issues: [{ path: "note", message: "required when denying" }],

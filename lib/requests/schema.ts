@@ -7,6 +7,8 @@ export const LIMITS = {
   contextBytes: 64 * 1024,
   intentChars: 4000,
   waitSeconds: 60,
+  /** A reviewer's note on a vote, whichever door it comes through. */
+  noteChars: 2000,
 } as const;
 
 const jsonObject = z.record(z.string(), z.unknown());

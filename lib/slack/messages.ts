@@ -3,7 +3,7 @@
 // current view on every update, so updates are idempotent and order-insensitive), and the modal
 // that asks a denying reviewer for the reason.
 import type { KnownBlock, ModalView } from "@slack/web-api";
-import type { RequestView } from "@/lib/requests/schema";
+import { LIMITS, type RequestView } from "@/lib/requests/schema";
 
 export const APPROVE_ACTION_ID = "countersign_approve";
 export const DENY_ACTION_ID = "countersign_deny";
@@ -167,7 +167,7 @@ export function denyReasonModal(view: Pick<RequestView, "id" | "action" | "envir
           action_id: DENY_REASON_ACTION_ID,
           multiline: true,
           min_length: 1,
-          max_length: 2000,
+          max_length: LIMITS.noteChars,
           placeholder: { type: "plain_text", text: "Why is this denied?" },
         },
       },

@@ -49,6 +49,12 @@ describe("request lifecycle", () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ action: "iam.role.update" }));
     await expect(decideRequest(request.id, security(), "deny", "  ", "console")).rejects.toMatchObject({ code: "invalid_request" });
+    // The note limit holds for every door (console, Slack, API alike), and a refused vote leaves nothing.
+    await expect(decideRequest(request.id, security(), "deny", "x".repeat(2001), "slack")).rejects.toMatchObject({
+      code: "invalid_request",
+      issues: [{ path: "note", message: "must be at most 2000 characters" }],
+    });
+    expect((await getRequestForAgent(agent, request.id)).reviews).toEqual([]);
     await decideRequest(request.id, security("s1"), "approve", undefined, "console");
     const denied = await decideRequest(request.id, security("s2"), "deny", "too broad", "console");
     expect(denied.status).toBe("denied");

@@ -5,12 +5,13 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { decideRequest } from "@/lib/requests/lifecycle";
+import { LIMITS } from "@/lib/requests/schema";
 import { consoleAction } from "../../_lib/console-action";
 
 const decisionForm = z.object({
   requestId: z.uuid(),
   decision: z.enum(["approve", "deny"]),
-  note: z.string().max(2000).optional(),
+  note: z.string().max(LIMITS.noteChars).optional(),
 });
 
 export const decideAction = consoleAction("decide", decisionForm, async (input, viewer) => {

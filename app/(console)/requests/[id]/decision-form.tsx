@@ -2,6 +2,7 @@
 
 import { useActionState, useState } from "react";
 import type { ActionResult } from "../../_lib/console-action";
+import { LIMITS } from "@/lib/requests/schema";
 import { decideAction } from "./actions";
 
 type Result = ActionResult<{ status: string; approvals: { count: number; required: number } }> | null;
@@ -23,7 +24,7 @@ export function DecisionForm({ requestId, disabledReason }: { requestId: string;
         rows={3}
         value={note}
         onChange={(e) => setNote(e.target.value)}
-        maxLength={2000}
+        maxLength={LIMITS.noteChars}
         disabled={disabled}
         className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:bg-slate-50"
         placeholder="Why you approve or deny — it goes in the audit trail."
