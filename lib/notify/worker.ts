@@ -7,16 +7,16 @@ import https from "node:https";
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import { getDb } from "@/db/client";
 import { claimDueOutbox, finishOutbox, recordAttempt } from "@/db/queries/outbox";
-import { findAgentById } from "@/db/queries/agents";
 import { findRequest } from "@/db/queries/requests";
 import type { OutboxRow } from "@/db/schema";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
 import { sendSlackPost, sendSlackUpdate } from "@/lib/slack/sender";
 import { sendTeamsPost } from "@/lib/teams/sender";
+import { httpFailure, thrownFailure, type Delivery } from "./delivery";
 import { agentWebhookSecret, EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
-export type Delivery = { ok: boolean; statusCode?: number; error?: string; retryAfterMs?: number };
+export type { Delivery };
 export type Sender = (row: OutboxRow) => Promise<Delivery>;
 
 export const MAX_ATTEMPTS = 10;
@@ -69,10 +69,9 @@ function post(url: URL, headers: Record<string, string>, body: string): Promise<
 async function sendWebhook(row: OutboxRow): Promise<Delivery> {
   const db = await getDb();
   const request = await findRequest(db, row.requestId);
-  const agent = request ? await findAgentById(db, request.agentId) : undefined;
-  if (!agent) return { ok: false, error: "request or agent no longer exists" };
+  if (!request) return { ok: false, error: "request no longer exists" };
   const body = JSON.stringify(row.payload);
-  const signature = signWebhook(agentWebhookSecret(webhookMasterSecret(), agent.id), body, Math.floor(Date.now() / 1000));
+  const signature = signWebhook(agentWebhookSecret(webhookMasterSecret(), request.agentId), body, Math.floor(Date.now() / 1000));
   try {
     const res = await post(
       new URL(row.target),
@@ -85,15 +84,9 @@ async function sendWebhook(row: OutboxRow): Promise<Delivery> {
       body,
     );
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
-    const retryAfter = Number(res.retryAfter);
-    return {
-      ok: false,
-      statusCode: res.status,
-      error: `receiver answered ${res.status}`,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    };
+    return httpFailure("receiver", res.status, res.retryAfter);
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return thrownFailure(err);
   }
 }
 
@@ -117,9 +110,8 @@ export type RunOptions = {
 export async function drainOutboxOnce(opts: RunOptions = {}): Promise<number> {
   const db = await getDb();
   const now = opts.now ?? new Date();
-  const claimed = await db.transaction((tx) =>
-    claimDueOutbox(tx, now, opts.leaseMs ?? env().COUNTERSIGN_OUTBOX_LEASE_MS, opts.limit ?? 20),
-  );
+  // One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)): atomic on its own.
+  const claimed = await claimDueOutbox(db, now, opts.leaseMs ?? env().COUNTERSIGN_OUTBOX_LEASE_MS, opts.limit ?? 20);
   if (claimed.length === 0) return 0;
   await opts.afterClaim?.(claimed);
   const senders = opts.senders ?? SENDERS;

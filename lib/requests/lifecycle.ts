@@ -33,6 +33,7 @@ import { approverGroupsFor, evaluatePolicy, rolesForGroups } from "@/lib/policy/
 import { getActivePolicy } from "@/lib/policy/load";
 import type { Policy, ReviewerIdentity } from "@/lib/policy/types";
 import { LIMITS, type CreateRequestBody, type RequestView } from "./schema";
+import { getRequestView, loadRequestView } from "./read";
 import { effectiveStatus, toRequestView } from "./view";
 
 export type Clock = { now?: Date };
@@ -98,10 +99,6 @@ async function expireIfDue(tx: Executor, ann: Announcements, request: RequestRow
   return updated;
 }
 
-async function loadView(tx: Executor, request: RequestRow, agent: Agent, now: Date): Promise<RequestView> {
-  return toRequestView(request, agent, await selectReviews(tx, [request.id]), now);
-}
-
 // ── create ────────────────────────────────────────────────────────────────────────────────────
 
 export type CreateResult = { request: RequestView; replayed: boolean };
@@ -132,7 +129,7 @@ export async function createRequest(
         "This Idempotency-Key was already used with a different request body.",
       );
     }
-    return { request: await loadView(db, existing, agent, now), replayed: true };
+    return { request: await loadRequestView(db, existing, agent, now), replayed: true };
   };
 
   const earlier = await replay();
@@ -334,7 +331,7 @@ export async function decideRequest(
     await insertAuditEvents(tx, events);
     // A vote short of quorum changes no state, but chat messages show "n of m" progress.
     await announce(tx, ann, request, request.status === "pending" ? `review.${decision === "approve" ? "approved" : "denied"}` : `request.${request.status}`, now);
-    return { value: await loadView(tx, request, agent, now) };
+    return { value: await loadRequestView(tx, request, agent, now) };
   }, clock);
 }
 
@@ -403,7 +400,7 @@ export async function claimApproval(agent: Agent, requestId: string, clock: Cloc
       auditEvent({ type: "request.executed", actor: agentActor(agent), channel: "api", at: now, request, payload: { params_hash: request.paramsHash } }),
     ]);
     await announce(tx, ann, request, "request.executed", now);
-    return { value: await loadView(tx, request, agent, now) };
+    return { value: await loadRequestView(tx, request, agent, now) };
   }, clock);
 }
 
@@ -431,7 +428,7 @@ export async function reportResult(
       auditEvent({ type: "request.result", actor: agentActor(agent), channel: "api", at: now, request, payload: { status: result.status, detail: result.detail ?? null } }),
     ]);
     await announce(tx, ann, request, "request.result", now);
-    return { value: await loadView(tx, request, agent, now) };
+    return { value: await loadRequestView(tx, request, agent, now) };
   }, clock);
 }
 
@@ -447,7 +444,7 @@ export async function cancelRequest(agent: Agent, requestId: string, reason: str
       auditEvent({ type: "request.cancelled", actor: agentActor(agent), channel: "api", at: now, request, payload: { reason: reason ?? null } }),
     ]);
     await announce(tx, ann, request, "request.cancelled", now);
-    return { value: await loadView(tx, request, agent, now) };
+    return { value: await loadRequestView(tx, request, agent, now) };
   }, clock);
 }
 
@@ -477,20 +474,15 @@ export async function getRequestForAgent(agent: Agent, requestId: string, clock:
   const found = await findRequestWithAgent(db, requestId);
   if (!found) throw new CountersignError("not_found", "No such request.");
   if (found.request.agentId !== agent.id) throw new CountersignError("forbidden", "This request belongs to another agent.");
-  return loadView(db, found.request, found.agent, clock.now ?? new Date());
+  return loadRequestView(db, found.request, found.agent, clock.now ?? new Date());
 }
 
 export async function getRequestDetail(
   requestId: string,
   clock: Clock = {},
 ): Promise<{ view: RequestView; events: AuditEventRow[] } | null> {
-  const db = await getDb();
-  const found = await findRequestWithAgent(db, requestId);
-  if (!found) return null;
-  return {
-    view: await loadView(db, found.request, found.agent, clock.now ?? new Date()),
-    events: await selectEventsForRequest(db, requestId),
-  };
+  const [view, events] = await Promise.all([getRequestView(requestId, clock.now), selectEventsForRequest(await getDb(), requestId)]);
+  return view ? { view, events } : null;
 }
 
 export async function listRecentRequests(limit = 50, clock: Clock = {}): Promise<RequestView[]> {

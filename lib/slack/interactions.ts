@@ -10,7 +10,8 @@ import { log } from "@/lib/log";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { ReviewerIdentity } from "@/lib/policy/types";
 import { whyViewerCannotDecide } from "@/lib/requests/inbox";
-import { decideRequest, getRequestDetail } from "@/lib/requests/lifecycle";
+import { decideRequest } from "@/lib/requests/lifecycle";
+import { getRequestView } from "@/lib/requests/read";
 import { slackClient, slackConfig, type SlackConfig } from "./client";
 import {
   APPROVE_ACTION_ID,
@@ -166,20 +167,20 @@ async function onBlockActions(config: SlackConfig, payload: z.infer<typeof block
   }
 
   // Deny: say now if this reviewer cannot deny (decideRequest re-checks on submit), else ask why.
-  const detail = await getRequestDetail(id.data);
-  if (!detail) {
+  const view = await getRequestView(id.data);
+  if (!view) {
     await tellUser(payload.response_url, "No decision recorded: this request no longer exists.");
     return ACK;
   }
   const policy = await getActivePolicy();
-  const blocked = whyViewerCannotDecide(policy, toViewer(who.reviewer, policy), detail.view, "deny");
+  const blocked = whyViewerCannotDecide(policy, toViewer(who.reviewer, policy), view, "deny");
   if (blocked) {
     await tellUser(payload.response_url, `No decision recorded: ${blocked}`);
     return ACK;
   }
   if (!payload.trigger_id) return ACK;
   try {
-    await slackClient(config).views.open({ trigger_id: payload.trigger_id, view: denyReasonModal(detail.view) });
+    await slackClient(config).views.open({ trigger_id: payload.trigger_id, view: denyReasonModal(view) });
   } catch (err) {
     log.warn({ err }, "views.open failed");
     await tellUser(payload.response_url, "Countersign could not open the deny dialog; deny in the console instead.");

@@ -5,9 +5,8 @@ import { getDb } from "@/db/client";
 import { findSlackMessage, insertSlackMessage } from "@/db/queries/slack";
 import type { OutboxRow } from "@/db/schema";
 import { consoleRequestUrl } from "@/lib/notify/links";
-import type { Delivery } from "@/lib/notify/worker";
-import { findRequestWithAgent, selectReviews } from "@/db/queries/requests";
-import { toRequestView } from "@/lib/requests/view";
+import type { Delivery } from "@/lib/notify/delivery";
+import { getRequestView } from "@/lib/requests/read";
 import { slackClient, slackConfig } from "./client";
 import { slackMessageFor } from "./messages";
 
@@ -18,10 +17,8 @@ function failure(err: unknown): Delivery {
 }
 
 async function currentMessage(requestId: string) {
-  const db = await getDb();
-  const found = await findRequestWithAgent(db, requestId);
-  if (!found) return null;
-  const view = toRequestView(found.request, found.agent, await selectReviews(db, [requestId]), new Date());
+  const view = await getRequestView(requestId);
+  if (!view) return null;
   return slackMessageFor(view, { consoleUrl: consoleRequestUrl(requestId) });
 }
 

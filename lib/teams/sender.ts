@@ -1,20 +1,16 @@
 // Outbox sender for Teams: POSTs the Adaptive Card to the rule's Workflows webhook URL. Workflows
 // answers 202 Accepted; a 429 or 5xx is retried by the outbox (Retry-After honoured).
-import { getDb } from "@/db/client";
-import { findRequestWithAgent, selectReviews } from "@/db/queries/requests";
 import type { OutboxRow } from "@/db/schema";
+import { httpFailure, thrownFailure, type Delivery } from "@/lib/notify/delivery";
 import { consoleRequestUrl } from "@/lib/notify/links";
-import type { Delivery } from "@/lib/notify/worker";
-import { toRequestView } from "@/lib/requests/view";
+import { getRequestView } from "@/lib/requests/read";
 import { teamsCardFor } from "./card";
 
 const SEND_TIMEOUT_MS = 10_000;
 
 export async function sendTeamsPost(row: OutboxRow): Promise<Delivery> {
-  const db = await getDb();
-  const found = await findRequestWithAgent(db, row.requestId);
-  if (!found) return { ok: false, error: "request no longer exists" };
-  const view = toRequestView(found.request, found.agent, await selectReviews(db, [row.requestId]), new Date());
+  const view = await getRequestView(row.requestId);
+  if (!view) return { ok: false, error: "request no longer exists" };
   try {
     const res = await fetch(row.target, {
       method: "POST",
@@ -25,14 +21,8 @@ export async function sendTeamsPost(row: OutboxRow): Promise<Delivery> {
     });
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return { ok: true, statusCode: res.status };
-    const retryAfter = Number(res.headers.get("retry-after"));
-    return {
-      ok: false,
-      statusCode: res.status,
-      error: `Teams webhook answered ${res.status}`,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    };
+    return httpFailure("Teams webhook", res.status, res.headers.get("retry-after"));
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return thrownFailure(err);
   }
 }
