@@ -3,7 +3,7 @@
 // (advisory lock); each gives the next gapless seq to the oldest unsealed events.
 import { getDb, type Database } from "@/db/client";
 import { lockSealer, selectChainHead, selectUnsealedEvents, writeSeals } from "@/db/queries/audit";
-import { log } from "@/lib/log";
+import { backgroundPass } from "@/lib/runtime/background-pass";
 import { chainHash, GENESIS_HASH } from "./chain";
 
 const BATCH = 1000;
@@ -34,53 +34,22 @@ export async function sealPendingAuditEvents(db?: Database): Promise<number> {
   }
 }
 
-type SealerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout; pass?: Promise<void> };
-const g = globalThis as typeof globalThis & { __countersignSealer?: SealerState };
-const state: SealerState = (g.__countersignSealer ??= { running: false, again: false });
-
 /**
  * Under load, commits arrive faster than a seal pass; waiting a few milliseconds lets one pass
  * (six round trips) seal a batch instead of an event or two, while staying "within milliseconds".
  */
 const SEAL_DELAY_MS = 15;
 
+const sealer = backgroundPass({
+  globalKey: "__countersignSealer",
+  delayMs: SEAL_DELAY_MS,
+  failure: "audit sealer failed; will retry",
+  run: () => sealPendingAuditEvents(),
+});
+
 /** Ask for a seal soon; calls made while one is pending or running coalesce into one more pass. */
-export function kickSealer(): void {
-  if (state.running) {
-    state.again = true;
-    return;
-  }
-  state.running = true;
-  state.pass = new Promise<void>((resolve) =>
-    setTimeout(async () => {
-      try {
-        do {
-          state.again = false;
-          await sealPendingAuditEvents();
-        } while (state.again);
-      } catch (err) {
-        log.error({ err }, "audit sealer failed; will retry");
-      } finally {
-        state.running = false;
-        resolve();
-      }
-    }, SEAL_DELAY_MS),
-  );
-}
-
+export const kickSealer = sealer.kick;
 /** Waits for any pass in flight (processes call this before closing the database). */
-export async function settleSealer(): Promise<void> {
-  while (state.running && state.pass) await state.pass;
-}
-
+export const settleSealer = sealer.settle;
 /** Background pass that also seals events written by other processes. */
-export function startSealer(intervalMs = 500): () => void {
-  if (state.timer) clearInterval(state.timer);
-  state.timer = setInterval(kickSealer, intervalMs);
-  state.timer.unref();
-  kickSealer();
-  return () => {
-    if (state.timer) clearInterval(state.timer);
-    state.timer = undefined;
-  };
-}
+export const startSealer = (intervalMs = 500) => sealer.start(intervalMs);

@@ -11,6 +11,7 @@ import { findRequest } from "@/db/queries/requests";
 import type { OutboxRow } from "@/db/schema";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
+import { backgroundPass } from "@/lib/runtime/background-pass";
 import { sendSlackPost, sendSlackUpdate } from "@/lib/slack/sender";
 import { sendTeamsPost } from "@/lib/teams/sender";
 import { httpFailure, thrownFailure, type Delivery } from "./delivery";
@@ -145,37 +146,17 @@ export async function drainOutboxOnce(opts: RunOptions = {}): Promise<number> {
   return claimed.length;
 }
 
-type WorkerState = { running: boolean; again: boolean; timer?: NodeJS.Timeout };
-const state: WorkerState = ((globalThis as typeof globalThis & { __countersignOutbox?: WorkerState }).__countersignOutbox ??= {
-  running: false,
-  again: false,
+const worker = backgroundPass({
+  globalKey: "__countersignOutbox",
+  delayMs: 0,
+  failure: "outbox worker pass failed; will retry",
+  run: async () => {
+    while ((await drainOutboxOnce()) > 0);
+  },
 });
 
 /** Drain soon (after a transition committed rows); coalesces while a pass runs. */
-export function kickOutbox(): void {
-  if (state.running) {
-    state.again = true;
-    return;
-  }
-  state.running = true;
-  setImmediate(async () => {
-    try {
-      do {
-        state.again = false;
-        while ((await drainOutboxOnce()) > 0) state.again = false;
-      } while (state.again);
-    } catch (err) {
-      log.error({ err }, "outbox worker pass failed; will retry");
-    } finally {
-      state.running = false;
-    }
-  });
-}
-
-export function startOutboxWorker(intervalMs = env().COUNTERSIGN_OUTBOX_INTERVAL_MS): () => void {
-  if (state.timer) clearInterval(state.timer);
-  state.timer = setInterval(kickOutbox, intervalMs);
-  state.timer.unref();
-  kickOutbox();
-  return () => clearInterval(state.timer);
-}
+export const kickOutbox = worker.kick;
+/** Waits for any pass in flight, so a shutdown does not close the database under a delivery. */
+export const settleOutbox = worker.settle;
+export const startOutboxWorker = (intervalMs = env().COUNTERSIGN_OUTBOX_INTERVAL_MS) => worker.start(intervalMs);

@@ -9,7 +9,7 @@ import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@
 import { readAuthSettings } from "@/lib/auth/config";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
-import { startOutboxWorker } from "@/lib/notify/worker";
+import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
 import { expireDueRequests } from "@/lib/requests/lifecycle";
@@ -76,7 +76,7 @@ function installShutdown(): void {
     drainWaiters();
     setTimeout(async () => {
       try {
-        await settleSealer();
+        await Promise.all([settleSealer(), settleOutbox()]);
         await sealPendingAuditEvents();
         await closeDatabase();
       } catch (err) {
