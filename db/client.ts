@@ -39,6 +39,11 @@ export type DatabaseHandle = {
 
 export type CopyOut = { stream: Readable; abandon(): void };
 
+/** The rows of `db.execute(…)`: postgres.js answers an array, PGlite an object holding one. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 type Global = typeof globalThis & { __countersignDb?: Promise<DatabaseHandle> };
 const g = globalThis as Global;
 

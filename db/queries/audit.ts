@@ -1,6 +1,6 @@
 // SQL for the audit log: unsealed inserts, the sealer's batch, and chain reads for the verifier.
-import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
-import type { Executor } from "../client";
+import { asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { rowsOf, type Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
@@ -42,15 +42,6 @@ export async function writeSeals(
      where a.id = v.id and a.seq is null`);
 }
 
-export async function selectSealedAfter(tx: Executor, afterSeq: number, limit: number): Promise<AuditEventRow[]> {
-  return tx
-    .select()
-    .from(auditEvents)
-    .where(and(isNotNull(auditEvents.seq), gt(auditEvents.seq, afterSeq)))
-    .orderBy(asc(auditEvents.seq))
-    .limit(limit);
-}
-
 /** A sealed event as the verifier reads it: the hashed content plus the chain columns. */
 export type ChainRow = {
   seq: number;
@@ -90,23 +81,16 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
   // read-ahead runs on the server while the caller hashes, instead of waiting for the client to
   // answer a Describe round trip first (postgres.js does that for unprepared parameterised queries).
   const result = await tx.execute<{ page: string | null }>(sql`
-    select json_agg(e.r)::text as page
-      from (select json_build_array(seq, event_id, floor(extract(epoch from occurred_at) * 1000), type, actor_kind, actor_id,
-                                    actor, channel, request_id, agent_id, action, environment, risk_level, outcome, payload,
-                                    prev_hash, hash) as r
+    select json_agg(e.r order by e.seq)::text as page
+      from (select seq, json_build_array(seq, event_id, floor(extract(epoch from occurred_at) * 1000), type, actor_kind, actor_id,
+                                         actor, channel, request_id, agent_id, action, environment, risk_level, outcome, payload,
+                                         prev_hash, hash) as r
               from audit_events
              where seq is not null and seq > ${sql.raw(String(afterSeq))}
              order by seq
              limit ${sql.raw(String(limit))}) e`);
-  const [row] = Array.isArray(result) ? (result as { page: string | null }[]) : (result as unknown as { rows: { page: string | null }[] }).rows;
+  const [row] = rowsOf<{ page: string | null }>(result);
   const tuples = row?.page ? (JSON.parse(row.page) as ChainTuple[]) : [];
-  // json_agg keeps the subquery's order in practice; the chain check depends on it, so make sure.
-  for (let i = 1; i < tuples.length; i++) {
-    if (tuples[i]![0] < tuples[i - 1]![0]) {
-      tuples.sort((a, b) => a[0] - b[0]);
-      break;
-    }
-  }
   return tuples.map((t) => ({
     seq: t[0],
     eventId: t[1],

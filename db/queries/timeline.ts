@@ -2,7 +2,7 @@
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
 import { and, eq, gte, inArray, isNotNull, like, lt, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
-import type { Executor } from "../client";
+import { rowsOf, type Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
 
 export type TimelineFilter = {
@@ -112,7 +112,7 @@ export async function selectTimelineFacets(tx: Executor): Promise<{ types: strin
         select (select ${column} from audit_events where ${column} > t.v and seq is not null order by ${column} limit 1)
         from t where t.v is not null
       ) select v from t where v is not null`));
-    return (Array.isArray(rows) ? rows : (rows as { rows: { v: string }[] }).rows).map((r) => String(r.v));
+    return rowsOf<{ v: string }>(rows).map((r) => String(r.v));
   };
   const [types, environments, outcomes] = await Promise.all([distinct("type"), distinct("environment"), distinct("outcome")]);
   return { types, environments, outcomes };
@@ -179,7 +179,16 @@ export function timelineExportStatement(
   const cursor = batch
     ? sql`, ${auditEvents.id}::float8 as cursor_id, ${sql.raw(ISO_TIME)} as cursor_at, ${sort.by === "time" ? sql`null` : sql`${SORT_COLUMNS[sort.by]}::text`} as cursor_value`
     : sql``;
-  return sql`select ${columns}${cursor} from ${auditEvents} ${format === "ndjson" ? NDJSON_EVENT : sql``} ${where ? sql`where ${where}` : sql``} order by ${orderBy(sort)} ${batch ? sql`limit ${batch.limit}` : sql``}`;
+  return sql`select ${columns}${cursor} from ${auditEvents} ${format === "ndjson" ? NDJSON_EVENT : sql``} where ${where} order by ${orderBy(sort)} ${batch ? sql`limit ${batch.limit}` : sql``}`;
+}
+
+/**
+ * The whole export as one `COPY (…) TO STDOUT` (parameters written in: COPY takes none). NDJSON is
+ * one column whose text is never quoted: JSON holds no raw newline, and no \x01 or \x02.
+ */
+export function timelineExportCopy(filter: TimelineFilter, sort: TimelineSort, format: ExportFormat): string {
+  const options = format === "csv" ? "format csv" : "format csv, quote e'\\x01', delimiter e'\\x02'";
+  return `copy (${inlineStatement(timelineExportStatement(filter, sort, format))}) to stdout with (${options})`;
 }
 
 export function exportCursorOf(row: ExportCursorColumns): TimelineCursor {

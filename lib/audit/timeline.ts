@@ -2,18 +2,17 @@
 // keyset pages, and exports of exactly the filtered view, streamed in constant memory and closed
 // by a trailer with the filter, the row count, the time and the chain head. An export is itself
 // an audit event.
-import type { SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDatabase, getDb, type CopyOut, type Database, type DatabaseHandle } from "@/db/client";
+import { getDatabase, getDb, rowsOf, type CopyOut, type Database, type DatabaseHandle } from "@/db/client";
 import { insertAuditEvents, selectChainHead } from "@/db/queries/audit";
 import {
   cursorOf,
   EXPORT_CSV_COLUMNS,
   exportCursorOf,
-  inlineStatement,
   selectAuditEvent,
   selectTimelineFacets,
   selectTimelinePage,
+  timelineExportCopy,
   timelineExportStatement,
   type ExportCursorColumns,
   type ExportFormat,
@@ -241,9 +240,8 @@ function batchSource(db: Database, filter: TimelineFilter, sort: TimelineSort, f
   return {
     async next() {
       if (done) return null;
-      const rows = await executeRows<Record<string, string | null> & ExportCursorColumns>(
-        db,
-        timelineExportStatement(filter, sort, format, { limit: BATCH, after }),
+      const rows = rowsOf<Record<string, string | null> & ExportCursorColumns>(
+        await db.execute(timelineExportStatement(filter, sort, format, { limit: BATCH, after })),
       );
       if (rows.length < BATCH) done = true;
       if (rows.length === 0) return null;
@@ -258,11 +256,6 @@ function batchSource(db: Database, filter: TimelineFilter, sort: TimelineSort, f
       done = true;
     },
   };
-}
-
-async function executeRows<T>(db: Database, statement: SQL): Promise<T[]> {
-  const result = await db.execute(statement);
-  return (Array.isArray(result) ? result : (result as unknown as { rows: T[] }).rows) as T[];
 }
 
 // Each running export on PostgreSQL holds a pooled connection for as long as its reader takes: at
@@ -347,10 +340,7 @@ async function startExport(
     chain_head: head,
   };
   const source = handle.copyOut
-    ? copySource(await handle.copyOut(`copy (${inlineStatement(timelineExportStatement(filter, sort, format))}) to stdout with (${
-        // NDJSON: one column whose text is never quoted (JSON holds no raw newline and no \x01 or \x02).
-        format === "csv" ? "format csv" : "format csv, quote e'\\x01', delimiter e'\\x02'"
-      })`))
+    ? copySource(await handle.copyOut(timelineExportCopy(filter, sort, format)))
     : batchSource(db, filter, sort, format);
   const count = format === "csv" ? csvRecordCounter() : lineCounter();
   const encoder = new TextEncoder();
