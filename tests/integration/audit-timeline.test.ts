@@ -65,7 +65,6 @@ const q = (params: Record<string, string>) => timelineQuery.parse(params);
 /** A CSV record of the export as the timeline event it was written from. */
 function fromCsv(header: string[], record: string[]) {
   const r = Object.fromEntries(header.map((h, i) => [h, record[i] ?? null]));
-  const orNull = (v: string | null) => v;
   return {
     seq: r.seq === null ? null : Number(r.seq),
     event_id: r.event_id,
@@ -73,15 +72,15 @@ function fromCsv(header: string[], record: string[]) {
     type: r.type,
     actor: { kind: r.actor_kind, id: r.actor_id, display: r.actor_display },
     channel: r.channel,
-    request_id: orNull(r.request_id!),
-    agent_id: orNull(r.agent_id!),
-    action: orNull(r.action!),
-    environment: orNull(r.environment!),
-    risk_level: orNull(r.risk_level!),
-    outcome: orNull(r.outcome!),
+    request_id: r.request_id,
+    agent_id: r.agent_id,
+    action: r.action,
+    environment: r.environment,
+    risk_level: r.risk_level,
+    outcome: r.outcome,
     payload: JSON.parse(r.payload!) as unknown,
-    prev_hash: orNull(r.prev_hash!),
-    hash: orNull(r.hash!),
+    prev_hash: r.prev_hash,
+    hash: r.hash,
   };
 }
 

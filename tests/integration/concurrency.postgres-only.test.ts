@@ -11,28 +11,10 @@ import { auditEvents, requests, reviews, type AuditEventRow } from "@/db/schema"
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { resetEnvCache } from "@/lib/config/env";
 import { createRequest, decideRequest, expireDueRequests } from "@/lib/requests/lifecycle";
-import { apiRequest, idCtx, makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
+import { apiRequest, errorCode, idCtx, makeAgent, oncall, requestBody, reviewer, tally } from "../support/fixtures";
 
 const N = 50;
 const HOUR = 3600_000;
-
-/** Settles a call into the error code it failed with, or "ok". */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    throw err;
-  }
-}
-
-function tally(xs: (string | number)[]): Record<string, number> {
-  const t: Record<string, number> = {};
-  for (const x of xs) t[String(x)] = (t[String(x)] ?? 0) + 1;
-  return t;
-}
 
 async function eventsFor(ids: string[]): Promise<AuditEventRow[]> {
   const db = await getDb();
@@ -77,7 +59,7 @@ describe("concurrency on real PostgreSQL", () => {
 
     const reviewers = Array.from({ length: N }, (_, i) => reviewer(`approver-${i}`, ["platform-oncall"]));
     const results = await Promise.all(
-      reviewers.map((r) => outcome(decideRequest(request.id, r, "approve", `lgtm from ${r.name}`, "console"))),
+      reviewers.map((r) => errorCode(decideRequest(request.id, r, "approve", `lgtm from ${r.name}`, "console"))),
     );
     expect(tally(results)).toEqual({ ok: 1, already_decided: N - 1 });
     const winner = reviewers[results.indexOf("ok")]!;
@@ -130,8 +112,8 @@ describe("concurrency on real PostgreSQL", () => {
     // Every round at once (40 transactions), issuing the deny first in half of them.
     const rounds = await Promise.all(
       ids.map(async (id, i) => {
-        const approve = () => outcome(decideRequest(id, approver, "approve", undefined, "console"));
-        const deny = () => outcome(decideRequest(id, denier, "deny", "not during the freeze", "slack"));
+        const approve = () => errorCode(decideRequest(id, approver, "approve", undefined, "console"));
+        const deny = () => errorCode(decideRequest(id, denier, "deny", "not during the freeze", "slack"));
         if (i % 2 === 0) {
           const [a, d] = await Promise.all([approve(), deny()]);
           return { id, approve: a, deny: d };
@@ -189,7 +171,7 @@ describe("concurrency on real PostgreSQL", () => {
       const ids = await pendingWithDeadline(20, "race-expiry-after");
       // Two late approvals per request (1 ms after the deadline; one exactly at it) race two sweepers.
       const late = (who: string) =>
-        Promise.all(ids.map((id, i) => outcome(decideRequest(id, oncall(`${who}-${i}`), "approve", undefined, "console", at(i === 0 ? 0 : 1)))));
+        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`${who}-${i}`), "approve", undefined, "console", at(i === 0 ? 0 : 1)))));
       const [first, second] = await Promise.all([late("late"), late("later"), expireDueRequests(at(1)), expireDueRequests(at(1))]);
       const decisions = [...first, ...second];
       // Each approval is refused as expired, whether it recorded the expiry itself or found it recorded.
@@ -210,8 +192,8 @@ describe("concurrency on real PostgreSQL", () => {
       // Per request, an approval 1 ms before the deadline races a second reviewer's approval 1 ms
       // after it (which records the expiry itself); two sweepers run across all of them.
       const [decisions, lateDecisions] = await Promise.all([
-        Promise.all(ids.map((id, i) => outcome(decideRequest(id, oncall(`early-${i}`), "approve", undefined, "console", at(-1))))),
-        Promise.all(ids.map((id, i) => outcome(decideRequest(id, oncall(`late-${i}`), "approve", undefined, "console", at(1))))),
+        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`early-${i}`), "approve", undefined, "console", at(-1))))),
+        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`late-${i}`), "approve", undefined, "console", at(1))))),
         expireDueRequests(at(1)),
         expireDueRequests(at(1)),
       ]);

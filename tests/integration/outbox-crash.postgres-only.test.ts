@@ -15,7 +15,7 @@ import { agentWebhookSecret, verifyWebhook } from "@/lib/notify/webhook-signatur
 import { drainOutboxOnce } from "@/lib/notify/worker";
 import { createRequest } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, requestBody } from "../support/fixtures";
+import { makeAgent, requestBody, tally } from "../support/fixtures";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
 
 const DAY = 86_400_000;
@@ -113,12 +113,6 @@ async function rowsOf(requestIds: string[]) {
   return (await Promise.all(requestIds.map((id) => selectDeliveries(db, id)))).flat();
 }
 
-const tally = (xs: string[]) => {
-  const t = new Map<string, number>();
-  for (const x of xs) t.set(x, (t.get(x) ?? 0) + 1);
-  return t;
-};
-
 describe("outbox workers in real processes", () => {
   it("a worker SIGKILLed between claim and send: nothing is lost, and after the lease each event arrives exactly once", async () => {
     const { agent } = await makeAgent();
@@ -149,7 +143,7 @@ describe("outbox workers in real processes", () => {
     expect(await restarted.line("done ")).toBe("3");
     expect((await restarted.exited).code).toBe(0);
 
-    expect([...tally(receiver.received.map((h) => h.eventId)).entries()].sort()).toEqual(eventIds.map((id) => [id, 1]).sort());
+    expect(tally(receiver.received.map((h) => h.eventId))).toEqual(Object.fromEntries(eventIds.map((id) => [id, 1])));
     const secret = agentWebhookSecret(webhookMasterSecret(), agent.id);
     for (const hit of receiver.received) {
       expect(verifyWebhook(secret, hit.body, hit.signature, Math.floor(Date.now() / 1000))).toBe(true);
@@ -184,13 +178,13 @@ describe("outbox workers in real processes", () => {
     expect(handled.every((n) => n > 0)).toBe(true); // both really worked the same table
     const counts = tally(receiver.received.map((h) => h.eventId));
     expect(receiver.received).toHaveLength(N);
-    expect(counts.size).toBe(N);
-    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(Object.keys(counts)).toHaveLength(N);
+    expect(Object.values(counts).every((c) => c === 1)).toBe(true);
 
     const rows = await rowsOf(requestIds);
     expect(rows).toHaveLength(N);
     expect(rows.every(({ outbox, attempts }) => outbox.status === "delivered" && outbox.attempts === 1 && attempts.length === 1)).toBe(true);
-    expect(new Set(rows.map((r) => r.outbox.eventId))).toEqual(new Set(counts.keys()));
+    expect(new Set(rows.map((r) => r.outbox.eventId))).toEqual(new Set(Object.keys(counts)));
     receiver.reset();
   });
 });

@@ -19,7 +19,7 @@ import { backoffMs, drainOutboxOnce, MAX_ATTEMPTS } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { cancelRequest, claimApproval, createRequest, decideRequest, reportResult } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
+import { errorCode, makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
 import { accept, failFirst, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../support/webhook-receiver";
 
 const DAY = 86_400_000;
@@ -77,18 +77,6 @@ async function onlyRow(requestId: string) {
   const rows = await deliveriesOf(requestId);
   expect(rows).toHaveLength(1);
   return rows[0]!;
-}
-
-/** Settles a call into the error code it failed with, or "ok". */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    throw err;
-  }
 }
 
 async function fileWithCallback(agent: Agent, when: Date, over: Parameters<typeof requestBody>[0] = {}) {
@@ -314,22 +302,22 @@ describe("what is not announced", () => {
     expect(await types()).toEqual(["request.created"]);
 
     // Refused before any change: wrong approver group, missing deny note, cancel of nothing executed.
-    expect(await codeOf(decideRequest(request.id, security(), "approve", undefined, "console", { now: at(500) }))).toBe("not_eligible");
-    expect(await codeOf(decideRequest(request.id, oncall("rita"), "deny", "  ", "console", { now: at(500) }))).toBe("invalid_request");
-    expect(await codeOf(claimApproval(agent, request.id, { now: at(500) }))).toBe("not_approved");
+    expect(await errorCode(decideRequest(request.id, security(), "approve", undefined, "console", { now: at(500) }))).toBe("not_eligible");
+    expect(await errorCode(decideRequest(request.id, oncall("rita"), "deny", "  ", "console", { now: at(500) }))).toBe("invalid_request");
+    expect(await errorCode(claimApproval(agent, request.id, { now: at(500) }))).toBe("not_approved");
     expect(await types()).toEqual(["request.created"]);
 
     await decideRequest(request.id, oncall(), "approve", undefined, "console", { now: at(1000) });
-    expect(await codeOf(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: at(1500) }))).toBe("already_decided");
-    expect(await codeOf(decideRequest(request.id, oncall("rita"), "deny", "too late", "console", { now: at(1500) }))).toBe("already_decided");
-    expect(await codeOf(cancelRequest(agent, request.id, undefined, { now: at(1500) }))).toBe("not_pending");
-    expect(await codeOf(reportResult(agent, request.id, { status: "succeeded" }, { now: at(1500) }))).toBe("not_executed");
+    expect(await errorCode(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: at(1500) }))).toBe("already_decided");
+    expect(await errorCode(decideRequest(request.id, oncall("rita"), "deny", "too late", "console", { now: at(1500) }))).toBe("already_decided");
+    expect(await errorCode(cancelRequest(agent, request.id, undefined, { now: at(1500) }))).toBe("not_pending");
+    expect(await errorCode(reportResult(agent, request.id, { status: "succeeded" }, { now: at(1500) }))).toBe("not_executed");
     expect(await types()).toEqual(["request.created", "request.approved"]);
 
     await claimApproval(agent, request.id, { now: at(2000) });
-    expect(await codeOf(claimApproval(agent, request.id, { now: at(2500) }))).toBe("already_executed");
+    expect(await errorCode(claimApproval(agent, request.id, { now: at(2500) }))).toBe("already_executed");
     await reportResult(agent, request.id, { status: "succeeded" }, { now: at(3000) });
-    expect(await codeOf(reportResult(agent, request.id, { status: "failed" }, { now: at(3500) }))).toBe("result_already_reported");
+    expect(await errorCode(reportResult(agent, request.id, { status: "failed" }, { now: at(3500) }))).toBe("result_already_reported");
 
     expect(await types()).toEqual(["request.created", "request.approved", "request.executed", "request.result"]);
     expect(await outboxCount()).toBe(before + 4);
@@ -339,8 +327,8 @@ describe("what is not announced", () => {
     const { agent } = await makeAgent();
     const request = await fileWithCallback(agent, T0);
     const late = new Date(new Date(request.decision_deadline).getTime() + 1000);
-    expect(await codeOf(decideRequest(request.id, oncall(), "approve", undefined, "console", { now: late }))).toBe("expired");
-    expect(await codeOf(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: late }))).toBe("expired");
+    expect(await errorCode(decideRequest(request.id, oncall(), "approve", undefined, "console", { now: late }))).toBe("expired");
+    expect(await errorCode(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: late }))).toBe("expired");
     const rows = await deliveriesOf(request.id);
     expect(rows.map((d) => (d.outbox.payload as Payload).type)).toEqual(["request.created", "request.expired"]);
     expect((rows[1]!.outbox.payload as Payload).request.status).toBe("expired");
@@ -357,7 +345,7 @@ describe("what is not announced", () => {
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
     // Same key, another body: refused, nothing written.
     expect(
-      await codeOf(createRequest(agent, { ...body, intent: "something else" }, { now: T0, idempotencyKey: "release-once" })),
+      await errorCode(createRequest(agent, { ...body, intent: "something else" }, { now: T0, idempotencyKey: "release-once" })),
     ).toBe("idempotency_conflict");
     expect(await outboxCount()).toBe(before + 1);
     expect(await deliveriesOf(results[0]!.request.id)).toHaveLength(1);
@@ -369,8 +357,8 @@ describe("listDeliveries (the request page's data)", () => {
     const { agent } = await makeAgent();
     const request = await fileWithCallback(agent, T0);
     const policy = await getActivePolicy();
-    expect(await codeOf(listDeliveries(null, request.id))).toBe("unauthorized");
-    expect(await codeOf(listDeliveries(toViewer(reviewer("eve", ["contractors"]), policy), request.id))).toBe("forbidden");
+    expect(await errorCode(listDeliveries(null, request.id))).toBe("unauthorized");
+    expect(await errorCode(listDeliveries(toViewer(reviewer("eve", ["contractors"]), policy), request.id))).toBe("forbidden");
     expect(await listDeliveries(toViewer(oncall(), policy), request.id)).toEqual([
       expect.objectContaining({ status: "queued", attempts: 0, kind: "webhook", eventType: "request.created" }),
     ]);
@@ -388,8 +376,7 @@ describe("listDeliveries (the request page's data)", () => {
     expect(queued!.target).toBe("http://***@127.0.0.1:9/hooks?…");
 
     // Claimed by a worker that then hangs: "sending" while its lease runs, "retrying" once it lapsed.
-    const hung = drainOutboxOnce({ now: T0, leaseMs: 5000, afterClaim: () => new Promise(() => {}) });
-    void hung;
+    void drainOutboxOnce({ now: T0, leaseMs: 5000, afterClaim: () => new Promise(() => {}) });
     await expect.poll(async () => (await onlyRow(request.id)).outbox.status).toBe("sending");
     expect((await listDeliveries(viewer, request.id, { now: at(4999) }))[0]!.status).toBe("sending");
     expect((await listDeliveries(viewer, request.id, { now: at(5001) }))[0]).toMatchObject({ status: "retrying", nextAttemptAt: at(5001) });

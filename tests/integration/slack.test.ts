@@ -20,8 +20,8 @@ import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import { cancelRequest, claimApproval, createRequest, decideRequest, expireDueRequests, getRequestDetail } from "@/lib/requests/lifecycle";
 import { sendSlackUpdate } from "@/lib/slack/sender";
 import { signSlackRequest } from "@/lib/slack/signature";
-import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, requestBody, reviewer } from "../support/fixtures";
+import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
+import { makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
 
 const SECRET = "slack-test-signing-secret";
 const CHANNEL_ID = "C0APPROVALS";
@@ -220,8 +220,7 @@ beforeEach(() => {
 });
 
 afterAll(async () => {
-  const outbox = (globalThis as { __countersignOutbox?: { running: boolean } }).__countersignOutbox;
-  for (let i = 0; i < 500 && outbox?.running; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitForOutboxIdle();
   await waitForSealerIdle();
   restoreDb?.();
   await dedicated?.drop();
@@ -354,7 +353,7 @@ describe("Slack: posting and updating through the outbox", () => {
   it("a decision made in the console, then the execution, update the message too; so does a cancel", async () => {
     const { agent, request, ts } = await postedRequest();
     calls.length = 0;
-    await decideRequest(request.id, reviewer("riley", ["platform-oncall"]), "approve", "lgtm", "console");
+    await decideRequest(request.id, oncall(), "approve", "lgtm", "console");
     await settle([request.id]);
     expect(updatesFor(ts)).toHaveLength(1);
     expect(blocksText(at(updatesFor(ts), 0))).toContain("Approved by riley (1 of 1)");

@@ -48,3 +48,22 @@ export function apiRequest(
 }
 
 export const idCtx = (id: string) => ({ params: Promise.resolve({ id }) });
+
+/** Settles a call into the error code it failed with, or "ok" (anything without a code is rethrown). */
+export async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    throw err;
+  }
+}
+
+/** How many times each value occurs. */
+export function tally(xs: (string | number)[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const x of xs) t[String(x)] = (t[String(x)] ?? 0) + 1;
+  return t;
+}
