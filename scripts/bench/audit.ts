@@ -14,8 +14,7 @@
 //     [--no-export] [--no-cli-verify] [--rebuild] [--json out.json]
 //
 // `runAuditBench(opts)` is the same, for `npm run bench`; it returns all figures and a Markdown table.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -38,6 +37,8 @@ import { auditEvents } from "@/db/schema";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import { timelineQuery, toFilter } from "@/lib/audit/timeline";
 import { seedAuditEvents, type SeedResult } from "./audit-seed";
+import { ensureBuild } from "./build";
+import { BENCH_AUTH_ENV, sessionCookie } from "./session";
 
 export const AUDIT_TARGETS = { queryP95Ms: 50, exportRatio: 0.3, exportPeakRssMB: 300, verifySeconds: 20 } as const;
 
@@ -251,9 +252,10 @@ function copyWhere(filter: Record<string, string>): string {
   return `where ${["seq is not null", ...parts].join(" and ")}`;
 }
 
-async function copyBaseline(raw: postgres.Sql, filter: Record<string, string>): Promise<ExportRun> {
+/** Through the app's own `copyOut` (a reserved connection, handed back once the COPY has ended). */
+async function copyBaseline(handle: DatabaseHandle, filter: Record<string, string>): Promise<ExportRun> {
   const started = performance.now();
-  const stream = await raw.unsafe(`copy (select ${CSV_SELECT} from audit_events ${copyWhere(filter)} order by occurred_at desc, id desc) to stdout with (format csv, header)`).readable();
+  const { stream } = await handle.copyOut!(`copy (select ${CSV_SELECT} from audit_events ${copyWhere(filter)} order by occurred_at desc, id desc) to stdout with (format csv, header)`);
   let bytes = 0;
   let lines = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -342,46 +344,12 @@ async function appExport(server: AppServer, cookie: string, filter: Record<strin
   }
 }
 
-function ensureBuild(rebuild: boolean, log: (s: string) => void): void {
-  const buildId = path.join(REPO_ROOT, ".next", "BUILD_ID");
-  if (rebuild || !fs.existsSync(buildId)) {
-    log(rebuild ? "rebuilding (next build)" : "no production build yet: next build");
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
-      cwd: REPO_ROOT,
-      stdio: "inherit",
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    if (r.status !== 0) throw new Error("next build failed");
-    return;
-  }
-  const builtAt = fs.statSync(buildId).mtimeMs;
-  const stale: string[] = [];
-  const walk = (p: string) => {
-    const abs = path.join(REPO_ROOT, p);
-    if (!fs.existsSync(abs)) return;
-    const st = fs.statSync(abs);
-    if (st.isDirectory()) for (const e of fs.readdirSync(abs)) walk(path.join(p, e));
-    else if (/\.(ts|tsx|sql)$/.test(p) && st.mtimeMs > builtAt) stale.push(p);
-  };
-  ["app", "lib", "db", "components"].forEach(walk);
-  if (stale.length) log(`⚠ reusing .next, but ${stale.length} source file(s) changed since the build (e.g. ${stale[0]}); pass --rebuild to measure them`);
-}
-
-async function measureExports(raw: postgres.Sql, databaseUrl: string, filters: Record<string, string>[], formats: ("csv" | "ndjson")[], rebuild: boolean, log: (s: string) => void): Promise<ExportFigures[]> {
+async function measureExports(raw: postgres.Sql, handle: DatabaseHandle, databaseUrl: string, filters: Record<string, string>[], formats: ("csv" | "ndjson")[], rebuild: boolean, log: (s: string) => void): Promise<ExportFigures[]> {
   ensureBuild(rebuild, log);
-  const secret = randomBytes(33).toString("base64");
-  const [server] = await startServers(1, {
-    databaseUrl,
-    names: ["audit-export"],
-    // A real sign-in configuration (the provider is never contacted: the bench mints the session).
-    env: { AUTH_SECRET: secret, AUTH_GITHUB_ID: "bench", AUTH_GITHUB_SECRET: "bench", AUTH_OKTA_ID: undefined, AUTH_OKTA_SECRET: undefined, AUTH_OKTA_ISSUER: undefined },
-  });
+  // A real sign-in configuration (the provider is never contacted: the bench mints the session).
+  const [server] = await startServers(1, { databaseUrl, names: ["audit-export"], env: BENCH_AUTH_ENV });
   try {
-    const { encode } = await import("next-auth/jwt");
-    const salt = "authjs.session-token";
-    const identity = { id: "audrey@acme.example", email: "audrey@acme.example", name: "Audrey Auditor", idp: "okta", groups: ["compliance"] };
-    const token = await encode({ token: { identity, name: identity.name, email: identity.email, sub: "bench-auditor" }, secret, salt, maxAge: 3600 });
-    const cookie = `${salt}=${token}`;
+    const cookie = await sessionCookie({ id: "audrey@acme.example", email: "audrey@acme.example", name: "Audrey Auditor", idp: "okta", groups: ["compliance"] });
     // The server records policy.loaded at start-up: let it be sealed, so the view holds still.
     for (let i = 0; ; i++) {
       const [row] = await raw<{ n: number }[]>`select count(*)::int as n from audit_events where seq is null`;
@@ -390,30 +358,31 @@ async function measureExports(raw: postgres.Sql, databaseUrl: string, filters: R
       await new Promise((r) => setTimeout(r, 20));
     }
     const out: ExportFigures[] = [];
-    for (const filter of filters) out.push(await measureExport(raw, server!, cookie, filter, formats, log));
+    for (const filter of filters) out.push(await measureExport(raw, handle, server!, cookie, filter, formats, log));
     return out;
   } finally {
     await stopServer(server!, { expectCleanExit: false }).catch(() => undefined);
   }
 }
 
-async function measureExport(raw: postgres.Sql, server: AppServer, cookie: string, filter: Record<string, string>, formats: ("csv" | "ndjson")[], log: (s: string) => void): Promise<ExportFigures> {
+async function measureExport(raw: postgres.Sql, handle: DatabaseHandle, server: AppServer, cookie: string, filter: Record<string, string>, formats: ("csv" | "ndjson")[], log: (s: string) => void): Promise<ExportFigures> {
   {
     const baselineRss = readRss(server.pid).rss;
     const expected = Number((await raw.unsafe(`select count(*)::int as n from audit_events ${copyWhere(filter)}`))[0]!.n);
     log(`  exporting ${expected.toLocaleString("en")} rows (${JSON.stringify(filter)}); server RSS ${Math.round(baselineRss)} MB before`);
-    const copies: ExportRun[] = [await copyBaseline(raw, filter)];
+    const copies: ExportRun[] = [await copyBaseline(handle, filter)];
     log(`  COPY: ${copies[0]!.rowsPerSecond.toLocaleString("en")} rows/s (${copies[0]!.seconds} s)`);
     if (copies[0]!.rows !== expected) throw new Error(`COPY returned ${copies[0]!.rows} rows, the view has ${expected}`);
     const app: ExportRun[] = [];
     for (const format of formats) {
-      const before = Number((await raw.unsafe(`select count(*)::int as n from audit_events ${copyWhere(filter)}`))[0]!.n);
+      // The view as this export begins (the exports before it may have added audit.exported events).
+      const before = app.length === 0 ? expected : Number((await raw.unsafe(`select count(*)::int as n from audit_events ${copyWhere(filter)}`))[0]!.n);
       const run = await appExport(server, cookie, filter, format, before);
       app.push(run);
       log(`  app ${format}: ${run.rowsPerSecond.toLocaleString("en")} rows/s (${run.seconds} s), peak RSS ${run.peakRssMB} MB`);
     }
     // COPY once more after the exports; the better of the two is the baseline (the stricter ratio).
-    copies.push(await copyBaseline(raw, filter));
+    copies.push(await copyBaseline(handle, filter));
     log(`  COPY again: ${copies[1]!.rowsPerSecond.toLocaleString("en")} rows/s (${copies[1]!.seconds} s)`);
     const copy = copies.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
     for (const run of app) run.ratio = r2(run.rowsPerSecond / copy.rowsPerSecond);
@@ -548,7 +517,7 @@ export async function runAuditBench(opts: AuditBenchOptions = {}): Promise<Audit
     let exportFigures: ExportFigures[] = [];
     if (!opts.skipExport) {
       log("▸ (c) export over HTTP vs COPY");
-      exportFigures = await measureExports(raw, url, opts.exportFilters ?? [{}, { environment: "production" }], opts.formats ?? ["csv", "ndjson"], opts.rebuild ?? false, log);
+      exportFigures = await measureExports(raw, handle, url, opts.exportFilters ?? [{}, { environment: "production" }], opts.formats ?? ["csv", "ndjson"], opts.rebuild ?? false, log);
     }
 
     const [version] = await raw<{ v: string }[]>`select current_setting('server_version') as v`;

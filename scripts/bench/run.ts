@@ -11,7 +11,7 @@
 // --slices 2 --warmup 2 --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 50
 // --audit-events 1000000 --audit-runs 50 --skip-audit
 // --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed).
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,10 +34,11 @@ import {
   type TestDatabase,
 } from "../../e2e/support/servers";
 import { runLoad, summarize, type LoadFigures, type LoadSlice, type LoadTarget } from "./load";
-import { distribution, markdownReport, terminalReport, verdict, type WakeFigures } from "./report";
-import { runInboxBench, type InboxBench } from "./inbox";
+import { distribution, markdownReport, TARGETS, terminalReport, verdict, type WakeFigures } from "./report";
+import { INBOX_TARGET_P95_MS, runInboxBench, type InboxBench } from "./inbox";
 import { runWakeRounds } from "./wake";
-import { runAuditBench, type AuditBenchResult } from "./audit";
+import { AUDIT_TARGETS, runAuditBench, type AuditBenchResult } from "./audit";
+import { ensureBuild } from "./build";
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,6 +73,9 @@ const config = {
   rounds: int("rounds", 1),
   wakeWarmup: int("wake-warmup", 0),
   settleMs: int("settle-ms", 0),
+  // Checked here, before minutes of load: the audit phase comes last.
+  auditEvents: int("audit-events", 1000),
+  auditRuns: int("audit-runs", 5),
 };
 
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
@@ -87,42 +91,6 @@ process.once("SIGINT", () => {
   console.error("\ninterrupted: cleaning up");
   void cleanup().finally(() => process.exit(130));
 });
-
-// ── build ─────────────────────────────────────────────────────────────────────────────────────
-
-function ensureBuild(): void {
-  const buildId = path.join(REPO_ROOT, ".next", "BUILD_ID");
-  if (flags.rebuild || !fs.existsSync(buildId)) {
-    step(flags.rebuild ? "rebuilding (next build)" : "no production build yet: next build");
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
-      cwd: REPO_ROOT,
-      stdio: "inherit",
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    if (r.status !== 0) throw new Error("next build failed");
-    return;
-  }
-  const builtAt = fs.statSync(buildId).mtimeMs;
-  const newer = newestSource(["app", "lib", "db", "components", "instrumentation.ts", "next.config.ts"]).filter((f) => f.mtimeMs > builtAt);
-  if (newer.length > 0) {
-    console.warn(
-      `⚠ reusing .next (built ${new Date(builtAt).toISOString()}), but ${newer.length} source file(s) changed since, e.g. ${newer[0]!.file}; pass --rebuild to measure them`,
-    );
-  }
-}
-
-function newestSource(roots: string[]): { file: string; mtimeMs: number }[] {
-  const out: { file: string; mtimeMs: number }[] = [];
-  const walk = (p: string) => {
-    const abs = path.join(REPO_ROOT, p);
-    if (!fs.existsSync(abs)) return;
-    const st = fs.statSync(abs);
-    if (st.isDirectory()) for (const e of fs.readdirSync(abs)) walk(path.join(p, e));
-    else if (/\.(ts|tsx|sql|json)$/.test(p)) out.push({ file: p, mtimeMs: st.mtimeMs });
-  };
-  roots.forEach(walk);
-  return out.sort((a, b) => b.mtimeMs - a.mtimeMs);
-}
 
 // ── database helpers ──────────────────────────────────────────────────────────────────────────
 
@@ -287,7 +255,7 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  ensureBuild();
+  ensureBuild(flags.rebuild ?? false, (line) => step(line));
   const env = environment();
   const pgVersion = await withSql(PG_ADMIN_URL, async (sql) => String((await sql`show server_version`)[0]!.server_version));
   console.log(
@@ -310,7 +278,7 @@ async function main(): Promise<number> {
   let audit: AuditBenchResult | null = null;
   if (!flags["skip-audit"]) {
     step(`audit: ${Number(flags["audit-events"]).toLocaleString("en")} sealed events (issue 4)`);
-    audit = await runAuditBench({ events: int("audit-events", 1000), runs: int("audit-runs", 5), log: (line) => console.log(line) });
+    audit = await runAuditBench({ events: config.auditEvents, runs: config.auditRuns, log: (line) => console.log(line) });
   }
   const baseline = load.baseline;
   const app = { figures: load.app, sealing: load.sealing };
@@ -336,16 +304,16 @@ async function main(): Promise<number> {
     audit: audit ? { ...audit, markdown: undefined } : null,
     problems,
     targets: {
-      throughput_ratio_min: 0.5,
-      wake_p99_ms_max: 50,
-      inbox_p95_ms_max: 150,
+      throughput_ratio_min: TARGETS.throughputRatio,
+      wake_p99_ms_max: TARGETS.wakeP99Ms,
+      inbox_p95_ms_max: INBOX_TARGET_P95_MS,
       throughput_ok: v.throughputOk,
       wake_ok: v.wakeOk,
       inbox_ok: inbox.ok,
-      audit_query_p95_ms_max: 50,
-      audit_export_ratio_min: 0.3,
-      audit_export_peak_rss_mb_max: 300,
-      audit_verify_seconds_max: 20,
+      audit_query_p95_ms_max: AUDIT_TARGETS.queryP95Ms,
+      audit_export_ratio_min: AUDIT_TARGETS.exportRatio,
+      audit_export_peak_rss_mb_max: AUDIT_TARGETS.exportPeakRssMB,
+      audit_verify_seconds_max: AUDIT_TARGETS.verifySeconds,
       audit_ok: audit?.ok ?? null,
     },
     app_exit: exit,
