@@ -166,6 +166,8 @@ test("the requester cannot approve their own request — not in the UI, and not 
   );
   await page.goto(`${base}/requests/${request.id}`);
   await expect(page.getByRole("button", { name: "Approve" })).toBeDisabled();
+  // Denying is not self-approval: the owner may still stop their own agent's request, in the console as in Slack.
+  await expect(page.getByRole("button", { name: "Deny" })).toBeEnabled();
 
   // Defeat the UI: the server still refuses.
   await page.evaluate(() => document.querySelectorAll("[disabled]").forEach((el) => el.removeAttribute("disabled")));

@@ -72,6 +72,11 @@ export async function createAgent(input: CreateAgentInput, by: Performer): Promi
   }
 }
 
+/** An agent by id, or undefined (e.g. to name the agent an audit event refers to). */
+export async function findAgent(id: string): Promise<Agent | undefined> {
+  return findAgentById(await getDb(), id);
+}
+
 /** An agent by id or unique name, or not_found. */
 export async function resolveAgent(idOrName: string): Promise<Agent> {
   const db = await getDb();

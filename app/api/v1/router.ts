@@ -7,7 +7,7 @@ import { POST as executeRequest } from "./requests/[id]/execute/route";
 import { POST as reportResult } from "./requests/[id]/result/route";
 import { POST as cancelRequest } from "./requests/[id]/cancel/route";
 import { CountersignError } from "@/lib/errors";
-import { toResponse } from "../_lib/http";
+import { json, toResponse } from "../_lib/http";
 
 type IdHandler = (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response>;
 
@@ -23,12 +23,7 @@ export async function routeAgentApi(req: Request): Promise<Response> {
   const allow = (method: string, handler: () => Promise<Response>) =>
     req.method === method
       ? handler()
-      : Promise.resolve(
-          Response.json(new CountersignError("method_not_allowed", `Use ${method} for ${pathname}.`).toJSON(), {
-            status: 405,
-            headers: { allow: method },
-          }),
-        );
+      : Promise.resolve(json(new CountersignError("method_not_allowed", `Use ${method} for ${pathname}.`).toJSON(), 405, { allow: method }));
   if (!id) return allow("POST", () => createRequest(req, undefined as never));
   if (!sub) return allow("GET", () => getRequest(req, ctx));
   if (sub === "events") return allow("GET", () => streamEvents(req, ctx));

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Outcome, RiskLevel, utc } from "@/components/audit/columns";
-import { listAgents } from "@/lib/agents/registry";
+import { findAgent } from "@/lib/agents/registry";
 import { getTimelineEvent } from "@/lib/audit/timeline";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan } from "@/lib/auth/viewer";
@@ -49,7 +49,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ id:
   if (!/^\d{1,15}$/.test(id)) notFound();
   const event = await getTimelineEvent(viewer, Number(id));
   if (!event) notFound();
-  const agent = event.agent_id ? (await listAgents()).find((a) => a.id === event.agent_id) : undefined;
+  const agent = event.agent_id ? await findAgent(event.agent_id) : undefined;
   const actor = event.actor;
 
   return (

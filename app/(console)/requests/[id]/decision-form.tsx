@@ -7,10 +7,14 @@ import { decideAction } from "./actions";
 
 type Result = ActionResult<{ status: string; approvals: { count: number; required: number } }> | null;
 
-export function DecisionForm({ requestId, disabledReason }: { requestId: string; disabledReason: string | null }) {
+/** Why this viewer may not approve, or deny (null: allowed); the server re-checks either way. */
+type Refusals = { approveBlocked: string | null; denyBlocked: string | null };
+
+export function DecisionForm({ requestId, approveBlocked, denyBlocked }: { requestId: string } & Refusals) {
   const [state, action, pending] = useActionState<Result, FormData>(decideAction, null);
   const [note, setNote] = useState("");
-  const disabled = pending || disabledReason !== null;
+  const disabled = pending || (approveBlocked !== null && denyBlocked !== null);
+  const reasons = [...new Set([approveBlocked, denyBlocked].filter((r): r is string => r !== null))];
 
   return (
     <form action={action} className="space-y-3" aria-describedby="decision-help">
@@ -37,7 +41,7 @@ export function DecisionForm({ requestId, disabledReason }: { requestId: string;
           type="submit"
           name="decision"
           value="approve"
-          disabled={disabled}
+          disabled={pending || approveBlocked !== null}
           className="rounded-md bg-emerald-700 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700 disabled:cursor-not-allowed disabled:opacity-50"
         >
           Approve
@@ -46,13 +50,17 @@ export function DecisionForm({ requestId, disabledReason }: { requestId: string;
           type="submit"
           name="decision"
           value="deny"
-          disabled={disabled}
+          disabled={pending || denyBlocked !== null}
           className="rounded-md bg-rose-700 px-4 py-2 text-sm font-semibold text-white hover:bg-rose-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-rose-700 disabled:cursor-not-allowed disabled:opacity-50"
         >
           Deny
         </button>
       </div>
-      {disabledReason && <p className="text-sm text-slate-600">{disabledReason}</p>}
+      {reasons.map((reason) => (
+        <p key={reason} className="text-sm text-slate-600">
+          {reason}
+        </p>
+      ))}
       {state && !state.ok && (
         <p role="alert" data-testid="decision-error" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-800">
           {state.error.message}

@@ -48,8 +48,11 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   if (!detail) notFound();
   const { view: r, events } = detail;
   const mayDecide = can(viewer, "decide");
-  const blocked = mayDecide ? whyViewerCannotDecide(await getActivePolicy(), viewer, r) : null;
-  const deliveries = await listDeliveries(viewer, r.id);
+  const [policy, deliveries] = await Promise.all([getActivePolicy(), listDeliveries(viewer, r.id)]);
+  // Each decision has its own refusals (an agent's owner may deny, never approve), as in decideRequest.
+  const blocked = mayDecide
+    ? { approve: whyViewerCannotDecide(policy, viewer, r, "approve"), deny: whyViewerCannotDecide(policy, viewer, r, "deny") }
+    : null;
 
   return (
     <article className="space-y-6">
@@ -136,8 +139,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
               </ul>
             )}
             <div className="mt-4">
-              {mayDecide ? (
-                <DecisionForm requestId={r.id} disabledReason={blocked} />
+              {blocked ? (
+                <DecisionForm requestId={r.id} approveBlocked={blocked.approve} denyBlocked={blocked.deny} />
               ) : (
                 <p className="rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-600" data-testid="read-only">
                   Read-only: your role ({viewer.roles.join(", ")}) does not decide requests.
