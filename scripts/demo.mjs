@@ -12,10 +12,7 @@ const lock = "package-lock.json";
 const installed = "node_modules/.package-lock.json";
 if (!fs.existsSync(installed) || fs.statSync(lock).mtimeMs > fs.statSync(installed).mtimeMs) {
   console.log("Installing dependencies (npm ci)…");
-  // A registry mirror that serves only this platform's optional binaries makes `npm ci` refuse
-  // the (complete) lock file; `npm install` against the same lock works there.
-  const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { stdio: "inherit" });
-  if (ci.status !== 0) run("npm", ["install", "--no-audit", "--no-fund"]);
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
 }
 
 console.log("Preparing the embedded database with demo data…");
