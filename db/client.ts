@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { env } from "@/lib/config/env";
+import { processWide } from "@/lib/runtime/process-wide";
 import * as schema from "./schema";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock";
 
@@ -44,8 +45,8 @@ export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
-type Global = typeof globalThis & { __countersignDb?: Promise<DatabaseHandle> };
-const g = globalThis as Global;
+type Holder = { handle?: Promise<DatabaseHandle> };
+const g = processWide<Holder>("database", () => ({}));
 
 export type OpenOptions = { databaseUrl?: string; dataDir?: string; poolSize?: number };
 
@@ -145,15 +146,15 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   };
 }
 
-/** The process-wide handle (a globalThis singleton, so dev hot reload never opens a second one). */
+/** The process-wide handle (so neither a dev hot reload nor a second copy of this module opens another). */
 export function getDatabase(): Promise<DatabaseHandle> {
-  if (!g.__countersignDb) {
-    g.__countersignDb = openDatabase().catch((err: unknown) => {
-      g.__countersignDb = undefined;
+  if (!g.handle) {
+    g.handle = openDatabase().catch((err: unknown) => {
+      g.handle = undefined;
       throw err;
     });
   }
-  return g.__countersignDb;
+  return g.handle;
 }
 
 export async function getDb(): Promise<Database> {
@@ -161,12 +162,12 @@ export async function getDb(): Promise<Database> {
 }
 
 export async function closeDatabase(): Promise<void> {
-  const handle = g.__countersignDb;
-  g.__countersignDb = undefined;
+  const handle = g.handle;
+  g.handle = undefined;
   if (handle) await (await handle).close();
 }
 
 /** For tests and tools that open their own handle but want the app code to use it. */
 export function setDatabaseForProcess(handle: DatabaseHandle): void {
-  g.__countersignDb = Promise.resolve(handle);
+  g.handle = Promise.resolve(handle);
 }

@@ -10,6 +10,7 @@ import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import type { ReviewerIdentity } from "@/lib/policy/types";
 import { decideRequest } from "@/lib/requests/lifecycle";
+import { wireRequestEffects } from "@/lib/runtime/wiring";
 import type { RequestView } from "@/lib/requests/schema";
 import {
   createAgentWithCli,
@@ -50,6 +51,7 @@ test.beforeAll(async () => {
   // The reviewer's side lives in this process, on its own connections to the same database.
   setDatabaseForProcess(await openDatabase({ databaseUrl: database.url, poolSize: 2 }));
   setActivePolicyForTests(parsePolicy(fs.readFileSync(TEST_POLICY, "utf8"), TEST_POLICY));
+  wireRequestEffects();
 });
 
 test.afterEach(async ({}, testInfo) => {

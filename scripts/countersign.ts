@@ -13,6 +13,7 @@ import { CountersignError } from "@/lib/errors";
 import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
 import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
 import { seedDemoData } from "@/lib/demo/seed";
+import { wireRequestEffects } from "@/lib/runtime/wiring";
 
 const cliActor = (): { actor: AuditActor; channel: "cli" } => ({
   actor: { kind: "user", id: `cli:${os.userInfo().username}@${os.hostname()}`, display: `CLI (${os.userInfo().username})` },
@@ -59,7 +60,7 @@ agents
   .description("list agents")
   .action(async () => {
     await openMigrated();
-    const rows = await listAgents();
+    const rows = await listAgents("operator");
     const data = rows.map((a) => ({
       id: a.id,
       name: a.name,
@@ -164,6 +165,7 @@ program
   });
 
 async function main() {
+  wireRequestEffects();
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -1,9 +1,19 @@
 // SQL for requests and their reviews (votes).
-import { and, asc, eq, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { DatabaseHandle, Executor } from "../client";
-import { agents, auditEvents, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
+import { insertAuditEvents, type NewAuditEvent } from "./audit";
+import { insertOutbox } from "./outbox";
+import { agents, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
 
 export type NewRequest = typeof requests.$inferInsert;
+
+/** The NOTIFY channel every request change is announced on (lib/realtime listens to it). */
+export const REQUEST_CHANGES_CHANNEL = "countersign_requests";
+
+/** The NOTIFY payload of a change: what a waiter needs to decide whether to re-read. */
+export const changeNotice = (r: Pick<RequestRow, "id" | "status" | "agentId">): string =>
+  JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId });
 
 // Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit or
 // fail together (state change and audit stay atomic), in a single round trip, with constant SQL
@@ -32,16 +42,15 @@ with r as (
   from jsonb_to_recordset($33::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
     next_attempt_at timestamptz, created_at timestamptz)
 )
-select pg_notify('countersign_requests', $32)`;
+select pg_notify($34, $32)`;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 export async function insertRequestWithEvents(
   handle: Pick<DatabaseHandle, "run">,
   row: RequestRow,
-  events: (typeof auditEvents.$inferInsert)[],
+  events: NewAuditEvent[],
   outbox: NewOutboxRow[],
-  notify: { id: string; status: string; agentId: string },
 ): Promise<void> {
   const eventRows = events.map((e) => ({
     event_id: e.eventId,
@@ -91,7 +100,7 @@ export async function insertRequestWithEvents(
     row.idempotencyKey,
     row.bodyHash,
     JSON.stringify(eventRows),
-    JSON.stringify(notify),
+    changeNotice(row),
     JSON.stringify(
       outbox.map((o) => ({
         event_id: o.eventId,
@@ -103,6 +112,7 @@ export async function insertRequestWithEvents(
         created_at: iso(o.createdAt),
       })),
     ),
+    REQUEST_CHANGES_CHANNEL,
   ]);
 }
 
@@ -111,30 +121,65 @@ export async function findRequest(tx: Executor, id: string): Promise<RequestRow 
   return row;
 }
 
-/** Locks the request row for the rest of the transaction: every transition goes through here. */
+const byIdFor = (id: string, agentId?: string) => (agentId ? and(eq(requests.id, id), eq(requests.agentId, agentId)) : eq(requests.id, id));
+
+/**
+ * Locks the request row for the rest of the transaction: every transition goes through here. With
+ * `agentId`, only that agent's request is found.
+ */
 export async function lockRequestWithAgent(
   tx: Executor,
   id: string,
+  agentId?: string,
 ): Promise<{ request: RequestRow; agent: Agent } | undefined> {
   const [row] = await tx
     .select({ request: requests, agent: agents })
     .from(requests)
     .innerJoin(agents, eq(agents.id, requests.agentId))
-    .where(eq(requests.id, id))
+    .where(byIdFor(id, agentId))
     .for("update", { of: requests });
   return row;
 }
 
+/** The request with its agent; with `agentId`, only that agent's request is found. */
 export async function findRequestWithAgent(
   tx: Executor,
   id: string,
+  agentId?: string,
 ): Promise<{ request: RequestRow; agent: Agent } | undefined> {
   const [row] = await tx
     .select({ request: requests, agent: agents })
     .from(requests)
     .innerJoin(agents, eq(agents.id, requests.agentId))
-    .where(eq(requests.id, id));
+    .where(byIdFor(id, agentId));
   return row;
+}
+
+/** Whether a request exists at all (tells "not yours" from "no such request" after a scoped miss). */
+export async function requestExists(tx: Executor, id: string): Promise<boolean> {
+  const [row] = await tx.select({ one: sql<number>`1` }).from(requests).where(eq(requests.id, id)).limit(1);
+  return row !== undefined;
+}
+
+export type RequestChangeRow = {
+  id: string;
+  patch: Partial<Omit<NewRequest, "id">>;
+  review?: typeof reviews.$inferInsert;
+  events: NewAuditEvent[];
+  outbox: NewOutboxRow[];
+};
+
+/**
+ * Persists one transition in the caller's transaction: the row's new state, the vote that caused
+ * it (if any), its audit events, its outbox rows, and the NOTIFY (delivered on commit).
+ */
+export async function recordTransition(tx: Executor, change: RequestChangeRow): Promise<RequestRow> {
+  const [row] = await tx.update(requests).set(change.patch).where(eq(requests.id, change.id)).returning();
+  if (change.review) await tx.insert(reviews).values(change.review);
+  await insertAuditEvents(tx, change.events);
+  await insertOutbox(tx, change.outbox);
+  await tx.execute(sql`select pg_notify(${REQUEST_CHANGES_CHANNEL}, ${changeNotice(row!)})`);
+  return row!;
 }
 
 export async function findByIdempotencyKey(
@@ -158,33 +203,20 @@ export async function agentHasFiledAction(tx: Executor, agentId: string, action:
   return row !== undefined;
 }
 
-export async function updateRequest(
-  tx: Executor,
-  id: string,
-  patch: Partial<Omit<NewRequest, "id">>,
-): Promise<RequestRow> {
-  const [row] = await tx.update(requests).set(patch).where(eq(requests.id, id)).returning();
-  return row!;
-}
+// The state machine's deadlines (lib/requests/machine.ts) as SQL: the one definition of "expired".
+const deadlineColumn = (d: Deadline) => requests[d.field];
+const isDueSql = (d: Deadline, now: Date) => and(eq(requests.status, d.status), lte(deadlineColumn(d), now))!;
+const stillOpenSql = (d: Deadline, now: Date) => and(eq(requests.status, d.status), gt(deadlineColumn(d), now))!;
+const PENDING = DEADLINES.find((d) => d.status === "pending")!;
 
-/** Pending requests past their decision deadline and approvals past their grant window. */
+/** Requests whose deadline has passed but whose expiry is not recorded yet. */
 export async function selectDueForExpiry(tx: Executor, now: Date, limit: number): Promise<string[]> {
   const rows = await tx
     .select({ id: requests.id })
     .from(requests)
-    .where(
-      or(
-        and(eq(requests.status, "pending"), lte(requests.decisionDeadline, now)),
-        and(eq(requests.status, "approved"), lte(requests.grantExpiresAt, now)),
-      ),
-    )
+    .where(or(...DEADLINES.map((d) => isDueSql(d, now))))
     .limit(limit);
   return rows.map((r) => r.id);
-}
-
-export async function insertReview(tx: Executor, row: typeof reviews.$inferInsert): Promise<ReviewRow> {
-  const [inserted] = await tx.insert(reviews).values(row).returning();
-  return inserted!;
 }
 
 export async function selectReviews(tx: Executor, requestIds: string[]): Promise<ReviewRow[]> {
@@ -194,26 +226,6 @@ export async function selectReviews(tx: Executor, requestIds: string[]): Promise
     .from(reviews)
     .where(inArray(reviews.requestId, requestIds))
     .orderBy(asc(reviews.createdAt));
-}
-
-export async function findReviewBy(tx: Executor, requestId: string, reviewerId: string): Promise<ReviewRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(reviews)
-    .where(and(eq(reviews.requestId, requestId), eq(reviews.reviewerId, reviewerId)));
-  return row;
-}
-
-export async function countApprovals(tx: Executor, requestId: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: sql<number>`count(distinct ${reviews.reviewerId})`.mapWith(Number) })
-    .from(reviews)
-    .where(and(eq(reviews.requestId, requestId), eq(reviews.decision, "approve")));
-  return row?.n ?? 0;
-}
-
-export async function notifyRequestChanged(tx: Executor, payload: { id: string; status: string; agentId: string }) {
-  await tx.execute(sql`select pg_notify('countersign_requests', ${JSON.stringify(payload)})`);
 }
 
 export async function selectRecentRequestsWithAgents(
@@ -238,7 +250,7 @@ export type InboxFilter = {
 export type InboxCursor = { riskScore: number; createdAt: Date; id: string };
 
 function inboxConditions(filter: InboxFilter, now: Date): SQL[] {
-  const conditions: SQL[] = [eq(requests.status, "pending"), sql`${requests.decisionDeadline} > ${now.toISOString()}`];
+  const conditions: SQL[] = [stillOpenSql(PENDING, now)];
   if (filter.riskLevel) conditions.push(eq(requests.riskLevel, filter.riskLevel));
   if (filter.environment) conditions.push(eq(requests.environment, filter.environment));
   if (filter.agentId) conditions.push(eq(requests.agentId, filter.agentId));

@@ -2,12 +2,13 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
+import { processWide } from "@/lib/runtime/process-wide";
 
-const g = globalThis as typeof globalThis & { __countersignLimiter?: RateLimiterMemory };
+const holder = processWide<{ limiter?: RateLimiterMemory }>("agent-rate-limiter", () => ({}));
 
 function limiter(): RateLimiterMemory {
-  g.__countersignLimiter ??= new RateLimiterMemory({ points: env().COUNTERSIGN_RATE_LIMIT_PER_MINUTE, duration: 60 });
-  return g.__countersignLimiter;
+  holder.limiter ??= new RateLimiterMemory({ points: env().COUNTERSIGN_RATE_LIMIT_PER_MINUTE, duration: 60 });
+  return holder.limiter;
 }
 
 export async function consumeAgentRateLimit(agentId: string): Promise<void> {
@@ -25,5 +26,5 @@ export async function consumeAgentRateLimit(agentId: string): Promise<void> {
 }
 
 export function resetRateLimitForTests(): void {
-  g.__countersignLimiter = undefined;
+  holder.limiter = undefined;
 }

@@ -16,10 +16,12 @@ import {
 } from "@/db/queries/agents";
 import type { Agent, AgentKey, AuditActor, Channel } from "@/db/schema";
 import { auditEvent } from "@/lib/audit/events";
+import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { kickSealer } from "@/lib/audit/sealer";
 import { CountersignError } from "@/lib/errors";
 import { isUniqueViolation } from "@/db/errors";
 import { issueAgentKey, parseAgentKey, secretMatches } from "./keys";
+import { processWide } from "@/lib/runtime/process-wide";
 import { z } from "zod";
 
 export const createAgentInput = z.strictObject({
@@ -123,7 +125,12 @@ export async function revokeAgent(idOrName: string, by: Performer): Promise<Agen
   return revoked;
 }
 
-export async function listAgents(): Promise<Agent[]> {
+/**
+ * Every agent, for a console viewer who may read, or for the operator's CLI (a local process that
+ * holds the database credentials already).
+ */
+export async function listAgents(reader: Viewer | null | "operator"): Promise<Agent[]> {
+  if (reader !== "operator") assertCan(reader, "read");
   return listAgentsWithKeyCounts(await getDb());
 }
 
@@ -133,9 +140,7 @@ const AGENTS_CHANNEL = "countersign_agents";
 
 type CachedKey = { key: AgentKey; agent: Agent; at: number };
 type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown> };
-const authCache: AuthCache = ((globalThis as typeof globalThis & { __countersignAuthCache?: AuthCache }).__countersignAuthCache ??= {
-  entries: new Map(),
-});
+const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map() }));
 
 /**
  * Key lookups are cached for a few seconds so the hot path costs no query. Revocation and rotation

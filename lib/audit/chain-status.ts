@@ -1,6 +1,7 @@
 // "Chain verified up to #N" for the console: a per-process checkpoint, extended incrementally so
 // a page never waits for a walk of the whole log. The first walk runs in the background.
 import { log } from "@/lib/log";
+import { processWide } from "@/lib/runtime/process-wide";
 import { verifyAuditChain, type ChainVerification } from "./verify";
 
 export type ChainStatus =
@@ -9,8 +10,7 @@ export type ChainStatus =
   | { state: "broken"; broken: { seq: number; reason: string }; at: string };
 
 type Holder = { status?: ChainStatus; running?: Promise<void>; checkpoint?: { seq: number; hash: string } | null };
-const g = globalThis as typeof globalThis & { __countersignChain?: Holder };
-const holder: Holder = (g.__countersignChain ??= {});
+const holder = processWide<Holder>("chain-status", () => ({}));
 
 function record(result: ChainVerification): void {
   const at = new Date().toISOString();

@@ -41,7 +41,7 @@ export async function sealPendingAuditEvents(db?: Database): Promise<number> {
 const SEAL_DELAY_MS = 15;
 
 const sealer = backgroundPass({
-  globalKey: "__countersignSealer",
+  key: "audit-sealer",
   delayMs: SEAL_DELAY_MS,
   failure: "audit sealer failed; will retry",
   run: () => sealPendingAuditEvents(),

@@ -19,8 +19,13 @@ export function toViewer(identity: ReviewerIdentity, policy: Policy): Viewer {
   return { ...identity, roles: rolesForGroups(policy, identity.groups) };
 }
 
+/** Whether any of these console roles grants the capability (the one table above). */
+export function rolesCan(roles: readonly ConsoleRole[], capability: Capability): boolean {
+  return roles.some((r) => GRANTS[capability].includes(r));
+}
+
 export function can(viewer: Viewer | null, capability: Capability): boolean {
-  return !!viewer && viewer.roles.some((r) => GRANTS[capability].includes(r));
+  return !!viewer && rolesCan(viewer.roles, capability);
 }
 
 export function assertCan(viewer: Viewer | null, capability: Capability): Viewer {

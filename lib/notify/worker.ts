@@ -147,7 +147,7 @@ export async function drainOutboxOnce(opts: RunOptions = {}): Promise<number> {
 }
 
 const worker = backgroundPass({
-  globalKey: "__countersignOutbox",
+  key: "outbox-worker",
   delayMs: 0,
   failure: "outbox worker pass failed; will retry",
   run: async () => {

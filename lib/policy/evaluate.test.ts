@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   approverGroupsFor,
   bulkSize,
-  canReviewRule,
   evaluatePolicy,
   matchingRule,
   NO_MATCHING_RULE,
@@ -332,19 +331,5 @@ describe("membership helpers", () => {
     expect(approverGroupsFor(policy, ["data", "github:acme/sre"])).toEqual(["oncall", "data"]);
     expect(approverGroupsFor(policy, ["sec"])).toEqual(["security"]);
     expect(approverGroupsFor(policy, ["admins"])).toEqual([]);
-  });
-
-  it("canReviewRule: a reviewer in one of the rule's approver groups", () => {
-    expect(canReviewRule(policy, ["sec"], ["security"])).toBe(true);
-    expect(canReviewRule(policy, ["github:acme/sre"], ["oncall", "security", "data"])).toBe(true);
-    expect(canReviewRule(policy, ["sec"], ["oncall"])).toBe(false);
-    expect(canReviewRule(policy, ["sec"], [])).toBe(false);
-  });
-
-  it("canReviewRule: admins and auditors do not decide on that title alone", () => {
-    expect(canReviewRule(policy, ["admins"], ["security"])).toBe(false);
-    // compliance is in the "legal" approver group but holds no reviewer role.
-    expect(canReviewRule(policy, ["compliance"], ["legal"])).toBe(false);
-    expect(canReviewRule(policy, ["compliance", "data"], ["legal"])).toBe(true);
   });
 });

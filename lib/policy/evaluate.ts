@@ -219,16 +219,3 @@ export function approverGroupsFor(policy: Policy, groups: readonly string[]): st
     .filter(([, members]) => intersects(members, userGroups))
     .map(([name]) => name);
 }
-
-/**
- * Whether someone with these IdP groups may decide a request whose rule names `approverGroupNames`:
- * they must hold the reviewer role (auditors and admins never decide on that title alone) and
- * belong to one of the named approver groups. This says nothing about self-approval; the request
- * lifecycle checks the requester and agent owner separately.
- */
-export function canReviewRule(policy: Policy, groups: readonly string[], approverGroupNames: readonly string[]): boolean {
-  const roles = rolesForGroups(policy, groups);
-  if (!roles.includes("reviewer") && !roles.includes("admin")) return false;
-  const mine = approverGroupsFor(policy, groups);
-  return approverGroupNames.some((name) => mine.includes(name));
-}

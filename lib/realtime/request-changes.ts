@@ -3,7 +3,9 @@
 // delivered on commit, to every app instance sharing the database).
 import { EventEmitter } from "node:events";
 import { getDatabase } from "@/db/client";
+import { REQUEST_CHANGES_CHANNEL } from "@/db/queries/requests";
 import { log } from "@/lib/log";
+import { processWide } from "@/lib/runtime/process-wide";
 
 export type RequestChange = { id: string; status: string; agentId: string };
 
@@ -13,8 +15,7 @@ type Hub = {
   draining: boolean;
 };
 
-const g = globalThis as typeof globalThis & { __countersignHub?: Hub };
-const hub: Hub = (g.__countersignHub ??= { emitter: new EventEmitter().setMaxListeners(0), draining: false });
+const hub = processWide<Hub>("request-changes-hub", () => ({ emitter: new EventEmitter().setMaxListeners(0), draining: false }));
 
 export const ANY_REQUEST = "*";
 const DRAIN = "drain";
@@ -23,7 +24,7 @@ const DRAIN = "drain";
 export function ensureListening(): Promise<void> {
   hub.ready ??= (async () => {
     const db = await getDatabase();
-    await db.listen("countersign_requests", (payload) => {
+    await db.listen(REQUEST_CHANGES_CHANNEL, (payload) => {
       try {
         const change = JSON.parse(payload) as RequestChange;
         hub.emitter.emit(change.id, change);

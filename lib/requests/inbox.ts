@@ -3,10 +3,10 @@
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { countInbox, selectInboxFacets, selectInboxPage, selectReviews } from "@/db/queries/requests";
-import type { Viewer } from "@/lib/auth/viewer";
+import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { getActivePolicy } from "@/lib/policy/load";
-import type { Policy } from "@/lib/policy/types";
-import { eligibilityRefusal, type Decision } from "./lifecycle";
+import { processWide } from "@/lib/runtime/process-wide";
+import { ballotOf, voteRefusal } from "./eligibility";
 import type { RequestView } from "./schema";
 import { toRequestView } from "./view";
 
@@ -33,14 +33,14 @@ const PAGE = 50;
 // Filter menus change only when new kinds of requests arrive; a few seconds of staleness is fine
 // and saves a grouped scan of every pending request on each (live-refreshed) inbox render.
 const FACETS_TTL_MS = 5_000;
-type FacetCache = { at: number; value: Promise<Inbox["facets"]> };
-const facetCache = globalThis as typeof globalThis & { __countersignInboxFacets?: FacetCache };
+type FacetCache = { hit?: { at: number; value: Promise<Inbox["facets"]> } };
+const facetCache = processWide<FacetCache>("inbox-facets", () => ({}));
 function cachedFacets(db: Parameters<typeof selectInboxFacets>[0], now: Date): Promise<Inbox["facets"]> {
-  const hit = facetCache.__countersignInboxFacets;
+  const hit = facetCache.hit;
   if (hit && Date.now() - hit.at < FACETS_TTL_MS) return hit.value;
   const value = selectInboxFacets(db, now);
-  facetCache.__countersignInboxFacets = { at: Date.now(), value };
-  value.catch(() => (facetCache.__countersignInboxFacets = undefined));
+  facetCache.hit = { at: Date.now(), value };
+  value.catch(() => (facetCache.hit = undefined));
   return value;
 }
 
@@ -58,21 +58,8 @@ function decodeCursor(raw: string | undefined) {
   }
 }
 
-/** Why this viewer cannot vote on this request now (for display; decideRequest re-checks). */
-export function whyViewerCannotDecide(policy: Policy, viewer: Viewer, view: RequestView, decision: Decision = "approve"): string | null {
-  if (view.status !== "pending") return `This request is ${view.status}.`;
-  if (view.reviews.some((v) => v.reviewer === viewer.id)) return "You already voted on this request.";
-  const refusal = eligibilityRefusal(
-    policy,
-    { onBehalfOf: view.on_behalf_of, approverGroups: view.policy.approver_groups },
-    { owner: view.agent.owner },
-    viewer,
-    decision,
-  );
-  return refusal?.message ?? null;
-}
-
-export async function listInbox(viewer: Viewer, query: InboxQuery, now = new Date()): Promise<Inbox> {
+export async function listInbox(viewer: Viewer | null, query: InboxQuery, now = new Date()): Promise<Inbox> {
+  const reader = assertCan(viewer, "read");
   const db = await getDb();
   const policy = await getActivePolicy();
   const filter = { riskLevel: query.risk, environment: query.environment, agentId: query.agent, action: query.action };
@@ -86,8 +73,8 @@ export async function listInbox(viewer: Viewer, query: InboxQuery, now = new Dat
   const items = page.map(({ request, agent }) => {
     const mine = reviews.filter((v) => v.requestId === request.id);
     const view = toRequestView(request, agent, mine, now);
-    const blockedReason = whyViewerCannotDecide(policy, viewer, view);
-    return { ...view, decidable: blockedReason === null, blockedReason, votedByViewer: mine.some((v) => v.reviewerId === viewer.id) };
+    const blockedReason = voteRefusal(policy, reader, ballotOf(view), "approve")?.message ?? null;
+    return { ...view, decidable: blockedReason === null, blockedReason, votedByViewer: mine.some((v) => v.reviewerId === reader.id) };
   });
   const last = items.at(-1);
   return { items, total, nextCursor: rows.length > PAGE && last ? encodeCursor(last) : null, facets };

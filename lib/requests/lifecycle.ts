@@ -1,102 +1,41 @@
-// The request lifecycle: the only code that changes a request's state. Every channel (agent API,
-// console server actions, Slack) calls these functions. Each transition is one transaction that
-// locks the request row, re-checks state and deadlines, writes the change and its audit event, and
-// NOTIFYs waiters; the audit chain is sealed after commit.
+// The request lifecycle's commands: the only code that changes a request's state. Every channel (agent
+// API, console server actions, Slack) calls these. Each asks the state machine (machine.ts) whether
+// its move is allowed, the eligibility rule (eligibility.ts) who may vote, and runs as one
+// transaction through runCommand (transition.ts); create is one statement of its own. The audit
+// chain is sealed after commit by a registered hook.
 import { randomUUID } from "node:crypto";
-import { getDatabase, getDb, type Executor } from "@/db/client";
+import { getDatabase, getDb } from "@/db/client";
 import { isUniqueViolation } from "@/db/errors";
-import { insertAuditEvents, selectEventsForRequest } from "@/db/queries/audit";
-import {
-  agentHasFiledAction,
-  countApprovals,
-  findByIdempotencyKey,
-  findRequestWithAgent,
-  findReviewBy,
-  insertRequestWithEvents,
-  insertReview,
-  lockRequestWithAgent,
-  notifyRequestChanged,
-  selectDueForExpiry,
-  selectRecentRequestsWithAgents,
-  selectReviews,
-  updateRequest,
-} from "@/db/queries/requests";
-import type { Agent, AuditEventRow, Channel, RequestRow } from "@/db/schema";
+import { agentHasFiledAction, findByIdempotencyKey, insertRequestWithEvents, selectDueForExpiry } from "@/db/queries/requests";
+import type { Agent, Channel, RequestRow } from "@/db/schema";
 import { agentActor, auditEvent, SYSTEM_ACTOR, userActor } from "@/lib/audit/events";
 import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
-import { kickSealer } from "@/lib/audit/sealer";
-import { notificationsFor } from "@/lib/notify/outbox";
-import { kickOutbox } from "@/lib/notify/worker";
-import { insertOutbox } from "@/db/queries/outbox";
 import { CountersignError } from "@/lib/errors";
-import { approverGroupsFor, evaluatePolicy, rolesForGroups } from "@/lib/policy/evaluate";
+import { evaluatePolicy } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
-import type { Policy, ReviewerIdentity } from "@/lib/policy/types";
+import type { ReviewerIdentity } from "@/lib/policy/types";
+import { processWide } from "@/lib/runtime/process-wide";
+import { afterCommit, announcementsFor } from "./effects";
+import { voteRefusal, type Vote } from "./eligibility";
+import { initialStatus, next, type Command } from "./machine";
+import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type RequestView } from "./schema";
-import { getRequestView, loadRequestView } from "./read";
-import { effectiveStatus, toRequestView } from "./view";
+import { runCommand, type Clock, type Loaded, type Plan } from "./transition";
+import { toRequestView } from "./view";
 
-export type Clock = { now?: Date };
-type Failure = { error: CountersignError };
-type Outcome<T> = { value: T } | Failure;
+export type { Clock };
+export type Decision = Vote;
 
-const failed = (code: ConstructorParameters<typeof CountersignError>[0], message: string): Failure => ({
-  error: new CountersignError(code, message),
-});
+const viewOf = (l: Loaded): RequestView => toRequestView(l.request, l.agent, l.reviews, l.now);
 
-type Announcements = { outbox: number };
-
-/**
- * Tells the world about a committed-to-be change, inside its transaction: NOTIFY for waiters on
- * every instance, and the outbox rows `notificationsFor` derives from the event type.
- */
-async function announce(tx: Executor, ann: Announcements, request: RequestRow, type: string | null, now: Date): Promise<void> {
-  await notifyRequestChanged(tx, { id: request.id, status: request.status, agentId: request.agentId });
-  if (!type) return;
-  const rows = notificationsFor(request, { type, at: now });
-  await insertOutbox(tx, rows);
-  ann.outbox += rows.length;
-}
-
-function afterCommit(ann: Announcements): void {
-  kickSealer();
-  if (ann.outbox > 0) kickOutbox();
-}
-
-/** Runs one transition; after commit, seals the audit chain and surfaces a committed refusal. */
-async function transition<T>(
-  fn: (tx: Executor, now: Date, ann: Announcements) => Promise<Outcome<T>>,
-  clock: Clock,
-): Promise<T> {
-  const db = await getDb();
-  const now = clock.now ?? new Date();
-  const ann: Announcements = { outbox: 0 };
-  const outcome = await db.transaction((tx) => fn(tx, now, ann));
-  afterCommit(ann);
-  if ("error" in outcome) throw outcome.error;
-  return outcome.value;
+/** A refusal, or the change the machine allows for `command` from the loaded state. */
+function move(l: Loaded, command: Command, change: (to: RequestRow["status"]) => Exclude<Plan, { refuse: unknown }>): Plan {
+  const m = next(l.state, command);
+  return m.ok ? change(m.to) : { refuse: { code: m.code, message: m.message } };
 }
 
 export function paramsHash(p: Pick<CreateRequestBody, "action" | "resource" | "environment" | "context">): string {
   return sha256Hex(canonicalJson({ action: p.action, resource: p.resource, environment: p.environment, context: p.context }));
-}
-
-const sameEmail = (a: string | null | undefined, b: string | null | undefined) =>
-  !!a && !!b && a.trim().toLowerCase() === b.trim().toLowerCase();
-
-/**
- * Records an expiry inside the caller's transaction if the request is past its deadline, and
- * returns the expired row (the caller then refuses what it was asked to do); null otherwise.
- */
-async function expireIfDue(tx: Executor, ann: Announcements, request: RequestRow, now: Date): Promise<RequestRow | null> {
-  if (effectiveStatus(request, now) !== "expired" || request.status === "expired") return null;
-  const phase = request.status === "pending" ? "decision_deadline" : "grant_window";
-  const updated = await updateRequest(tx, request.id, { status: "expired", updatedAt: now });
-  await insertAuditEvents(tx, [
-    auditEvent({ type: "request.expired", actor: SYSTEM_ACTOR, channel: "system", at: now, request, payload: { phase } }),
-  ]);
-  await announce(tx, ann, updated, "request.expired", now);
-  return updated;
 }
 
 // ── create ────────────────────────────────────────────────────────────────────────────────────
@@ -119,22 +58,20 @@ export async function createRequest(
   const bodyHash = sha256Hex(canonicalJson(body));
   const key = opts.idempotencyKey;
 
+  // Load: an Idempotency-Key already used by this agent answers with the request it filed.
   const replay = async (): Promise<CreateResult | null> => {
     if (!key) return null;
     const existing = await findByIdempotencyKey(db, agent.id, key);
     if (!existing) return null;
     if (existing.bodyHash !== bodyHash) {
-      throw new CountersignError(
-        "idempotency_conflict",
-        "This Idempotency-Key was already used with a different request body.",
-      );
+      throw new CountersignError("idempotency_conflict", "This Idempotency-Key was already used with a different request body.");
     }
     return { request: await loadRequestView(db, existing, agent, now), replayed: true };
   };
-
   const earlier = await replay();
   if (earlier) return earlier;
 
+  // Ask the policy, then the machine, where the request starts.
   const policy = await getActivePolicy();
   const firstTimeAction = !(await hasFiledBefore(agent.id, body.action));
   const evaluation = evaluatePolicy(
@@ -142,7 +79,7 @@ export async function createRequest(
     { action: body.action, resource: body.resource, environment: body.environment, context: body.context, onBehalfOf: body.on_behalf_of },
     { firstTimeAction },
   );
-  const status = evaluation.decision === "auto_approve" ? "approved" : evaluation.decision === "deny" ? "denied" : "pending";
+  const status = initialStatus(evaluation.decision);
   const request: RequestRow = {
     id: randomUUID(),
     agentId: agent.id,
@@ -210,9 +147,10 @@ export async function createRequest(
     );
   }
 
-  const outbox = notificationsFor(request, { type: `request.${status === "denied" ? "refused" : status === "approved" ? "auto_approved" : "created"}`, at: now });
+  // Persist and announce: request, audit events, outbox rows and NOTIFY in one statement.
+  const outbox = announcementsFor(request, { type: events.at(-1)!.type, at: now });
   try {
-    await insertRequestWithEvents(await getDatabase(), request, events, outbox, { id: request.id, status, agentId: agent.id });
+    await insertRequestWithEvents(await getDatabase(), request, events, outbox);
   } catch (err) {
     // Two concurrent creates with one Idempotency-Key: the loser returns the winner's request.
     if (key && isUniqueViolation(err)) {
@@ -222,13 +160,13 @@ export async function createRequest(
     throw err;
   }
   rememberFiled(agent.id, body.action);
-  afterCommit({ outbox: outbox.length });
+  afterCommit({ outboxRows: outbox.length });
   return { request: toRequestView(request, agent, [], now), replayed: false };
 }
 
 // Risk's "first time this agent performs this action" signal: once true for a pair it stays true,
 // so remember it in-process and skip the query on the hot path.
-const FILED = (globalThis as typeof globalThis & { __countersignFiled?: Set<string> }).__countersignFiled ??= new Set();
+const FILED = processWide("filed-actions", () => new Set<string>());
 async function hasFiledBefore(agentId: string, action: string): Promise<boolean> {
   if (FILED.has(`${agentId} ${action}`)) return true;
   const filed = await agentHasFiledAction(await getDb(), agentId, action);
@@ -241,8 +179,6 @@ function rememberFiled(agentId: string, action: string): void {
 }
 
 // ── decide ────────────────────────────────────────────────────────────────────────────────────
-
-export type Decision = "approve" | "deny";
 
 export async function decideRequest(
   requestId: string,
@@ -263,57 +199,38 @@ export async function decideRequest(
       issues: [{ path: "note", message: "required when denying" }],
     });
   }
-  return transition(async (tx, now, ann) => {
-    const found = await lockRequestWithAgent(tx, requestId);
-    if (!found) return failed("not_found", "No such request.");
-    const { agent } = found;
-    let { request } = found;
+  const policy = await getActivePolicy();
+  const done = await runCommand(requestId, clock, (l) => {
+    const { request, reviews, now } = l;
+    const ballot = {
+      state: l.state,
+      approverGroups: request.approverGroups,
+      owner: l.agent.owner,
+      onBehalfOf: request.onBehalfOf,
+      voters: reviews.map((v) => v.reviewerId),
+    };
+    const refusal = voteRefusal(policy, reviewer, ballot, decision);
+    if (refusal) return { refuse: refusal };
 
-    if (await expireIfDue(tx, ann, request, now)) {
-      return failed("expired", "The decision deadline has passed; the request expired.");
-    }
-    if (request.status === "expired") return failed("expired", "The request expired before a decision.");
-    if (request.status !== "pending") {
-      return failed("already_decided", `The request is already ${request.status}.`);
-    }
-    const refusal = eligibilityRefusal(await getActivePolicy(), request, agent, reviewer, decision);
-    if (refusal) return { error: refusal };
-    if (await findReviewBy(tx, request.id, reviewer.id)) {
-      return failed("already_voted", "You have already voted on this request.");
-    }
-
-    await insertReview(tx, {
-      id: randomUUID(),
-      requestId: request.id,
-      reviewerId: reviewer.id,
-      reviewerName: reviewer.name,
-      idp: reviewer.idp,
-      groups: reviewer.groups,
-      decision,
-      note: trimmedNote ?? null,
-      channel,
-      createdAt: now,
-    });
-    const actor = userActor(reviewer);
-    const events = [
-      auditEvent({
-        type: decision === "approve" ? "review.approved" : "review.denied",
-        actor,
-        channel,
-        at: now,
-        request,
-        payload: { note: trimmedNote ?? null, params_hash: request.paramsHash },
-      }),
-    ];
-
-    if (decision === "deny") {
-      request = await updateRequest(tx, request.id, { status: "denied", decidedAt: now, updatedAt: now });
-      events.push(auditEvent({ type: "request.denied", actor, channel, at: now, request, payload: { note: trimmedNote } }));
-    } else {
-      const approvals = await countApprovals(tx, request.id);
-      if (approvals >= request.approvalsRequired) {
-        const grantExpiresAt = new Date(now.getTime() + request.grantWindowSeconds * 1000);
-        request = await updateRequest(tx, request.id, { status: "approved", decidedAt: now, updatedAt: now, grantExpiresAt });
+    const approvals = new Set(reviews.filter((v) => v.decision === "approve").map((v) => v.reviewerId)).size + (decision === "approve" ? 1 : 0);
+    const command: Command = decision === "deny" ? "deny" : approvals >= request.approvalsRequired ? "approve" : "vote";
+    return move(l, command, (status) => {
+      const actor = userActor(reviewer);
+      const decided = status !== "pending";
+      const grantExpiresAt = status === "approved" ? new Date(now.getTime() + request.grantWindowSeconds * 1000) : undefined;
+      const events = [
+        auditEvent({
+          type: decision === "approve" ? "review.approved" : "review.denied",
+          actor,
+          channel,
+          at: now,
+          request,
+          payload: { note: trimmedNote ?? null, params_hash: request.paramsHash },
+        }),
+      ];
+      if (status === "denied") {
+        events.push(auditEvent({ type: "request.denied", actor, channel, at: now, request, payload: { note: trimmedNote } }));
+      } else if (status === "approved") {
         events.push(
           auditEvent({
             type: "request.approved",
@@ -321,90 +238,44 @@ export async function decideRequest(
             channel,
             at: now,
             request,
-            payload: { approvals, approvals_required: request.approvalsRequired, grant_expires_at: grantExpiresAt.toISOString() },
+            payload: { approvals, approvals_required: request.approvalsRequired, grant_expires_at: grantExpiresAt!.toISOString() },
           }),
         );
-      } else {
-        request = await updateRequest(tx, request.id, { updatedAt: now });
       }
-    }
-    await insertAuditEvents(tx, events);
-    // A vote short of quorum changes no state, but chat messages show "n of m" progress.
-    await announce(tx, ann, request, request.status === "pending" ? `review.${decision === "approve" ? "approved" : "denied"}` : `request.${request.status}`, now);
-    return { value: await loadRequestView(tx, request, agent, now) };
-  }, clock);
+      return {
+        patch: decided ? { status, decidedAt: now, ...(grantExpiresAt ? { grantExpiresAt } : {}) } : {},
+        review: {
+          id: randomUUID(),
+          requestId: request.id,
+          reviewerId: reviewer.id,
+          reviewerName: reviewer.name,
+          idp: reviewer.idp,
+          groups: reviewer.groups,
+          decision,
+          note: trimmedNote ?? null,
+          channel,
+          createdAt: now,
+        },
+        events,
+      };
+    });
+  });
+  return viewOf(done);
 }
 
-/** Why this reviewer may not cast this vote, or null. The one place these rules live. */
-export function eligibilityRefusal(
-  policy: Policy,
-  request: Pick<RequestRow, "onBehalfOf" | "approverGroups">,
-  agent: Pick<Agent, "owner">,
-  reviewer: ReviewerIdentity,
-  decision: Decision,
-): CountersignError | null {
-  const roles = rolesForGroups(policy, reviewer.groups);
-  if (!roles.includes("reviewer") && !roles.includes("admin")) {
-    return new CountersignError(
-      "forbidden",
-      roles.includes("auditor") ? "Auditors have read-only access; they cannot decide requests." : "You have no reviewer role.",
-    );
-  }
-  if (decision === "approve" && (sameEmail(reviewer.email, agent.owner) || sameEmail(reviewer.email, request.onBehalfOf))) {
-    const whose = sameEmail(reviewer.email, agent.owner) ? "you own the agent that filed it" : "it was filed on your behalf";
-    return new CountersignError("self_approval", `You cannot approve this request: ${whose}. No exemptions, admins included.`);
-  }
-  const mine = approverGroupsFor(policy, reviewer.groups);
-  if (!request.approverGroups.some((g) => mine.includes(g))) {
-    return new CountersignError(
-      "not_eligible",
-      `Only members of ${request.approverGroups.join(", ") || "(no approver group)"} may decide this request.`,
-    );
-  }
-  return null;
-}
-
-// ── execute (claim the approval once) ────────────────────────────────────────────────────────
-
-async function lockOwned(tx: Executor, agent: Agent, requestId: string) {
-  const found = await lockRequestWithAgent(tx, requestId);
-  if (!found) return failed("not_found", "No such request.");
-  if (found.request.agentId !== agent.id) return failed("forbidden", "This request belongs to another agent.");
-  return { value: found.request };
-}
+// ── the agent's commands: claim the approval once, report the result, cancel ─────────────────
 
 export async function claimApproval(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
-  return transition(async (tx, now, ann) => {
-    const owned = await lockOwned(tx, agent, requestId);
-    if ("error" in owned) return owned;
-    let request = owned.value;
-    if (await expireIfDue(tx, ann, request, now)) {
-      return failed("expired", request.status === "approved" ? "The grant window has passed." : "The request expired before a decision.");
-    }
-    switch (request.status) {
-      case "executed":
-        return failed("already_executed", "This approval was already used.");
-      case "denied":
-        return failed("denied", "The request was denied.");
-      case "pending":
-        return failed("not_approved", "The request has not been approved yet.");
-      case "cancelled":
-        return failed("cancelled", "The request was cancelled.");
-      case "expired":
-        return failed("expired", "The request expired.");
-      case "approved":
-        break;
-    }
-    request = await updateRequest(tx, request.id, { status: "executed", executedAt: now, updatedAt: now });
-    await insertAuditEvents(tx, [
-      auditEvent({ type: "request.executed", actor: agentActor(agent), channel: "api", at: now, request, payload: { params_hash: request.paramsHash } }),
-    ]);
-    await announce(tx, ann, request, "request.executed", now);
-    return { value: await loadRequestView(tx, request, agent, now) };
-  }, clock);
+  const done = await runCommand(requestId, { ...clock, agent }, (l) =>
+    move(l, "claim", (status) => ({
+      patch: { status, executedAt: l.now },
+      events: [
+        auditEvent({ type: "request.executed", actor: agentActor(agent), channel: "api", at: l.now, request: l.request, payload: { params_hash: l.request.paramsHash } }),
+      ],
+    })),
+  );
+  return viewOf(done);
 }
-
-// ── result, cancel ────────────────────────────────────────────────────────────────────────────
 
 export async function reportResult(
   agent: Agent,
@@ -412,85 +283,39 @@ export async function reportResult(
   result: { status: "succeeded" | "failed"; detail?: Record<string, unknown> },
   clock: Clock = {},
 ): Promise<RequestView> {
-  return transition(async (tx, now, ann) => {
-    const owned = await lockOwned(tx, agent, requestId);
-    if ("error" in owned) return owned;
-    let request = owned.value;
-    if (request.status !== "executed") return failed("not_executed", "Only an executed request can report a result.");
-    if (request.resultStatus) return failed("result_already_reported", "A result was already reported for this request.");
-    request = await updateRequest(tx, request.id, {
-      resultStatus: result.status,
-      resultDetail: result.detail ?? null,
-      resultAt: now,
-      updatedAt: now,
-    });
-    await insertAuditEvents(tx, [
-      auditEvent({ type: "request.result", actor: agentActor(agent), channel: "api", at: now, request, payload: { status: result.status, detail: result.detail ?? null } }),
-    ]);
-    await announce(tx, ann, request, "request.result", now);
-    return { value: await loadRequestView(tx, request, agent, now) };
-  }, clock);
+  const done = await runCommand(requestId, { ...clock, agent }, (l) =>
+    move(l, "report", () => ({
+      patch: { resultStatus: result.status, resultDetail: result.detail ?? null, resultAt: l.now },
+      events: [
+        auditEvent({ type: "request.result", actor: agentActor(agent), channel: "api", at: l.now, request: l.request, payload: { status: result.status, detail: result.detail ?? null } }),
+      ],
+    })),
+  );
+  return viewOf(done);
 }
 
 export async function cancelRequest(agent: Agent, requestId: string, reason: string | undefined, clock: Clock = {}): Promise<RequestView> {
-  return transition(async (tx, now, ann) => {
-    const owned = await lockOwned(tx, agent, requestId);
-    if ("error" in owned) return owned;
-    let request = owned.value;
-    if (await expireIfDue(tx, ann, request, now)) return failed("expired", "The request already expired.");
-    if (request.status !== "pending") return failed("not_pending", `Only a pending request can be cancelled; this one is ${request.status}.`);
-    request = await updateRequest(tx, request.id, { status: "cancelled", decidedAt: now, updatedAt: now });
-    await insertAuditEvents(tx, [
-      auditEvent({ type: "request.cancelled", actor: agentActor(agent), channel: "api", at: now, request, payload: { reason: reason ?? null } }),
-    ]);
-    await announce(tx, ann, request, "request.cancelled", now);
-    return { value: await loadRequestView(tx, request, agent, now) };
-  }, clock);
-}
-
-// ── expiry sweeper ────────────────────────────────────────────────────────────────────────────
-
-/** Records `request.expired` for everything past its deadline. Returns how many it expired. */
-export async function expireDueRequests(clock: Clock = {}, batch = 200): Promise<number> {
-  const db = await getDb();
-  const now = clock.now ?? new Date();
-  const ids = await selectDueForExpiry(db, now, batch);
-  let expired = 0;
-  const ann: Announcements = { outbox: 0 };
-  for (const id of ids) {
-    expired += await db.transaction(async (tx) => {
-      const found = await lockRequestWithAgent(tx, id);
-      return found && (await expireIfDue(tx, ann, found.request, now)) ? 1 : 0;
-    });
-  }
-  if (expired > 0) afterCommit(ann);
-  return expired;
-}
-
-// ── reads ─────────────────────────────────────────────────────────────────────────────────────
-
-export async function getRequestForAgent(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
-  const db = await getDb();
-  const found = await findRequestWithAgent(db, requestId);
-  if (!found) throw new CountersignError("not_found", "No such request.");
-  if (found.request.agentId !== agent.id) throw new CountersignError("forbidden", "This request belongs to another agent.");
-  return loadRequestView(db, found.request, found.agent, clock.now ?? new Date());
-}
-
-export async function getRequestDetail(
-  requestId: string,
-  clock: Clock = {},
-): Promise<{ view: RequestView; events: AuditEventRow[] } | null> {
-  const [view, events] = await Promise.all([getRequestView(requestId, clock.now), selectEventsForRequest(await getDb(), requestId)]);
-  return view ? { view, events } : null;
-}
-
-export async function listRecentRequests(limit = 50, clock: Clock = {}): Promise<RequestView[]> {
-  const db = await getDb();
-  const rows = await selectRecentRequestsWithAgents(db, limit);
-  const reviews = await selectReviews(db, rows.map((r) => r.request.id));
-  const now = clock.now ?? new Date();
-  return rows.map(({ request, agent }) =>
-    toRequestView(request, agent, reviews.filter((v) => v.requestId === request.id), now),
+  const done = await runCommand(requestId, { ...clock, agent }, (l) =>
+    move(l, "cancel", (status) => ({
+      patch: { status, decidedAt: l.now },
+      events: [auditEvent({ type: "request.cancelled", actor: agentActor(agent), channel: "api", at: l.now, request: l.request, payload: { reason: reason ?? null } })],
+    })),
   );
+  return viewOf(done);
+}
+
+// ── expire (the sweeper) ──────────────────────────────────────────────────────────────────────
+
+/**
+ * Records `request.expired` for everything past its deadline (runCommand records a due expiry before
+ * anything else, so the command itself plans nothing). Returns how many it expired.
+ */
+export async function expireDueRequests(clock: Clock = {}, batch = 200): Promise<number> {
+  const now = clock.now ?? new Date();
+  const ids = await selectDueForExpiry(await getDb(), now, batch);
+  let expired = 0;
+  for (const id of ids) {
+    if ((await runCommand(id, { now }, () => null)).expiredNow) expired += 1;
+  }
+  return expired;
 }

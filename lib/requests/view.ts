@@ -1,14 +1,9 @@
-// A request as agents, reviewers and auditors see it. Expiry is applied on read: a pending request
-// past its deadline (or an approval past its grant window) reads as expired even before the
-// sweeper has recorded it.
-import type { Agent, RequestRow, RequestStatus, ReviewRow } from "@/db/schema";
+// A request as agents, reviewers and auditors see it. Expiry is applied on read (the machine's
+// effectiveStatus): a pending request past its deadline (or an approval past its grant window) reads
+// as expired even before the sweeper has recorded it.
+import type { Agent, RequestRow, ReviewRow } from "@/db/schema";
+import { effectiveStatus } from "./machine";
 import type { RequestView } from "./schema";
-
-export function effectiveStatus(r: Pick<RequestRow, "status" | "decisionDeadline" | "grantExpiresAt">, now: Date): RequestStatus {
-  if (r.status === "pending" && r.decisionDeadline <= now) return "expired";
-  if (r.status === "approved" && r.grantExpiresAt && r.grantExpiresAt <= now) return "expired";
-  return r.status;
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

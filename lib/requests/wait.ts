@@ -2,20 +2,19 @@
 // polling, and bounded by the caller's wait, the request's own deadline and server shutdown.
 import type { Agent } from "@/db/schema";
 import { ensureListening, isDraining, nextChange } from "@/lib/realtime/request-changes";
-import { getRequestForAgent } from "./lifecycle";
+import { msUntilDeadline } from "./machine";
+import { getRequestForAgent } from "./read";
 import type { RequestView } from "./schema";
 
-export const TERMINAL_STATUSES = new Set(["denied", "expired", "cancelled", "executed"]);
+export { TERMINAL_STATUSES } from "./machine";
 
 /** Milliseconds until the view's status would change by the clock alone (expiry), if ever. */
 export function msUntilClockChange(view: RequestView, now = Date.now()): number {
-  const at =
-    view.status === "pending"
-      ? Date.parse(view.decision_deadline)
-      : view.status === "approved" && view.grant_expires_at
-        ? Date.parse(view.grant_expires_at)
-        : Number.POSITIVE_INFINITY;
-  return Math.max(0, at - now);
+  const date = (iso: string | null) => (iso === null ? null : new Date(iso));
+  return msUntilDeadline(
+    { status: view.status, decisionDeadline: new Date(view.decision_deadline), grantExpiresAt: date(view.grant_expires_at) },
+    new Date(now),
+  );
 }
 
 export async function waitForStatusChange(

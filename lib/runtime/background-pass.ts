@@ -1,10 +1,11 @@
 // A background job that runs in passes: asked for ("kicked") after a commit and on a timer, one
 // pass at a time, with kicks during a pass coalescing into one more pass. The audit sealer and the
-// notification outbox worker run this way. State lives on globalThis so a dev hot reload (or the
-// route code loaded twice by server.ts) keeps one job per process.
+// notification outbox worker run this way. State is process-wide so a dev hot reload (or the route
+// code loaded twice by server.ts) keeps one job per process.
 import { log } from "@/lib/log";
+import { processWide } from "./process-wide";
 
-type PassState = { running: boolean; again: boolean; timer?: NodeJS.Timeout; pass?: Promise<void> };
+export type PassState = { running: boolean; again: boolean; timer?: NodeJS.Timeout; pass?: Promise<void> };
 
 export type BackgroundPass = {
   /** Run a pass soon; a kick while one is pending or running asks for one more. */
@@ -15,9 +16,8 @@ export type BackgroundPass = {
   start(intervalMs: number): () => void;
 };
 
-export function backgroundPass(opts: { globalKey: string; delayMs: number; failure: string; run: () => Promise<unknown> }): BackgroundPass {
-  const g = globalThis as unknown as Record<string, PassState | undefined>;
-  const state: PassState = (g[opts.globalKey] ??= { running: false, again: false });
+export function backgroundPass(opts: { key: string; delayMs: number; failure: string; run: () => Promise<unknown> }): BackgroundPass {
+  const state = processWide<PassState>(opts.key, () => ({ running: false, again: false }));
 
   const kick = (): void => {
     if (state.running) {

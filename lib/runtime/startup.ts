@@ -13,13 +13,16 @@ import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
 import { expireDueRequests } from "@/lib/requests/lifecycle";
+import { processWide } from "./process-wide";
+import { wireRequestEffects } from "./wiring";
 
-const g = globalThis as typeof globalThis & { __countersignStarted?: boolean };
+const started = processWide("server-runtime", () => ({ once: false }));
 
 export async function startServerRuntime(): Promise<void> {
-  if (g.__countersignStarted) return;
-  g.__countersignStarted = true;
+  if (started.once) return;
+  started.once = true;
   const config = env();
+  wireRequestEffects();
   webhookMasterSecret(); // required in production: refuse to start without it
   readAuthSettings();
   const policy = await getActivePolicy();

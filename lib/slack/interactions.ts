@@ -4,14 +4,14 @@
 // decideRequest. The message itself is updated by the outbox row that decision writes.
 import { z } from "zod";
 import { identityByEmail } from "@/lib/auth/identities";
-import { toViewer } from "@/lib/auth/viewer";
 import { CountersignError, isCountersignError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { ReviewerIdentity } from "@/lib/policy/types";
-import { whyViewerCannotDecide } from "@/lib/requests/inbox";
+import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { decideRequest } from "@/lib/requests/lifecycle";
 import { getRequestView } from "@/lib/requests/read";
+import { processWide } from "@/lib/runtime/process-wide";
 import { slackClient, slackConfig, type SlackConfig } from "./client";
 import {
   APPROVE_ACTION_ID,
@@ -65,7 +65,7 @@ const requestId = z.uuid();
  * is also protected by the one-vote-per-reviewer rule, across instances.
  */
 const SEEN_TTL_MS = 10 * 60_000;
-const seen = ((globalThis as typeof globalThis & { __countersignSlackSeen?: Map<string, number> }).__countersignSlackSeen ??= new Map());
+const seen = processWide("slack-seen-signatures", () => new Map<string, number>());
 
 function firstSighting(signature: string, nowMs: number): boolean {
   if (seen.size > 10_000) for (const [sig, at] of seen) if (nowMs - at > SEEN_TTL_MS) seen.delete(sig);
@@ -172,10 +172,9 @@ async function onBlockActions(config: SlackConfig, payload: z.infer<typeof block
     await tellUser(payload.response_url, "No decision recorded: this request no longer exists.");
     return ACK;
   }
-  const policy = await getActivePolicy();
-  const blocked = whyViewerCannotDecide(policy, toViewer(who.reviewer, policy), view, "deny");
+  const blocked = voteRefusal(await getActivePolicy(), who.reviewer, ballotOf(view), "deny");
   if (blocked) {
-    await tellUser(payload.response_url, `No decision recorded: ${blocked}`);
+    await tellUser(payload.response_url, `No decision recorded: ${blocked.message}`);
     return ACK;
   }
   if (!payload.trigger_id) return ACK;

@@ -56,6 +56,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
   const { openDatabase, setDatabaseForProcess, closeDatabase } = await import("@/db/client");
   const { parsePolicy, setActivePolicyForTests } = await import("@/lib/policy/load");
   const { decideRequest } = await import("@/lib/requests/lifecycle");
+  (await import("@/lib/runtime/wiring")).wireRequestEffects();
   const { sealPendingAuditEvents, settleSealer } = await import("@/lib/audit/sealer");
 
   const handle: DatabaseHandle = await openDatabase({ databaseUrl: opts.databaseUrl, poolSize: 2 });

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { GET as healthGet } from "@/app/api/health/route";
+import { peekProcessWide } from "@/lib/runtime/process-wide";
 import { GET as openapiGet } from "@/app/api/openapi.json/route";
 import { GET as getRequestRoute } from "@/app/api/v1/requests/[id]/route";
 import { POST as cancelRoute } from "@/app/api/v1/requests/[id]/cancel/route";
@@ -554,7 +555,7 @@ describe("graceful shutdown", () => {
     const polling = get(key, id, "?wait=30");
     await sleep(200);
     // Draining is one-way in production; this test puts the process's hub back afterwards.
-    const hub = (globalThis as { __countersignHub?: { draining: boolean } }).__countersignHub!;
+    const hub = peekProcessWide<{ draining: boolean }>("request-changes-hub")!;
     try {
       drainWaiters();
       const { view } = await readView(await polling);

@@ -18,9 +18,9 @@ import {
   claimApproval,
   createRequest,
   decideRequest,
-  getRequestForAgent,
   reportResult,
 } from "@/lib/requests/lifecycle";
+import { getRequestForAgent } from "@/lib/requests/read";
 import {
   createDedicatedDatabase,
   onPostgres,

@@ -4,7 +4,12 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db/client";
 import { findRequestWithAgent } from "@/db/queries/requests";
 import type { Viewer } from "@/lib/auth/viewer";
-import { createRequest, getRequestForAgent } from "@/lib/requests/lifecycle";
+import { createRequest } from "@/lib/requests/lifecycle";
+import { listAgents } from "@/lib/agents/registry";
+import { listDeliveries } from "@/lib/notify/deliveries";
+import { listInbox } from "@/lib/requests/inbox";
+import { getRequestDetail, getRequestForAgent, listRecentRequests } from "@/lib/requests/read";
+import { errorCode } from "../support/fixtures";
 import { makeAgent, requestBody } from "../support/fixtures";
 
 const session = vi.hoisted(() => ({ viewer: null as Viewer | null }));
@@ -118,6 +123,36 @@ describe("authorization matrix", () => {
     await freshIamRequest();
     session.viewer = viewers[caller];
     expect(outcome(await revokeAgentAction(null, form({ agentId })))).toBe(expected);
+  });
+
+  // Reads check the viewer themselves: a page that forgot its guard still leaks nothing.
+  const readExpect: Record<Caller, string> = {
+    anonymous: "unauthorized",
+    "agent key": "unauthorized",
+    auditor: "ok",
+    "out-of-scope reviewer": "ok",
+    "self-requester": "ok",
+    admin: "ok",
+  };
+  it.each(Object.entries(readExpect) as [Caller, string][])("console reads (request, requests, inbox, agents, deliveries) as %s → %s", async (caller, expected) => {
+    const id = await freshIamRequest();
+    const viewer = viewers[caller];
+    const reads = await Promise.all([
+      errorCode(getRequestDetail(viewer, id)),
+      errorCode(listRecentRequests(viewer, 5)),
+      errorCode(listInbox(viewer, {})),
+      errorCode(listAgents(viewer)),
+      errorCode(listDeliveries(viewer, id)),
+    ]);
+    expect(reads).toEqual(reads.map(() => expected));
+    if (expected === "ok") expect((await getRequestDetail(viewer, id))?.view.id).toBe(id);
+  });
+
+  it("an agent reads only its own requests: another agent's is 403, a missing one 404", async () => {
+    const id = await freshIamRequest();
+    const { agent: other } = await makeAgent();
+    expect(await errorCode(getRequestForAgent(other, id))).toBe("forbidden");
+    expect(await errorCode(getRequestForAgent(other, crypto.randomUUID()))).toBe("not_found");
   });
 
   const streamExpect: Record<Caller, number> = {

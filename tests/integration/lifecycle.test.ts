@@ -8,9 +8,9 @@ import {
   createRequest,
   decideRequest,
   expireDueRequests,
-  getRequestForAgent,
   reportResult,
 } from "@/lib/requests/lifecycle";
+import { getRequestForAgent } from "@/lib/requests/read";
 import { makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
 
 const types = async (id: string) => (await selectEventsForRequest(await getDb(), id)).map((e) => e.type);

@@ -17,11 +17,12 @@ import { recordSignIn } from "@/lib/auth/identities";
 import { resetEnvCache } from "@/lib/config/env";
 import { drainOutboxOnce } from "@/lib/notify/worker";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
-import { cancelRequest, claimApproval, createRequest, decideRequest, expireDueRequests, getRequestDetail } from "@/lib/requests/lifecycle";
+import { cancelRequest, claimApproval, createRequest, decideRequest, expireDueRequests } from "@/lib/requests/lifecycle";
+import { getRequestDetail } from "@/lib/requests/read";
 import { sendSlackUpdate } from "@/lib/slack/sender";
 import { signSlackRequest } from "@/lib/slack/signature";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
+import { auditorViewer, makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
 
 const SECRET = "slack-test-signing-secret";
 const CHANNEL_ID = "C0APPROVALS";
@@ -264,7 +265,7 @@ describe("Slack: posting and updating through the outbox", () => {
     const res = await send(interaction(buttonClick("U_RILEY", "countersign_approve", request.id)));
     expect(res.status).toBe(200);
     expect(callsOf("users.info").map((c) => c.args.user)).toEqual(["U_RILEY"]);
-    const detail = await getRequestDetail(request.id);
+    const detail = await getRequestDetail(auditorViewer(), request.id);
     expect(detail?.view.status).toBe("approved");
     expect(detail?.view.reviews).toMatchObject([{ reviewer: "riley@acme.test", decision: "approve", channel: "slack" }]);
     expect(detail?.events.filter((e) => e.type === "request.approved").map((e) => e.channel)).toEqual(["slack"]);
@@ -292,7 +293,7 @@ describe("Slack: posting and updating through the outbox", () => {
     expect(at(updates, 0).args.channel).toBe(CHANNEL_ID);
     expect(blocksText(at(updates, 0))).toContain("1 of 2 approvals");
     expect(hasButtons(at(updates, 0))).toBe(true);
-    expect((await getRequestDetail(request.id))?.view.status).toBe("pending");
+    expect((await getRequestDetail(auditorViewer(), request.id))?.view.status).toBe("pending");
 
     expect((await send(interaction(buttonClick("U_ADA", "countersign_approve", request.id)))).status).toBe(200);
     await settle([request.id]);
@@ -315,18 +316,18 @@ describe("Slack: posting and updating through the outbox", () => {
       private_metadata: request.id,
       blocks: [{ type: "section" }, { type: "input", block_id: "deny_reason", element: { type: "plain_text_input", action_id: "reason" } }],
     });
-    expect((await getRequestDetail(request.id))?.view.status).toBe("pending");
+    expect((await getRequestDetail(auditorViewer(), request.id))?.view.status).toBe("pending");
 
     // An empty reason keeps the modal open with an error on the field; nothing is recorded.
     const empty = await send(interaction(denySubmission("U_SAM", request.id, "   ")));
     expect(empty.status).toBe(200);
     expect(await empty.json()).toMatchObject({ response_action: "errors", errors: { deny_reason: expect.stringContaining("note is required") } });
-    expect((await getRequestDetail(request.id))?.view.reviews).toHaveLength(0);
+    expect((await getRequestDetail(auditorViewer(), request.id))?.view.reviews).toHaveLength(0);
 
     const submitted = await send(interaction(denySubmission("U_SAM", request.id, "too broad")));
     expect(submitted.status).toBe(200);
     expect(await submitted.text()).toBe("");
-    const view = (await getRequestDetail(request.id))!.view;
+    const view = (await getRequestDetail(auditorViewer(), request.id))!.view;
     expect(view.status).toBe("denied");
     expect(view.reviews).toMatchObject([{ reviewer: "sam@acme.test", decision: "deny", note: "too broad", channel: "slack" }]);
     await settle([request.id]);
@@ -399,7 +400,7 @@ describe("Slack: who may decide", () => {
       replace_original: false,
       text: expect.stringContaining("No Countersign account matches stranger@elsewhere.test"),
     });
-    const detail = (await getRequestDetail(request.id))!;
+    const detail = (await getRequestDetail(auditorViewer(), request.id))!;
     expect(detail.view.status).toBe("pending");
     expect(detail.view.reviews).toHaveLength(0);
     expect(detail.events.map((e) => e.type)).toEqual(["request.created"]);
@@ -412,7 +413,7 @@ describe("Slack: who may decide", () => {
     expect(at(texts, 1)).toContain("no e-mail address");
     expect(at(texts, 2)).toBe("No decision recorded: Auditors have read-only access; they cannot decide requests.");
     expect(callsOf("views.open")).toHaveLength(0);
-    expect((await getRequestDetail(request.id))!.view.reviews).toHaveLength(0);
+    expect((await getRequestDetail(auditorViewer(), request.id))!.view.reviews).toHaveLength(0);
   });
 
   it("a reviewer outside the rule's approver groups is told why, and nothing is recorded", async () => {
@@ -420,7 +421,7 @@ describe("Slack: who may decide", () => {
     calls.length = 0;
     await send(interaction(buttonClick("U_RILEY", "countersign_approve", request.id)));
     expect(callsOf("response_url").map((c) => c.args.text)).toEqual(["No decision recorded: Only members of security may decide this request."]);
-    expect((await getRequestDetail(request.id))!.view.reviews).toHaveLength(0);
+    expect((await getRequestDetail(auditorViewer(), request.id))!.view.reviews).toHaveLength(0);
   });
 });
 
@@ -441,7 +442,7 @@ describe("Slack: request authentication", () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { code: "unauthorized", message: expect.stringContaining("Slack request refused") } });
     expect(calls).toHaveLength(0); // not even users.info: nothing was parsed
-    const detail = (await getRequestDetail(request.id))!;
+    const detail = (await getRequestDetail(auditorViewer(), request.id))!;
     expect(detail.view.status).toBe("pending");
     expect(detail.events.map((e) => e.type)).toEqual(["request.created"]);
   });

@@ -6,6 +6,10 @@ import { afterAll, inject } from "vitest";
 import { closeDatabase, openDatabase, setDatabaseForProcess } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
+import { wireRequestEffects } from "@/lib/runtime/wiring";
+
+// As every server process does at start-up: commands announce through the registered channels.
+wireRequestEffects();
 
 const policyPath = path.join(process.cwd(), "tests", "fixtures", "policy.yaml");
 setActivePolicyForTests(parsePolicy(fs.readFileSync(policyPath, "utf8"), policyPath));

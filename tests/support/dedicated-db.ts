@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { getDatabase, openDatabase, setDatabaseForProcess, type DatabaseHandle } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
+import type { PassState } from "@/lib/runtime/background-pass";
+import { peekProcessWide } from "@/lib/runtime/process-wide";
 import { ADMIN_URL } from "../setup/postgres-global";
 
 export const onPostgres = process.env.COUNTERSIGN_TEST_DB === "postgres";
@@ -43,7 +45,7 @@ export async function pointAppAt(handle: DatabaseHandle): Promise<() => void> {
 
 /** Waits until no background seal pass (kickSealer) is running, e.g. before closing its database. */
 export async function waitForSealerIdle(timeoutMs = 10_000): Promise<void> {
-  const state = (globalThis as { __countersignSealer?: { running: boolean } }).__countersignSealer;
+  const state = peekProcessWide<PassState>("audit-sealer");
   const until = Date.now() + timeoutMs;
   while (state?.running) {
     if (Date.now() > until) throw new Error("the background audit sealer did not go idle");
@@ -53,7 +55,7 @@ export async function waitForSealerIdle(timeoutMs = 10_000): Promise<void> {
 
 /** Waits until no background outbox pass (kickOutbox) is running, e.g. before closing its database. */
 export async function waitForOutboxIdle(timeoutMs = 10_000): Promise<void> {
-  const state = (globalThis as { __countersignOutbox?: { running: boolean } }).__countersignOutbox;
+  const state = peekProcessWide<PassState>("outbox-worker");
   const until = Date.now() + timeoutMs;
   while (state?.running) {
     if (Date.now() > until) throw new Error("the background outbox worker did not go idle");

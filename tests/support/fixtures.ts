@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Agent } from "@/db/schema";
 import { createAgent } from "@/lib/agents/registry";
+import type { Viewer } from "@/lib/auth/viewer";
 import type { ReviewerIdentity } from "@/lib/policy/types";
 import { createRequestBody, type CreateRequestBody } from "@/lib/requests/schema";
 
@@ -17,6 +18,8 @@ export function reviewer(name: string, groups: string[], email = `${name}@acme.t
 }
 
 export const oncall = (n = "riley") => reviewer(n, ["platform-oncall"]);
+/** A console viewer who may read everything and decide nothing (the test policy's auditor). */
+export const auditorViewer = (n = "audrey"): Viewer => ({ ...reviewer(n, ["compliance"]), roles: ["auditor"] });
 export const security = (n = "sam") => reviewer(n, ["security-team"]);
 
 export function requestBody(over: Partial<CreateRequestBody> = {}): CreateRequestBody {

@@ -18,7 +18,7 @@ export default async function AgentsPage() {
       </div>
     );
   }
-  const agents = await listAgents();
+  const agents = await listAgents(viewer);
   return (
     <div className="space-y-8">
       <section aria-labelledby="register-title" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">

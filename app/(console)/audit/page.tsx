@@ -35,7 +35,7 @@ function parseView(raw: RawParams): { query: TimelineQuery; ignored: { key: stri
 export default async function AuditPage({ searchParams }: { searchParams: Promise<RawParams> }) {
   const viewer = assertCan(await getViewer(), "read");
   const { query, ignored } = parseView(await searchParams);
-  const [page, facets, chain, agents] = await Promise.all([listTimeline(viewer, query), timelineFacets(viewer), getChainStatus(), listAgents()]);
+  const [page, facets, chain, agents] = await Promise.all([listTimeline(viewer, query), timelineFacets(viewer), getChainStatus(), listAgents(viewer)]);
 
   const agentNames = new Map(agents.map((a) => [a.id, a.name]));
   const view: TimelineView = { filters: describedFilter(query), sort: query.sort, dir: query.dir, limit: query.limit, after: query.after };

@@ -2,14 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import { getViewer } from "@/lib/auth/session";
-import { assertCan } from "@/lib/auth/viewer";
-import { listRecentRequests } from "@/lib/requests/lifecycle";
+import { listRecentRequests } from "@/lib/requests/read";
 
 export const metadata: Metadata = { title: "Requests" };
 
 export default async function RequestsPage() {
-  assertCan(await getViewer(), "read");
-  const requests = await listRecentRequests(100);
+  const requests = await listRecentRequests(await getViewer(), 100);
   return (
     <section aria-labelledby="requests-title">
       <h1 id="requests-title" className="text-2xl font-semibold tracking-tight">

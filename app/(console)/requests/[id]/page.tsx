@@ -10,8 +10,8 @@ import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { listDeliveries } from "@/lib/notify/deliveries";
 import { getActivePolicy } from "@/lib/policy/load";
-import { whyViewerCannotDecide } from "@/lib/requests/inbox";
-import { getRequestDetail } from "@/lib/requests/lifecycle";
+import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
+import { getRequestDetail } from "@/lib/requests/read";
 import { DecisionForm } from "./decision-form";
 
 export const metadata: Metadata = { title: "Request" };
@@ -44,14 +44,15 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const viewer = assertCan(await getViewer(), "read");
   const { id } = await params;
   if (!UUID.test(id)) notFound();
-  const detail = await getRequestDetail(id.toLowerCase());
+  const detail = await getRequestDetail(viewer, id.toLowerCase());
   if (!detail) notFound();
   const { view: r, events } = detail;
   const mayDecide = can(viewer, "decide");
   const [policy, deliveries] = await Promise.all([getActivePolicy(), listDeliveries(viewer, r.id)]);
   // Each decision has its own refusals (an agent's owner may deny, never approve), as in decideRequest.
+  const ballot = ballotOf(r);
   const blocked = mayDecide
-    ? { approve: whyViewerCannotDecide(policy, viewer, r, "approve"), deny: whyViewerCannotDecide(policy, viewer, r, "deny") }
+    ? { approve: voteRefusal(policy, viewer, ballot, "approve")?.message ?? null, deny: voteRefusal(policy, viewer, ballot, "deny")?.message ?? null }
     : null;
 
   return (

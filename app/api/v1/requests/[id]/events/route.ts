@@ -1,6 +1,6 @@
 // GET /api/v1/requests/{id}/events — Server-Sent Events: the current state at once, then every
 // change (votes included) until the request reaches a terminal state or the client leaves.
-import { getRequestForAgent } from "@/lib/requests/lifecycle";
+import { getRequestForAgent } from "@/lib/requests/read";
 import { msUntilClockChange, TERMINAL_STATUSES } from "@/lib/requests/wait";
 import { ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
 import { apiRoute, authenticate, requestIdFrom, type IdContext } from "../../../../_lib/http";

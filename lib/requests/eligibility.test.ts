@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { parsePolicy } from "@/lib/policy/load";
+import type { ReviewerIdentity } from "@/lib/policy/types";
+import { voteRefusal, type Ballot } from "./eligibility";
+import { MACHINE_STATES } from "./machine";
+
+const policy = parsePolicy(
+  `version: 1
+roles:
+  admin: [admins]
+  reviewer: [oncall, sec, "github:acme/sre", data]
+  auditor: [compliance]
+approver_groups:
+  oncall: [oncall, "github:acme/sre"]
+  security: [sec, admins]
+  data: [data]
+  legal: [compliance]
+rules:
+  - name: everything
+    match: { action: "**" }
+    decision: require_approval
+    risk: 10
+    approvers: [oncall]
+`,
+  "eligibility.yaml",
+);
+
+const person = (groups: string[], email = "pat@acme.test"): ReviewerIdentity => ({ id: email, email, name: "Pat", idp: "okta", groups });
+const ballot = (over: Partial<Ballot> = {}): Ballot => ({
+  state: "pending",
+  approverGroups: ["security"],
+  owner: "owner@acme.test",
+  onBehalfOf: null,
+  voters: [],
+  ...over,
+});
+const code = (p: ReviewerIdentity, b: Ballot, vote: "approve" | "deny" = "approve") => voteRefusal(policy, p, b, vote)?.code ?? "ok";
+
+describe("voteRefusal: who may cast this vote on this request", () => {
+  it("a reviewer in one of the request's approver groups may vote", () => {
+    expect(code(person(["sec"]), ballot())).toBe("ok");
+    expect(code(person(["github:acme/sre"]), ballot({ approverGroups: ["oncall", "security", "data"] }))).toBe("ok");
+    expect(code(person(["sec"]), ballot({ approverGroups: ["oncall"] }))).toBe("not_eligible");
+    expect(code(person(["sec"]), ballot({ approverGroups: [] }))).toBe("not_eligible");
+  });
+
+  it("deciding needs a deciding role: auditors never decide, even in an approver group", () => {
+    // compliance is in the "legal" approver group but holds no reviewer role.
+    expect(voteRefusal(policy, person(["compliance"]), ballot({ approverGroups: ["legal"] }), "approve")).toEqual({
+      code: "forbidden",
+      message: "Auditors have read-only access; they cannot decide requests.",
+    });
+    expect(code(person(["engineering"]), ballot())).toBe("forbidden");
+    expect(code(person(["compliance", "data"]), ballot({ approverGroups: ["legal"] }))).toBe("ok");
+  });
+
+  it("admins decide only where an approver group names them", () => {
+    expect(code(person(["admins"]), ballot({ approverGroups: ["security"] }))).toBe("ok");
+    expect(code(person(["admins"]), ballot({ approverGroups: ["oncall"] }))).toBe("not_eligible");
+  });
+
+  it("no self-approval, no exemptions: owner and on_behalf_of may deny but never approve", () => {
+    const owner = person(["sec", "admins"], "Owner@Acme.test");
+    expect(voteRefusal(policy, owner, ballot(), "approve")?.message).toBe(
+      "You cannot approve this request: you own the agent that filed it. No exemptions, admins included.",
+    );
+    expect(code(owner, ballot(), "deny")).toBe("ok");
+    const requester = person(["sec"], "req@acme.test");
+    expect(voteRefusal(policy, requester, ballot({ onBehalfOf: "REQ@acme.test" }), "approve")?.message).toBe(
+      "You cannot approve this request: it was filed on your behalf. No exemptions, admins included.",
+    );
+    expect(code(requester, ballot({ onBehalfOf: "req@acme.test" }), "deny")).toBe("ok");
+  });
+
+  it("one vote per reviewer", () => {
+    expect(code(person(["sec"]), ballot({ voters: ["pat@acme.test"] }))).toBe("already_voted");
+    expect(code(person(["sec"]), ballot({ voters: ["pat@acme.test"] }), "deny")).toBe("already_voted");
+  });
+
+  it("only a pending request takes votes, whoever asks (the machine says why)", () => {
+    for (const state of MACHINE_STATES.filter((s) => s !== "pending")) {
+      const refusal = voteRefusal(policy, person(["sec"]), ballot({ state }), "approve");
+      expect(refusal?.code).toBe(state === "expired" ? "expired" : "already_decided");
+    }
+  });
+
+  it("checks in a fixed order, so each person gets one stable reason", () => {
+    // Expired beats everything; the role beats self-approval; self-approval beats the group.
+    expect(code(person(["compliance"], "owner@acme.test"), ballot({ state: "expired" }))).toBe("expired");
+    expect(code(person(["compliance"], "owner@acme.test"), ballot())).toBe("forbidden");
+    expect(code(person(["oncall"], "owner@acme.test"), ballot())).toBe("self_approval");
+    expect(code(person(["oncall"]), ballot({ voters: ["pat@acme.test"] }))).toBe("not_eligible");
+  });
+});
