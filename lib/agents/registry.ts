@@ -14,10 +14,11 @@ import {
   revokeActiveKeys,
   touchAgentKey,
 } from "@/db/queries/agents";
-import type { Agent, AgentKey, AuditActor, Channel } from "@/db/schema";
+import type { Agent, AgentKey, AuditActor } from "@/db/schema";
 import { auditEvent } from "@/lib/audit/events";
 import { kickSealer } from "@/lib/audit/sealer";
 import { CountersignError } from "@/lib/errors";
+import type { Channel } from "@/lib/vocabulary";
 import { isUniqueViolation } from "@/db/errors";
 import { issueAgentKey, parseAgentKey, secretMatches } from "./keys";
 import { z } from "zod";

@@ -6,12 +6,13 @@ import { countInbox, selectInboxFacets, selectInboxPage, selectReviews } from "@
 import type { Viewer } from "@/lib/auth/viewer";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { Policy } from "@/lib/policy/types";
+import { RISK_LEVELS } from "@/lib/vocabulary";
 import { eligibilityRefusal, type Decision } from "./lifecycle";
 import type { RequestView } from "./schema";
 import { toRequestView } from "./view";
 
 export const inboxQuery = z.object({
-  risk: z.enum(["low", "medium", "high", "critical"]).optional().catch(undefined),
+  risk: z.enum(RISK_LEVELS).optional().catch(undefined),
   environment: z.string().max(64).optional().catch(undefined),
   agent: z.uuid().optional().catch(undefined),
   action: z.string().max(200).optional().catch(undefined),

@@ -12,11 +12,10 @@ import { listDeliveries } from "@/lib/notify/deliveries";
 import { getActivePolicy } from "@/lib/policy/load";
 import { whyViewerCannotDecide } from "@/lib/requests/inbox";
 import { getRequestDetail } from "@/lib/requests/lifecycle";
+import { isUuid } from "@/lib/vocabulary";
 import { DecisionForm } from "./decision-form";
 
 export const metadata: Metadata = { title: "Request" };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -43,7 +42,7 @@ const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slic
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
   const viewer = assertCan(await getViewer(), "read");
   const { id } = await params;
-  if (!UUID.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   const detail = await getRequestDetail(id.toLowerCase());
   if (!detail) notFound();
   const { view: r, events } = detail;
