@@ -4,7 +4,9 @@
 // the field. Times are entered and shown in UTC, like every time in the console.
 import { useEffect, useEffectEvent, useId, useState } from "react";
 import type { Navigate } from "./data-table";
-import { exportHref, hasFilters, type FilterKey, type TimelineView } from "./timeline-url";
+import type { FilterKey } from "@/lib/audit/timeline-filter";
+import { CHANNELS, RISK_LEVELS } from "@/lib/vocabulary";
+import { exportHref, hasFilters, type TimelineView } from "./timeline-url";
 
 export type ToolbarOptions = {
   types: string[];
@@ -14,9 +16,6 @@ export type ToolbarOptions = {
   /** Auditors and admins: show the export links. */
   canExport: boolean;
 };
-
-const RISKS = ["low", "medium", "high", "critical"];
-const CHANNELS = ["console", "slack", "api", "system", "cli"];
 
 const labelClass = "text-xs font-medium text-slate-600";
 const controlClass =
@@ -148,7 +147,7 @@ function MenuFilter({
   );
 }
 
-const plain = (values: string[]) => values.map((v) => ({ value: v, label: v }));
+const plain = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 
 function DownloadIcon() {
   return (
@@ -233,7 +232,7 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
         />
         <TypedFilter label="Action" value={f.action ?? ""} onCommit={set("action")} placeholder="e.g. iam.policy.update" />
         <MenuFilter label="Environment" value={f.environment ?? ""} options={plain(options.environments)} onChange={set("environment")} />
-        <MenuFilter label="Risk level" value={f.risk ?? ""} options={plain(RISKS)} onChange={set("risk")} all="Any risk" />
+        <MenuFilter label="Risk level" value={f.risk ?? ""} options={plain(RISK_LEVELS)} onChange={set("risk")} all="Any risk" />
         <MenuFilter label="Outcome" value={f.outcome ?? ""} options={plain(options.outcomes)} onChange={set("outcome")} all="Any outcome" />
         <MenuFilter label="Channel" value={f.channel ?? ""} options={plain(CHANNELS)} onChange={set("channel")} all="All channels" />
       </div>
