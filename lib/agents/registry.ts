@@ -8,7 +8,7 @@ import {
   findKeyWithAgentByPrefix,
   insertAgent,
   insertAgentKey,
-  listAgentsWithKeyCounts,
+  listAgentsByName,
   markAgentRevoked,
   notifyAgentsChanged,
   revokeActiveKeys,
@@ -125,7 +125,7 @@ export async function revokeAgent(idOrName: string, by: Performer): Promise<Agen
 }
 
 export async function listAgents(): Promise<Agent[]> {
-  return listAgentsWithKeyCounts(await getDb());
+  return listAgentsByName(await getDb());
 }
 
 const TOUCH_EVERY_MS = 60_000;
