@@ -3,9 +3,10 @@
 // exactly that view. Menus apply at once; typed filters apply after a pause, on Enter or on leaving
 // the field. Times are entered and shown in UTC, like every time in the console.
 import { useEffect, useEffectEvent, useId, useState } from "react";
-import type { Navigate } from "./data-table";
 import type { FilterKey } from "@/lib/audit/timeline-filter";
+import { fromUtcField, toUtcField } from "@/lib/format/time";
 import { CHANNELS, RISK_LEVELS } from "@/lib/vocabulary";
+import type { Navigate } from "./data-table";
 import { exportHref, hasFilters, type TimelineView } from "./timeline-url";
 
 export type ToolbarOptions = {
@@ -20,17 +21,6 @@ export type ToolbarOptions = {
 const labelClass = "text-xs font-medium text-slate-600";
 const controlClass =
   "w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm text-slate-900 placeholder:text-slate-400 focus-visible:border-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
-
-/** ISO instant in the URL ↔ `YYYY-MM-DDTHH:mm` (UTC) in a datetime-local field. */
-const isoToField = (iso: string) => {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? "" : new Date(t).toISOString().slice(0, 16);
-};
-const fieldToIso = (field: string) => {
-  if (!field) return "";
-  const t = Date.parse(`${field}Z`);
-  return Number.isNaN(t) ? "" : new Date(t).toISOString();
-};
 
 /**
  * A typed filter: a local draft that is sent after `delay` ms of quiet, on Enter or on blur. The
@@ -209,8 +199,8 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           value={f.from ?? ""}
           onCommit={set("from")}
           delay={800}
-          toField={isoToField}
-          fromField={fieldToIso}
+          toField={toUtcField}
+          fromField={fromUtcField}
         />
         <TypedFilter
           label="To (UTC)"
@@ -218,8 +208,8 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           value={f.to ?? ""}
           onCommit={set("to")}
           delay={800}
-          toField={isoToField}
-          fromField={fieldToIso}
+          toField={toUtcField}
+          fromField={fromUtcField}
         />
         <MenuFilter label="Event type" value={f.type ?? ""} options={plain(options.types)} onChange={set("type")} all="All types" />
         <TypedFilter label="Actor" value={f.actor ?? ""} onCommit={set("actor")} placeholder="e-mail or agent id" />
