@@ -15,6 +15,7 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // Console pages only: not the agent API, auth, health, OpenAPI, the sign-in page or assets.
-  matcher: ["/((?!api/|signin|_next/|favicon.ico).*)"],
+  // Console pages only: not the agent API, auth, health, OpenAPI, the sign-in page or assets
+  // (Next's, and the icons in public/ that the sign-in page shows too).
+  matcher: ["/((?!api/|signin|_next/|favicon.ico|icon.svg|apple-touch-icon.png).*)"],
 };

@@ -16,22 +16,24 @@ import {
   uuid,
   type AnyPgColumn,
 } from "drizzle-orm/pg-core";
+import {
+  ACTOR_KINDS,
+  CHANNELS,
+  POLICY_DECISIONS,
+  REQUEST_STATUSES,
+  REVIEW_DECISIONS,
+  RISK_LEVELS,
+  type ActorKind,
+} from "@/lib/vocabulary";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
-export const requestStatus = pgEnum("request_status", [
-  "pending",
-  "approved",
-  "denied",
-  "expired",
-  "cancelled",
-  "executed",
-]);
-export const policyDecision = pgEnum("policy_decision", ["require_approval", "auto_approve", "deny"]);
-export const reviewDecision = pgEnum("review_decision", ["approve", "deny"]);
-export const riskLevel = pgEnum("risk_level", ["low", "medium", "high", "critical"]);
-export const channel = pgEnum("channel", ["console", "slack", "api", "system", "cli"]);
-export const actorKind = pgEnum("actor_kind", ["agent", "user", "system"]);
+export const requestStatus = pgEnum("request_status", REQUEST_STATUSES);
+export const policyDecision = pgEnum("policy_decision", POLICY_DECISIONS);
+export const reviewDecision = pgEnum("review_decision", REVIEW_DECISIONS);
+export const riskLevel = pgEnum("risk_level", RISK_LEVELS);
+export const channel = pgEnum("channel", CHANNELS);
+export const actorKind = pgEnum("actor_kind", ACTOR_KINDS);
 
 export const agents = pgTable(
   "agents",
@@ -137,7 +139,7 @@ export const reviews = pgTable(
 );
 
 export type AuditActor = {
-  kind: "agent" | "user" | "system";
+  kind: ActorKind;
   id: string;
   display: string;
   idp?: string;
@@ -207,8 +209,8 @@ export type AgentKey = typeof agentKeys.$inferSelect;
 export type RequestRow = typeof requests.$inferSelect;
 export type ReviewRow = typeof reviews.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
-export type RequestStatus = (typeof requestStatus.enumValues)[number];
-export type Channel = (typeof channel.enumValues)[number];
+// Re-exported for the row-level modules that take them with the row types.
+export type { Channel, RequestStatus } from "@/lib/vocabulary";
 
 // People as their identity provider last described them at sign-in. Chat channels (Slack) map a
 // chat user to this row by e-mail to learn their groups.

@@ -196,3 +196,20 @@ test("signing out is audited and ends the session", async ({ page }) => {
   const rows = await sql`select count(*)::int as n from audit_events where type = 'auth.signed_out' and actor_id = ${riley.email}`;
   expect(rows[0]?.n).toBeGreaterThanOrEqual(1);
 });
+
+test("the tab shows the Countersign icon, which a signed-out browser can fetch too", async ({ page }) => {
+  await page.goto(`${base}/signin`);
+  const named = await page
+    .locator('head link[rel="icon"], head link[rel="apple-touch-icon"]')
+    .evaluateAll((links) => links.map((l) => `${l.getAttribute("rel")} ${l.getAttribute("href")}`));
+  expect(named.sort()).toEqual(["apple-touch-icon /apple-touch-icon.png", "icon /favicon.ico", "icon /icon.svg"]);
+  for (const [path, type] of [
+    ["/icon.svg", /^image\/svg\+xml/],
+    ["/favicon.ico", /^image\/(x-icon|vnd\.microsoft\.icon)/],
+    ["/apple-touch-icon.png", /^image\/png/],
+  ] as const) {
+    const res = await fetch(`${base}${path}`, { redirect: "manual" });
+    expect(res.status, path).toBe(200);
+    expect(res.headers.get("content-type"), path).toMatch(type);
+  }
+});

@@ -66,10 +66,6 @@ export function isCountersignError(e: unknown): e is CountersignError {
   return e instanceof CountersignError;
 }
 
-export function statusForCode(code: ErrorCode): number {
-  return STATUS[code];
-}
-
 type ZodLikeIssue = { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] };
 
 /**

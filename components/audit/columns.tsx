@@ -3,7 +3,9 @@
 // "use client": the client table renders these, and the server pages reuse the row mapping and badges.
 import type { Column, ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
+import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import type { TimelineEvent } from "@/lib/audit/timeline";
+import { utc } from "@/lib/format/time";
 
 /** What the table needs of an event: no payload or hashes (those are on the event page). */
 export type AuditRow = Pick<
@@ -30,9 +32,6 @@ export const toAuditRow = (e: TimelineEvent, agentNames: ReadonlyMap<string, str
   risk_level: e.risk_level,
   outcome: e.outcome,
 });
-
-/** UTC, to the second: the same on the server and in every browser. */
-export const utc = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
 
 const none = <span className="text-slate-400">—</span>;
 
@@ -70,40 +69,12 @@ function SortableHeader({ column, title }: { column: Column<AuditRow, unknown>; 
   );
 }
 
-const RISK_DOT: Record<string, string> = {
-  low: "bg-emerald-600",
-  medium: "bg-amber-500",
-  high: "bg-orange-600",
-  critical: "bg-rose-700",
-};
-
 export function RiskLevel({ level }: { level: string | null }) {
-  if (!level) return none;
-  return (
-    <span className="inline-flex items-center gap-1.5 text-xs font-medium text-slate-700">
-      <span aria-hidden className={`size-2 rounded-full ${RISK_DOT[level] ?? "bg-slate-400"}`} />
-      {level}
-    </span>
-  );
+  return level ? <RiskBadge level={level} /> : none;
 }
 
-const OUTCOME: Record<string, string> = {
-  approved: "bg-emerald-50 text-emerald-800 ring-emerald-200",
-  succeeded: "bg-emerald-50 text-emerald-800 ring-emerald-200",
-  executed: "bg-sky-50 text-sky-800 ring-sky-200",
-  denied: "bg-rose-50 text-rose-800 ring-rose-200",
-  failed: "bg-rose-50 text-rose-800 ring-rose-200",
-};
-
 export function Outcome({ outcome }: { outcome: string | null }) {
-  if (!outcome) return none;
-  return (
-    <span
-      className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${OUTCOME[outcome] ?? "bg-slate-100 text-slate-700 ring-slate-200"}`}
-    >
-      {outcome}
-    </span>
-  );
+  return outcome ? <StatusBadge status={outcome} /> : none;
 }
 
 export const columns: ColumnDef<AuditRow>[] = [

@@ -3,8 +3,11 @@
 // exactly that view. Menus apply at once; typed filters apply after a pause, on Enter or on leaving
 // the field. Times are entered and shown in UTC, like every time in the console.
 import { useEffect, useEffectEvent, useId, useState } from "react";
+import type { FilterKey } from "@/lib/audit/timeline-filter";
+import { fromUtcField, toUtcField } from "@/lib/format/time";
+import { CHANNELS, RISK_LEVELS } from "@/lib/vocabulary";
 import type { Navigate } from "./data-table";
-import { exportHref, hasFilters, type FilterKey, type TimelineView } from "./timeline-url";
+import { exportHref, hasFilters, type TimelineView } from "./timeline-url";
 
 export type ToolbarOptions = {
   types: string[];
@@ -15,23 +18,9 @@ export type ToolbarOptions = {
   canExport: boolean;
 };
 
-const RISKS = ["low", "medium", "high", "critical"];
-const CHANNELS = ["console", "slack", "api", "system", "cli"];
-
 const labelClass = "text-xs font-medium text-slate-600";
 const controlClass =
   "w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm text-slate-900 placeholder:text-slate-400 focus-visible:border-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
-
-/** ISO instant in the URL ↔ `YYYY-MM-DDTHH:mm` (UTC) in a datetime-local field. */
-const isoToField = (iso: string) => {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? "" : new Date(t).toISOString().slice(0, 16);
-};
-const fieldToIso = (field: string) => {
-  if (!field) return "";
-  const t = Date.parse(`${field}Z`);
-  return Number.isNaN(t) ? "" : new Date(t).toISOString();
-};
 
 /**
  * A typed filter: a local draft that is sent after `delay` ms of quiet, on Enter or on blur. The
@@ -148,7 +137,7 @@ function MenuFilter({
   );
 }
 
-const plain = (values: string[]) => values.map((v) => ({ value: v, label: v }));
+const plain = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 
 function DownloadIcon() {
   return (
@@ -210,8 +199,8 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           value={f.from ?? ""}
           onCommit={set("from")}
           delay={800}
-          toField={isoToField}
-          fromField={fieldToIso}
+          toField={toUtcField}
+          fromField={fromUtcField}
         />
         <TypedFilter
           label="To (UTC)"
@@ -219,8 +208,8 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           value={f.to ?? ""}
           onCommit={set("to")}
           delay={800}
-          toField={isoToField}
-          fromField={fieldToIso}
+          toField={toUtcField}
+          fromField={fromUtcField}
         />
         <MenuFilter label="Event type" value={f.type ?? ""} options={plain(options.types)} onChange={set("type")} all="All types" />
         <TypedFilter label="Actor" value={f.actor ?? ""} onCommit={set("actor")} placeholder="e-mail or agent id" />
@@ -233,7 +222,7 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
         />
         <TypedFilter label="Action" value={f.action ?? ""} onCommit={set("action")} placeholder="e.g. iam.policy.update" />
         <MenuFilter label="Environment" value={f.environment ?? ""} options={plain(options.environments)} onChange={set("environment")} />
-        <MenuFilter label="Risk level" value={f.risk ?? ""} options={plain(RISKS)} onChange={set("risk")} all="Any risk" />
+        <MenuFilter label="Risk level" value={f.risk ?? ""} options={plain(RISK_LEVELS)} onChange={set("risk")} all="Any risk" />
         <MenuFilter label="Outcome" value={f.outcome ?? ""} options={plain(options.outcomes)} onChange={set("outcome")} all="Any outcome" />
         <MenuFilter label="Channel" value={f.channel ?? ""} options={plain(CHANNELS)} onChange={set("channel")} all="All channels" />
       </div>

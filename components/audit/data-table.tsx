@@ -11,10 +11,11 @@ import {
 } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useOptimistic, useRef, useTransition } from "react";
+import type { SortKey } from "@/lib/audit/timeline-filter";
 import { columns, type AuditRow } from "./columns";
 import { DataTablePagination } from "./data-table-pagination";
 import { DataTableToolbar, type ToolbarOptions } from "./data-table-toolbar";
-import { hasFilters, timelineHref, type SortKey, type TimelineView } from "./timeline-url";
+import { hasFilters, timelineHref, type TimelineView } from "./timeline-url";
 
 export type Navigate = (change: (view: TimelineView) => TimelineView) => void;
 

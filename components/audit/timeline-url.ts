@@ -1,18 +1,17 @@
 // The audit timeline's view state as it lives in the URL: one place that turns filters, sort and
 // page into `/audit?…` (and the export link), so the table, toolbar and pagination cannot disagree.
-// Client-safe: no server imports (the zod schema that parses these names is lib/audit/timeline.ts).
-import type { FILTER_KEYS as SERVER_FILTER_KEYS } from "@/lib/audit/timeline";
+// The names and defaults are lib/audit/timeline-filter.ts's, the ones the server parses.
+import {
+  DEFAULT_DIR,
+  DEFAULT_LIMIT,
+  DEFAULT_SORT,
+  FILTER_KEYS,
+  MAX_LIMIT,
+  type FilterKey,
+  type SortDir,
+  type SortKey,
+} from "@/lib/audit/timeline-filter";
 
-export const FILTER_KEYS = ["from", "to", "type", "actor", "agent", "action", "environment", "risk", "outcome", "channel", "q"] as const;
-export type FilterKey = (typeof FILTER_KEYS)[number];
-
-// Fails to compile if the server's list of filter names and this one drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _sameKeys: Same<FilterKey, (typeof SERVER_FILTER_KEYS)[number]> = true;
-void _sameKeys;
-
-export type SortKey = "time" | "type" | "actor" | "channel";
-export type SortDir = "asc" | "desc";
 export type Filters = Partial<Record<FilterKey, string>>;
 
 export type TimelineView = {
@@ -23,10 +22,7 @@ export type TimelineView = {
   after?: string;
 };
 
-export const DEFAULT_SORT: SortKey = "time";
-export const DEFAULT_DIR: SortDir = "desc";
-export const DEFAULT_LIMIT = 50;
-export const PAGE_SIZES = [25, 50, 100, 200] as const;
+export const PAGE_SIZES = [25, 50, 100, MAX_LIMIT] as const;
 
 /** Filters, then sort and page: defaults are left out so shared links stay short. */
 export function viewParams(view: TimelineView, opts: { paging?: boolean } = {}): URLSearchParams {

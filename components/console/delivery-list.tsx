@@ -1,16 +1,16 @@
 // The request page's notification deliveries: one entry per outbox row (event × target) with its
 // status, and a table of every attempt. Server component; the data comes from listDeliveries.
+import { Pill, type Tone } from "@/components/status-badge";
+import { utcLabel } from "@/lib/format/time";
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from "@/lib/notify/deliveries";
 
-const STATUS_STYLES: Record<DeliveryStatus, string> = {
-  queued: "bg-slate-100 text-slate-700 ring-slate-200",
-  sending: "bg-sky-50 text-sky-800 ring-sky-200",
-  retrying: "bg-amber-50 text-amber-800 ring-amber-200",
-  delivered: "bg-emerald-50 text-emerald-800 ring-emerald-200",
-  dead: "bg-rose-50 text-rose-800 ring-rose-200",
+const STATUS_TONES: Record<DeliveryStatus, Tone> = {
+  queued: "slate",
+  sending: "sky",
+  retrying: "amber",
+  delivered: "emerald",
+  dead: "rose",
 };
-
-const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
 
 /** The receiver's status code when it answered, else the error (network, timeout, …). */
 function outcome(a: DeliveryAttempt): string {
@@ -36,12 +36,9 @@ export function DeliveryList({ deliveries, hasCallback }: { deliveries: Delivery
           <div className="flex flex-wrap items-center gap-2">
             <span className="font-mono text-xs font-semibold">{d.eventType}</span>
             <span className="text-slate-600">{d.kind}</span>
-            <span
-              className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${STATUS_STYLES[d.status]}`}
-              data-testid="delivery-status"
-            >
+            <Pill tone={STATUS_TONES[d.status]} testId="delivery-status">
               {d.status}
-            </span>
+            </Pill>
             <span className="text-xs text-slate-600">
               {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"}
             </span>
@@ -49,12 +46,12 @@ export function DeliveryList({ deliveries, hasCallback }: { deliveries: Delivery
           <p className="mt-0.5 break-all font-mono text-xs text-slate-600">{d.target}</p>
           {d.status === "retrying" && d.nextAttemptAt && (
             <p className="mt-0.5 text-xs text-slate-700">
-              Next attempt <time dateTime={d.nextAttemptAt.toISOString()}>{when(d.nextAttemptAt)}</time>
+              Next attempt <time dateTime={d.nextAttemptAt.toISOString()}>{utcLabel(d.nextAttemptAt)}</time>
             </p>
           )}
           {d.status === "delivered" && d.deliveredAt && (
             <p className="mt-0.5 text-xs text-slate-700">
-              Delivered <time dateTime={d.deliveredAt.toISOString()}>{when(d.deliveredAt)}</time>
+              Delivered <time dateTime={d.deliveredAt.toISOString()}>{utcLabel(d.deliveredAt)}</time>
             </p>
           )}
           {d.lastError && d.status !== "delivered" && (
@@ -86,7 +83,7 @@ export function DeliveryList({ deliveries, hasCallback }: { deliveries: Delivery
                   <tr key={`${a.attempt}:${a.at.getTime()}`} className="border-t border-slate-100">
                     <td className="py-1 pr-3 font-mono">{a.attempt}</td>
                     <td className="py-1 pr-3">
-                      <time dateTime={a.at.toISOString()}>{when(a.at)}</time>
+                      <time dateTime={a.at.toISOString()}>{utcLabel(a.at)}</time>
                     </td>
                     <td className={`break-words py-1 pr-3 ${a.ok ? "text-emerald-700" : "text-rose-700"}`}>{outcome(a)}</td>
                     <td className="py-1 text-right font-mono">{a.durationMs} ms</td>

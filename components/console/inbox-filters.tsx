@@ -1,6 +1,7 @@
 "use client";
 
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { RISK_LEVELS } from "@/lib/vocabulary";
 
 type Facets = { environments: string[]; actions: string[]; agents: { id: string; name: string }[] };
 
@@ -42,7 +43,8 @@ export function InboxFilters({ facets }: { facets: Facets }) {
       {select(
         "risk",
         "Risk",
-        ["critical", "high", "medium", "low"].map((v) => ({ value: v, label: v })),
+        // Most severe first, like the inbox.
+        [...RISK_LEVELS].reverse().map((v) => ({ value: v, label: v })),
       )}
       {select("environment", "Environment", facets.environments.map((v) => ({ value: v, label: v })))}
       {select("agent", "Agent", facets.agents.map((a) => ({ value: a.id, label: a.name })))}

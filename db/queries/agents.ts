@@ -34,7 +34,8 @@ export async function findKeyWithAgentByPrefix(
   return row;
 }
 
-export async function listAgentsWithKeyCounts(tx: Executor): Promise<Agent[]> {
+/** Every agent, revoked ones included, by name. */
+export async function listAgentsByName(tx: Executor): Promise<Agent[]> {
   return tx.select().from(agents).orderBy(asc(agents.name));
 }
 

@@ -112,16 +112,6 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
   }));
 }
 
-export async function countAuditEvents(tx: Executor): Promise<{ sealed: number; unsealed: number }> {
-  const [row] = await tx
-    .select({
-      sealed: sql<number>`count(*) filter (where ${auditEvents.seq} is not null)`.mapWith(Number),
-      unsealed: sql<number>`count(*) filter (where ${auditEvents.seq} is null)`.mapWith(Number),
-    })
-    .from(auditEvents);
-  return row ?? { sealed: 0, unsealed: 0 };
-}
-
 export async function selectEventsForRequest(tx: Executor, requestId: string): Promise<AuditEventRow[]> {
   return tx.select().from(auditEvents).where(eq(auditEvents.requestId, requestId)).orderBy(asc(auditEvents.id));
 }

@@ -1,6 +1,7 @@
 // SQL for requests and their reviews (votes).
 import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
+import type { RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
 import { insertAuditEvents, type NewAuditEvent } from "./audit";
 import { insertOutbox } from "./outbox";
@@ -241,7 +242,7 @@ export async function selectRecentRequestsWithAgents(
 }
 
 export type InboxFilter = {
-  riskLevel?: "low" | "medium" | "high" | "critical";
+  riskLevel?: RiskLevel;
   environment?: string;
   agentId?: string;
   action?: string;

@@ -1,7 +1,9 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
 import { and, eq, gte, inArray, isNotNull, like, lt, sql, type SQL } from "drizzle-orm";
-import { PgDialect } from "drizzle-orm/pg-core";
+import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
+import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
+import type { Channel, RiskLevel } from "@/lib/vocabulary";
 import { rowsOf, type Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
 
@@ -13,9 +15,9 @@ export type TimelineFilter = {
   agentId?: string;
   action?: string;
   environment?: string;
-  riskLevel?: "low" | "medium" | "high" | "critical";
+  riskLevel?: RiskLevel;
   outcome?: string;
-  channel?: "console" | "slack" | "api" | "system" | "cli";
+  channel?: Channel;
   text?: string;
 };
 
@@ -24,8 +26,8 @@ export const SORT_COLUMNS = {
   type: auditEvents.type,
   actor: auditEvents.actorId,
   channel: auditEvents.channel,
-} as const;
-export type TimelineSort = { by: keyof typeof SORT_COLUMNS; dir: "asc" | "desc" };
+} as const satisfies Record<SortKey, AnyPgColumn>;
+export type TimelineSort = { by: SortKey; dir: SortDir };
 /** Position after which the next page starts: the sort value, the time and the id of the last row. */
 export type TimelineCursor = { value: string; at: string; id: number };
 

@@ -8,17 +8,18 @@ import {
   findKeyWithAgentByPrefix,
   insertAgent,
   insertAgentKey,
-  listAgentsWithKeyCounts,
+  listAgentsByName,
   markAgentRevoked,
   notifyAgentsChanged,
   revokeActiveKeys,
   touchAgentKey,
 } from "@/db/queries/agents";
-import type { Agent, AgentKey, AuditActor, Channel } from "@/db/schema";
+import type { Agent, AgentKey, AuditActor } from "@/db/schema";
 import { auditEvent } from "@/lib/audit/events";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { kickSealer } from "@/lib/audit/sealer";
 import { CountersignError } from "@/lib/errors";
+import type { Channel } from "@/lib/vocabulary";
 import { isUniqueViolation } from "@/db/errors";
 import { issueAgentKey, parseAgentKey, secretMatches } from "./keys";
 import { processWide } from "@/lib/runtime/process-wide";
@@ -131,7 +132,7 @@ export async function revokeAgent(idOrName: string, by: Performer): Promise<Agen
  */
 export async function listAgents(reader: Viewer | null | "operator"): Promise<Agent[]> {
   if (reader !== "operator") assertCan(reader, "read");
-  return listAgentsWithKeyCounts(await getDb());
+  return listAgentsByName(await getDb());
 }
 
 const TOUCH_EVERY_MS = 60_000;

@@ -2,28 +2,9 @@
 // (SPEC invariant 4); the sealer chains them after commit.
 import { randomUUID } from "node:crypto";
 import type { NewAuditEvent } from "@/db/queries/audit";
-import type { Agent, AuditActor, Channel, RequestRow } from "@/db/schema";
+import type { Agent, AuditActor, RequestRow } from "@/db/schema";
 import type { ReviewerIdentity } from "@/lib/policy/types";
-
-export type AuditEventType =
-  | "request.created"
-  | "request.auto_approved"
-  | "request.refused"
-  | "review.approved"
-  | "review.denied"
-  | "request.approved"
-  | "request.denied"
-  | "request.expired"
-  | "request.cancelled"
-  | "request.executed"
-  | "request.result"
-  | "agent.created"
-  | "agent.key_rotated"
-  | "agent.revoked"
-  | "policy.loaded"
-  | "auth.signed_in"
-  | "auth.signed_out"
-  | "audit.exported";
+import type { AuditEventType, Channel } from "@/lib/vocabulary";
 
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", id: "countersign", display: "Countersign" };
 

@@ -2,7 +2,6 @@
 // keyset pages, and exports of exactly the filtered view, streamed in constant memory and closed
 // by a trailer with the filter, the row count, the time and the chain head. An export is itself
 // an audit event.
-import { z } from "zod";
 import { getDatabase, getDb, rowsOf, type CopyOut, type Database, type DatabaseHandle } from "@/db/client";
 import { insertAuditEvents, selectChainHead } from "@/db/queries/audit";
 import {
@@ -25,36 +24,11 @@ import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { CountersignError } from "@/lib/errors";
 import { auditEvent, userActor } from "./events";
 import { kickSealer } from "./sealer";
+import { describedFilter, type TimelineQuery } from "./timeline-filter";
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .optional()
-    .transform((s) => s || undefined);
-
-/** URL search params of the timeline page and the export API (the same names in both). */
-export const timelineQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional().or(z.literal("").transform(() => undefined)),
-  to: z.iso.datetime({ offset: true }).optional().or(z.literal("").transform(() => undefined)),
-  type: optionalText(400),
-  actor: optionalText(320),
-  agent: z.uuid().optional().or(z.literal("").transform(() => undefined)),
-  action: optionalText(200),
-  environment: optionalText(64),
-  risk: z.enum(["low", "medium", "high", "critical"]).optional().or(z.literal("").transform(() => undefined)),
-  outcome: optionalText(32),
-  channel: z.enum(["console", "slack", "api", "system", "cli"]).optional().or(z.literal("").transform(() => undefined)),
-  q: optionalText(200),
-  sort: z.enum(["time", "type", "actor", "channel"]).default("time"),
-  dir: z.enum(["asc", "desc"]).default("desc"),
-  after: optionalText(400),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-export type TimelineQuery = z.infer<typeof timelineQuery>;
-
-export const FILTER_KEYS = ["from", "to", "type", "actor", "agent", "action", "environment", "risk", "outcome", "channel", "q"] as const;
+// The URL schema is defined with the filter names in ./timeline-filter (client-safe); the API routes
+// and scripts take it from here, with the reads that use it.
+export { describedFilter, timelineQuery, type TimelineQuery } from "./timeline-filter";
 
 export function toFilter(q: TimelineQuery): TimelineFilter {
   return {
@@ -70,11 +44,6 @@ export function toFilter(q: TimelineQuery): TimelineFilter {
     channel: q.channel,
     text: q.q,
   };
-}
-
-/** The filter as the user gave it, without paging: recorded on exports and in their trailers. */
-export function describedFilter(q: TimelineQuery): Record<string, string> {
-  return Object.fromEntries(FILTER_KEYS.flatMap((k) => (q[k] ? [[k, String(q[k])]] : [])));
 }
 
 const encodeCursor = (c: TimelineCursor) => Buffer.from(JSON.stringify([c.value, c.at, c.id])).toString("base64url");

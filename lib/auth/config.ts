@@ -1,20 +1,6 @@
 // Which sign-in methods this deployment offers, from the environment. In production the
 // development sign-in does not exist, and a deployment without a real provider will not start.
-import { z } from "zod";
-
-const authEnv = z.object({
-  NODE_ENV: z.string().default("development"),
-  AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
-  AUTH_OKTA_ID: z.string().min(1).optional(),
-  AUTH_OKTA_SECRET: z.string().min(1).optional(),
-  AUTH_OKTA_ISSUER: z.url().optional(),
-  AUTH_GITHUB_ID: z.string().min(1).optional(),
-  AUTH_GITHUB_SECRET: z.string().min(1).optional(),
-  /** GitHub Enterprise Server base URL (or a local stub in tests); default github.com. */
-  AUTH_GITHUB_ENTERPRISE_URL: z.url().optional(),
-  /** Only count teams of these orgs (comma-separated); default all. */
-  AUTH_GITHUB_ORGS: z.string().optional(),
-});
+import { env, parseEnv } from "@/lib/config/env";
 
 export type AuthSettings = {
   okta?: { clientId: string; clientSecret: string; issuer: string };
@@ -25,17 +11,13 @@ export type AuthSettings = {
 
 export class AuthConfigError extends Error {}
 
-const blank = (v: string | undefined) => (v === "" ? undefined : v);
-
-export function readAuthSettings(source: NodeJS.ProcessEnv = process.env): AuthSettings {
-  const cleaned = Object.fromEntries(Object.entries(source).map(([k, v]) => [k, blank(v)]));
-  const parsed = authEnv.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new AuthConfigError(
-      `Invalid sign-in configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
-    );
-  }
-  const e = parsed.data;
+/**
+ * The sign-in settings of this process (or of `source`, an environment to validate instead). A
+ * malformed AUTH_* variable is reported by lib/config/env.ts's schema (EnvError); a combination that
+ * cannot work, or a production deployment without a real provider, here (AuthConfigError).
+ */
+export function readAuthSettings(source?: Readonly<Record<string, string | undefined>>): AuthSettings {
+  const e = source ? parseEnv(source) : env();
   const production = e.NODE_ENV === "production";
   const problems: string[] = [];
 

@@ -1,5 +1,10 @@
-// Process configuration, validated once. A bad value stops start-up with one line per problem.
+// Process configuration: the one schema over the environment, validated once. A bad value stops
+// start-up with one line per problem. Modules take their settings from env() (or, to read another
+// environment, parseEnv); lib/auth/config.ts derives the sign-in settings from the AUTH_* ones.
 import { z } from "zod";
+
+/** An empty variable (`AUTH_OKTA_ID=`) is unset, and the schema's own message names a bad value. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -30,23 +35,40 @@ const schema = z.object({
   SLACK_API_URL: z.string().url().default("https://slack.com/api/"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Signs session cookies. Required in production (lib/auth/config.ts refuses to start without it). */
+  AUTH_SECRET: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
+  /** Okta sign-in: all three, or none. */
+  AUTH_OKTA_ID: unsetWhenEmpty(z.string().min(1)),
+  AUTH_OKTA_SECRET: unsetWhenEmpty(z.string().min(1)),
+  AUTH_OKTA_ISSUER: unsetWhenEmpty(z.url()),
+  /** GitHub sign-in: both, or neither. */
+  AUTH_GITHUB_ID: unsetWhenEmpty(z.string().min(1)),
+  AUTH_GITHUB_SECRET: unsetWhenEmpty(z.string().min(1)),
+  /** GitHub Enterprise Server base URL (or a local stub in tests); default github.com. */
+  AUTH_GITHUB_ENTERPRISE_URL: unsetWhenEmpty(z.url()),
+  /** Only count teams of these orgs (comma-separated); default all. */
+  AUTH_GITHUB_ORGS: unsetWhenEmpty(z.string()),
 });
 
 export type Env = z.infer<typeof schema>;
 
 export class EnvError extends Error {}
 
-let cached: Env | undefined;
-
-export function env(): Env {
-  if (cached) return cached;
-  const parsed = schema.safeParse(process.env);
+/** Validates an environment (process.env, or one a test makes up). Throws EnvError naming every bad variable. */
+export function parseEnv(source: Readonly<Record<string, string | undefined>>): Env {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new EnvError(`Invalid Countersign configuration:\n${lines.join("\n")}`);
   }
-  cached = parsed.data;
-  return cached;
+  return parsed.data;
+}
+
+let cached: Env | undefined;
+
+/** This process's configuration, parsed on first use. */
+export function env(): Env {
+  return (cached ??= parseEnv(process.env));
 }
 
 /** Tests change env between files; let them re-read it. */

@@ -1,17 +1,9 @@
 // Policy evaluation: which rule a request falls under, how risky it is and why, and who may decide
 // it. Pure: same policy, input and signals give the same answer, with no clock and no I/O.
+import { CONSOLE_ROLES, type ConsoleRole, type RiskLevel } from "@/lib/vocabulary";
 import { matchesAction, matchesResource } from "./glob";
 import { NO_MATCHING_RULE_NAME } from "./schema";
-import type {
-  ConsoleRole,
-  Policy,
-  PolicyEvaluation,
-  PolicyInput,
-  PolicyRule,
-  PolicySignals,
-  RiskLevel,
-  RiskReason,
-} from "./types";
+import type { Policy, PolicyEvaluation, PolicyInput, PolicyRule, PolicySignals, RiskReason } from "./types";
 
 export { NO_MATCHING_RULE_NAME };
 
@@ -204,12 +196,10 @@ function intersects(policyGroups: readonly string[], userGroups: ReadonlySet<str
   return policyGroups.some((group) => userGroups.has(normalizeGroup(group)));
 }
 
-const ROLE_ORDER: readonly ConsoleRole[] = ["admin", "reviewer", "auditor"];
-
 /** Console roles granted by these IdP groups, in a stable order (admin, reviewer, auditor). */
 export function rolesForGroups(policy: Policy, groups: readonly string[]): ConsoleRole[] {
   const userGroups = new Set(groups.map(normalizeGroup));
-  return ROLE_ORDER.filter((role) => intersects(policy.roles[role], userGroups));
+  return CONSOLE_ROLES.filter((role) => intersects(policy.roles[role], userGroups));
 }
 
 /** Names of the approver groups these IdP groups are members of, in policy order. */

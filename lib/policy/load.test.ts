@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { resetEnvCache } from "@/lib/config/env";
 import { getActivePolicy, loadPolicyFile, parsePolicy, PolicyError, setActivePolicyForTests } from "./load";
 
 // A valid file; the bad ones below change one or two lines of it, so the expected line numbers
@@ -358,6 +359,7 @@ describe("loadPolicyFile and the active policy", () => {
     setActivePolicyForTests(null);
     if (originalEnv === undefined) delete process.env.COUNTERSIGN_POLICY;
     else process.env.COUNTERSIGN_POLICY = originalEnv;
+    resetEnvCache();
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
   });
@@ -384,6 +386,7 @@ describe("loadPolicyFile and the active policy", () => {
 
   it("loads COUNTERSIGN_POLICY once and caches it", async () => {
     process.env.COUNTERSIGN_POLICY = await tempFile(VALID);
+    resetEnvCache();
     const first = getActivePolicy();
     expect(getActivePolicy()).toBe(first);
     expect((await first).rules).toHaveLength(3);
@@ -392,6 +395,7 @@ describe("loadPolicyFile and the active policy", () => {
   it("does not cache a failure, so a fixed file is picked up", async () => {
     const file = await tempFile("version: 2\n");
     process.env.COUNTERSIGN_POLICY = file;
+    resetEnvCache();
     await expect(getActivePolicy()).rejects.toBeInstanceOf(PolicyError);
     await writeFile(file, VALID);
     await expect(getActivePolicy()).resolves.toMatchObject({ version: 1 });

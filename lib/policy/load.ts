@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import nodePath from "node:path";
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
+import { env } from "@/lib/config/env";
 import { PolicyFileSchema, policyErrorMap } from "./schema";
 import type { Policy } from "./types";
 
@@ -102,7 +103,7 @@ export function getActivePolicy(): Promise<Policy> {
   const cached = holder[ACTIVE];
   if (cached) return cached;
 
-  const absolute = nodePath.resolve(/*turbopackIgnore: true*/ process.cwd(), process.env.COUNTERSIGN_POLICY || "./policy.yaml");
+  const absolute = nodePath.resolve(/*turbopackIgnore: true*/ process.cwd(), env().COUNTERSIGN_POLICY);
   const relative = nodePath.relative(process.cwd(), absolute);
   // Messages name the file the way the operator would type it.
   const path = relative && !relative.startsWith("..") && !nodePath.isAbsolute(relative) ? relative : absolute;

@@ -2,8 +2,9 @@
 // domain `Policy` with every default resolved and every duration converted to seconds.
 import ms from "ms";
 import { z } from "zod";
+import { CONSOLE_ROLES, POLICY_DECISIONS, type ConsoleRole, type PolicyDecision } from "@/lib/vocabulary";
 import { actionGlobProblem, resourceGlobProblem } from "./glob";
-import type { ConsoleRole, Policy, PolicyDecision, PolicyRule } from "./types";
+import type { Policy, PolicyRule } from "./types";
 
 /** Name of the rule a request gets when no rule in the file matches it; reserved. */
 export const NO_MATCHING_RULE_NAME = "no-matching-rule";
@@ -175,7 +176,7 @@ const RuleSchema = z
       .refine((name) => name !== NO_MATCHING_RULE_NAME, `"${NO_MATCHING_RULE_NAME}" is reserved for the implicit deny`),
     description: z.string().min(1).optional(),
     match: MatchSchema.optional(),
-    decision: z.enum(["require_approval", "auto_approve", "deny"]),
+    decision: z.enum(POLICY_DECISIONS),
     risk: riskPoints,
     approvals: z.number().int().min(1).max(10).optional(),
     approvers: z.array(z.string()).min(1).optional(),
@@ -211,6 +212,11 @@ const DefaultsSchema = z.strictObject({
 });
 
 const roleGroups = z.array(idpGroup);
+/** `roles:` names each console role at most once; a role left out is granted to nobody. */
+const rolesShape = Object.fromEntries(CONSOLE_ROLES.map((role) => [role, roleGroups.optional()])) as Record<
+  ConsoleRole,
+  z.ZodOptional<typeof roleGroups>
+>;
 
 const FileSchema = z.strictObject({
   version: z.literal(1, {
@@ -219,11 +225,7 @@ const FileSchema = z.strictObject({
         ? "is required (write `version: 1`)"
         : `unsupported policy version ${JSON.stringify(issue.input)}; this Countersign reads version 1`,
   }),
-  roles: z.strictObject({
-    admin: roleGroups.optional(),
-    reviewer: roleGroups.optional(),
-    auditor: roleGroups.optional(),
-  }),
+  roles: z.strictObject(rolesShape),
   approver_groups: z.record(z.string(), z.array(idpGroup).min(1)),
   environment_risk: z.record(z.string(), riskPoints).optional(),
   defaults: DefaultsSchema.optional(),
@@ -322,11 +324,7 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
     grantWindowSeconds: file.defaults?.grant_window ?? DEFAULT_GRANT_WINDOW_SECONDS,
     approvals: file.defaults?.approvals ?? DEFAULT_APPROVALS,
   };
-  const roles: Record<ConsoleRole, string[]> = {
-    admin: file.roles.admin ?? [],
-    reviewer: file.roles.reviewer ?? [],
-    auditor: file.roles.auditor ?? [],
-  };
+  const roles = Object.fromEntries(CONSOLE_ROLES.map((role) => [role, file.roles[role] ?? []])) as Record<ConsoleRole, string[]>;
   const rules = file.rules.map((rule): PolicyRule => {
     const needsApproval = rule.decision === "require_approval";
     const notify: PolicyRule["notify"] = {};

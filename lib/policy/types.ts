@@ -1,8 +1,8 @@
 // Shapes shared by the policy loader, the evaluator and the request lifecycle.
+import type { ConsoleRole, PolicyDecision, RiskLevel } from "@/lib/vocabulary";
 
-export type ConsoleRole = "admin" | "reviewer" | "auditor";
-export type PolicyDecision = "require_approval" | "auto_approve" | "deny";
-export type RiskLevel = "low" | "medium" | "high" | "critical";
+// The word lists live in lib/vocabulary.ts; re-exported for the policy's many readers.
+export type { ConsoleRole, PolicyDecision, RiskLevel };
 
 export type PolicyRule = {
   name: string;

@@ -4,10 +4,11 @@
 import { rolesCan } from "@/lib/auth/viewer";
 import { approverGroupsFor, rolesForGroups } from "@/lib/policy/evaluate";
 import type { Policy, ReviewerIdentity } from "@/lib/policy/types";
+import type { ReviewDecision } from "@/lib/vocabulary";
 import { next, type MachineState, type Refusal } from "./machine";
 import type { RequestView } from "./schema";
 
-export type Vote = "approve" | "deny";
+export type Vote = ReviewDecision;
 
 /** What the rule needs to know of a request. */
 export type Ballot = {

@@ -5,13 +5,14 @@ import { getDb } from "@/db/client";
 import { countInbox, selectInboxFacets, selectInboxPage, selectReviews } from "@/db/queries/requests";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { getActivePolicy } from "@/lib/policy/load";
+import { RISK_LEVELS } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
 import { ballotOf, voteRefusal } from "./eligibility";
 import type { RequestView } from "./schema";
 import { toRequestView } from "./view";
 
 export const inboxQuery = z.object({
-  risk: z.enum(["low", "medium", "high", "critical"]).optional().catch(undefined),
+  risk: z.enum(RISK_LEVELS).optional().catch(undefined),
   environment: z.string().max(64).optional().catch(undefined),
   agent: z.uuid().optional().catch(undefined),
   action: z.string().max(200).optional().catch(undefined),

@@ -14,6 +14,7 @@ import { CountersignError } from "@/lib/errors";
 import { evaluatePolicy } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { ReviewerIdentity } from "@/lib/policy/types";
+import type { ResultStatus } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
 import { afterCommit, announcementsFor } from "./effects";
 import { voteRefusal, type Vote } from "./eligibility";
@@ -24,7 +25,6 @@ import { runCommand, type Clock, type Loaded, type Plan } from "./transition";
 import { toRequestView } from "./view";
 
 export type { Clock };
-export type Decision = Vote;
 
 const viewOf = (l: Loaded): RequestView => toRequestView(l.request, l.agent, l.reviews, l.now);
 
@@ -183,7 +183,7 @@ function rememberFiled(agentId: string, action: string): void {
 export async function decideRequest(
   requestId: string,
   reviewer: ReviewerIdentity,
-  decision: Decision,
+  decision: Vote,
   note: string | undefined,
   channel: Channel,
   clock: Clock = {},
@@ -280,7 +280,7 @@ export async function claimApproval(agent: Agent, requestId: string, clock: Cloc
 export async function reportResult(
   agent: Agent,
   requestId: string,
-  result: { status: "succeeded" | "failed"; detail?: Record<string, unknown> },
+  result: { status: ResultStatus; detail?: Record<string, unknown> },
   clock: Clock = {},
 ): Promise<RequestView> {
   const done = await runCommand(requestId, { ...clock, agent }, (l) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RequestStatus } from "@/db/schema";
+import type { RequestStatus } from "@/lib/vocabulary";
 import {
   COMMANDS,
   DEADLINES,

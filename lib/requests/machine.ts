@@ -1,7 +1,8 @@
 // The request state machine: which command may move a request from which state, and to where; and
 // the one definition of "expired" (a deadline that has passed), from which the sweeper's and the
 // inbox's SQL conditions and the long-poll's wake-up time are derived. Pure: no I/O, no clock.
-import type { RequestRow, RequestStatus } from "@/db/schema";
+import type { RequestRow } from "@/db/schema";
+import type { RequestStatus } from "@/lib/vocabulary";
 import type { ErrorCode } from "@/lib/errors";
 
 /**

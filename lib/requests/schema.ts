@@ -1,6 +1,7 @@
 // The agent API's wire shapes: one zod schema per body and response, used both to validate and
 // to generate /api/openapi.json.
 import { z } from "zod";
+import { POLICY_DECISIONS, REQUEST_STATUSES, RESULT_STATUSES, REVIEW_DECISIONS, RISK_LEVELS } from "@/lib/vocabulary";
 
 export const LIMITS = {
   bodyBytes: 256 * 1024,
@@ -46,7 +47,7 @@ export type CreateRequestBody = z.infer<typeof createRequestBody>;
 
 export const reportResultBody = z
   .strictObject({
-    status: z.enum(["succeeded", "failed"]),
+    status: z.enum(RESULT_STATUSES),
     detail: jsonObject.optional(),
   })
   .meta({ id: "ReportResult" });
@@ -57,7 +58,7 @@ export const waitQuery = z.object({
   wait: z.coerce.number().int().min(0).max(LIMITS.waitSeconds).optional(),
 });
 
-export const requestStatusEnum = z.enum(["pending", "approved", "denied", "expired", "cancelled", "executed"]);
+export const requestStatusEnum = z.enum(REQUEST_STATUSES);
 
 export const requestView = z
   .object({
@@ -75,12 +76,12 @@ export const requestView = z
     agent: z.object({ id: z.uuid(), name: z.string(), owner: z.string() }),
     risk: z.object({
       score: z.number().int(),
-      level: z.enum(["low", "medium", "high", "critical"]),
+      level: z.enum(RISK_LEVELS),
       reasons: z.array(z.object({ code: z.string(), points: z.number(), message: z.string() })),
     }),
     policy: z.object({
       rule: z.string(),
-      decision: z.enum(["require_approval", "auto_approve", "deny"]),
+      decision: z.enum(POLICY_DECISIONS),
       hash: z.string(),
       explanation: z.string(),
       approver_groups: z.array(z.string()),
@@ -90,7 +91,7 @@ export const requestView = z
       z.object({
         reviewer: z.string(),
         name: z.string(),
-        decision: z.enum(["approve", "deny"]),
+        decision: z.enum(REVIEW_DECISIONS),
         note: z.string().nullable(),
         channel: z.string(),
         at: z.iso.datetime(),
@@ -102,7 +103,7 @@ export const requestView = z
     decided_at: z.iso.datetime().nullable(),
     executed_at: z.iso.datetime().nullable(),
     result: z
-      .object({ status: z.enum(["succeeded", "failed"]), detail: jsonObject.nullable(), at: z.iso.datetime() })
+      .object({ status: z.enum(RESULT_STATUSES), detail: jsonObject.nullable(), at: z.iso.datetime() })
       .nullable(),
   })
   .meta({ id: "Request" });

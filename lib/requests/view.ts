@@ -3,6 +3,7 @@
 // as expired even before the sweeper has recorded it.
 import type { Agent, RequestRow, ReviewRow } from "@/db/schema";
 import { effectiveStatus } from "./machine";
+import type { ResultStatus } from "@/lib/vocabulary";
 import type { RequestView } from "./schema";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -46,7 +47,7 @@ export function toRequestView(r: RequestRow, agent: Agent, reviews: ReviewRow[],
     executed_at: iso(r.executedAt),
     result:
       r.resultStatus && r.resultAt
-        ? { status: r.resultStatus as "succeeded" | "failed", detail: r.resultDetail ?? null, at: r.resultAt.toISOString() }
+        ? { status: r.resultStatus as ResultStatus, detail: r.resultDetail ?? null, at: r.resultAt.toISOString() }
         : null,
   };
 }

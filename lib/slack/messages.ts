@@ -4,6 +4,7 @@
 // that asks a denying reviewer for the reason.
 import type { KnownBlock, ModalView } from "@slack/web-api";
 import { LIMITS, type RequestView } from "@/lib/requests/schema";
+import type { ReviewDecision, RiskLevel } from "@/lib/vocabulary";
 
 export const APPROVE_ACTION_ID = "countersign_approve";
 export const DENY_ACTION_ID = "countersign_deny";
@@ -29,7 +30,7 @@ export function parametersExcerpt(context: Record<string, unknown>, max = 400): 
   return escapeSlackText(truncate(json, max)).replace(/```/g, "'''");
 }
 
-const RISK_EMOJI: Record<RequestView["risk"]["level"], string> = {
+const RISK_EMOJI: Record<RiskLevel, string> = {
   low: ":large_green_circle:",
   medium: ":large_yellow_circle:",
   high: ":large_orange_circle:",
@@ -44,7 +45,7 @@ function slackDate(iso: string): string {
 
 const approvalsLine = (view: RequestView) => `${view.approvals.count} of ${view.approvals.required} approval${view.approvals.required === 1 ? "" : "s"}`;
 
-const names = (view: RequestView, decision: "approve" | "deny") =>
+const names = (view: RequestView, decision: ReviewDecision) =>
   view.reviews.filter((r) => r.decision === decision).map((r) => escapeSlackText(r.name));
 
 /** One line saying where the request stands: progress while pending, otherwise the outcome. */

@@ -19,7 +19,9 @@ import { pathToFileURL } from "node:url";
 import postgres from "postgres";
 import type { AuditActor, AuditEventRow } from "@/db/schema";
 import { chainHash, GENESIS_HASH } from "@/lib/audit/chain";
-import { outcomeOf, type AuditEventType } from "@/lib/audit/events";
+import { outcomeOf } from "@/lib/audit/events";
+import { riskLevel } from "@/lib/policy/evaluate";
+import type { AuditEventType } from "@/lib/vocabulary";
 
 export type SeedOptions = {
   databaseUrl: string;
@@ -164,13 +166,6 @@ const ENVIRONMENTS = new Weighted(
   ] as const,
   [38, 27, 25, 6, 4],
 );
-
-function riskLevel(score: number): "low" | "medium" | "high" | "critical" {
-  if (score < 30) return "low";
-  if (score < 60) return "medium";
-  if (score < 85) return "high";
-  return "critical";
-}
 
 const FIRST = ["alice", "bob", "carol", "dmitri", "erin", "farah", "gopal", "hana", "ivan", "julia", "kenji", "lena", "mateo", "nadia", "omar", "priya", "quinn", "rosa", "sven", "tariq", "uma", "victor", "wen", "xenia", "yusuf", "zoe"];
 const LAST = ["nguyen", "smith", "garcia", "okafor", "kowalski", "tanaka", "muller", "rossi", "haddad", "lindqvist", "patel", "silva", "obrien", "kim", "novak"];

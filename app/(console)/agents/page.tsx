@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
+import { listAgents } from "@/lib/agents/registry";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
-import { listAgents } from "@/lib/agents/registry";
+import { utcLabel } from "@/lib/format/time";
 import { RegisterAgentForm, RevokeAgentButton } from "./agent-forms";
 
 export const metadata: Metadata = { title: "Agents" };
 
-const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never");
 
 export default async function AgentsPage() {
   const viewer = assertCan(await getViewer(), "read");
@@ -53,7 +53,7 @@ export default async function AgentsPage() {
                     </td>
                     <td className="px-4 py-3 text-slate-700">{a.owner}</td>
                     <td className="px-4 py-3">{a.revokedAt ? <span className="text-rose-700">revoked</span> : "active"}</td>
-                    <td className="px-4 py-3 text-slate-600">{when(a.lastUsedAt)}</td>
+                    <td className="px-4 py-3 text-slate-600">{a.lastUsedAt ? utcLabel(a.lastUsedAt, "minutes") : "never"}</td>
                     <td className="px-4 py-3 text-right">{!a.revokedAt && <RevokeAgentButton agentId={a.id} name={a.name} />}</td>
                   </tr>
                 ))}

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import { getViewer } from "@/lib/auth/session";
+import { utc } from "@/lib/format/time";
 import { listRecentRequests } from "@/lib/requests/read";
 
 export const metadata: Metadata = { title: "Requests" };
@@ -53,7 +54,7 @@ export default async function RequestsPage() {
                     <StatusBadge status={r.status} />
                   </td>
                   <td className="whitespace-nowrap px-4 py-3 text-slate-500">
-                    <time dateTime={r.created_at}>{r.created_at.replace("T", " ").slice(0, 16)}</time>
+                    <time dateTime={r.created_at}>{utc(r.created_at, "minutes")}</time>
                   </td>
                 </tr>
               ))}

@@ -1,35 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { Outcome, RiskLevel, utc } from "@/components/audit/columns";
+import { Outcome, RiskLevel } from "@/components/audit/columns";
+import { Card, Field } from "@/components/console/card";
 import { findAgent } from "@/lib/agents/registry";
 import { getTimelineEvent } from "@/lib/audit/timeline";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan } from "@/lib/auth/viewer";
+import { utcLabel } from "@/lib/format/time";
 
 export const metadata: Metadata = { title: "Audit event" };
-
-function Field({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
-  return (
-    <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-0.5 break-words text-sm text-slate-900" data-testid={testId}>
-        {children}
-      </dd>
-    </div>
-  );
-}
-
-function Card({ title, id, children }: { title: string; id: string; children: React.ReactNode }) {
-  return (
-    <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-      <h2 id={id} className="text-sm font-semibold text-slate-900">
-        {title}
-      </h2>
-      <div className="mt-3">{children}</div>
-    </section>
-  );
-}
 
 const none = <span className="text-slate-400">—</span>;
 const Hash = ({ value, testId }: { value: string | null; testId: string }) =>
@@ -66,7 +46,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ id:
         </h1>
         <p className="mt-1 text-sm text-slate-600">
           {event.seq !== null ? <>Audit event #{event.seq}</> : <>Audit event awaiting its place in the chain</>} ·{" "}
-          <time dateTime={event.occurred_at}>{utc(event.occurred_at)} UTC</time> · by {actor.display} via {event.channel}
+          <time dateTime={event.occurred_at}>{utcLabel(event.occurred_at)}</time> · by {actor.display} via {event.channel}
         </p>
       </div>
 

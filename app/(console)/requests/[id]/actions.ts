@@ -6,11 +6,12 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { decideRequest } from "@/lib/requests/lifecycle";
 import { LIMITS } from "@/lib/requests/schema";
+import { REVIEW_DECISIONS } from "@/lib/vocabulary";
 import { consoleAction } from "../../_lib/console-action";
 
 const decisionForm = z.object({
   requestId: z.uuid(),
-  decision: z.enum(["approve", "deny"]),
+  decision: z.enum(REVIEW_DECISIONS),
   note: z.string().max(LIMITS.noteChars).optional(),
 });
 

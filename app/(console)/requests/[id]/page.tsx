@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { Card, Field } from "@/components/console/card";
 import { ContextView } from "@/components/console/context-view";
 import { DeliveryList } from "@/components/console/delivery-list";
 import { LiveRefresh } from "@/components/console/live-refresh";
@@ -8,42 +9,20 @@ import { TimeLeft } from "@/components/console/time-left";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
+import { utcLabel } from "@/lib/format/time";
 import { listDeliveries } from "@/lib/notify/deliveries";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { getRequestDetail } from "@/lib/requests/read";
+import { isUuid } from "@/lib/vocabulary";
 import { DecisionForm } from "./decision-form";
 
 export const metadata: Metadata = { title: "Request" };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function Field({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-0.5 break-words text-sm text-slate-900">{children}</dd>
-    </div>
-  );
-}
-
-function Card({ title, children, id }: { title: string; children: React.ReactNode; id?: string }) {
-  return (
-    <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-      <h2 id={id} className="text-sm font-semibold text-slate-900">
-        {title}
-      </h2>
-      <div className="mt-3">{children}</div>
-    </section>
-  );
-}
-
-const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19) + " UTC";
-
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
   const viewer = assertCan(await getViewer(), "read");
   const { id } = await params;
-  if (!UUID.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   const detail = await getRequestDetail(viewer, id.toLowerCase());
   if (!detail) notFound();
   const { view: r, events } = detail;
@@ -102,7 +81,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
                       <p className="mt-0.5 text-slate-700">“{e.payload.note}”</p>
                     )}
                     <p className="text-xs text-slate-500">
-                      <time dateTime={e.occurredAt.toISOString()}>{when(e.occurredAt.toISOString())}</time>
+                      <time dateTime={e.occurredAt.toISOString()}>{utcLabel(e.occurredAt)}</time>
                       {e.seq !== null ? ` · audit #${e.seq}` : " · sealing…"}
                     </p>
                   </div>
@@ -180,8 +159,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
                   <span className="font-mono text-xs">{String(v)}</span>
                 </Field>
               ))}
-              <Field label="Filed">{when(r.created_at)}</Field>
-              {r.grant_expires_at && <Field label="Grant expires">{when(r.grant_expires_at)}</Field>}
+              <Field label="Filed">{utcLabel(r.created_at)}</Field>
+              {r.grant_expires_at && <Field label="Grant expires">{utcLabel(r.grant_expires_at)}</Field>}
             </dl>
           </Card>
         </div>
