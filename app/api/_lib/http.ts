@@ -109,10 +109,8 @@ async function readLimitedIfJson(req: Request, type: string, optional: boolean):
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function requestIdFrom(ctx: { params: Promise<{ id: string }> }): Promise<string> {
-  const { id } = await ctx.params;
-  if (!UUID_RE.test(id)) throw new CountersignError("not_found", "No such request.");
+/** A request id from the path: any-case UUID, lower-cased; anything else is simply not found. */
+export function parseRequestId(id: string | undefined): string {
+  if (id === undefined || !UUID_RE.test(id)) throw new CountersignError("not_found", "No such request.");
   return id.toLowerCase();
 }
-
-export type IdContext = { params: Promise<{ id: string }> };
