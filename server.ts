@@ -1,12 +1,13 @@
 // Production server (`npm start`). Next.js serves the console, auth and every other route; the
-// agent API (/api/v1/*) — the hot path agents hammer — is answered by the very same route
-// handlers called directly on node:http, skipping Next's per-request routing machinery (measured
-// in `npm run bench`). Start-up (migrations, policy, sealer, sweeper, NOTIFY listener, graceful
+// agent API (/api/v1/*) — the hot path agents hammer — is answered by its one routing table
+// (app/api/_lib/agent-api.ts, which Next.js serves too, through app/api/v1/[[...path]]) called
+// directly on node:http, skipping Next's per-request routing machinery (measured in
+// `npm run bench`). Start-up (migrations, policy, sealer, sweeper, NOTIFY listener, graceful
 // shutdown) runs once, from instrumentation.ts, before the port opens.
 import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import next from "next";
-import { routeAgentApi } from "@/app/api/v1/router";
+import { agentApi } from "@/app/api/_lib/agent-api";
 
 const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOSTNAME ?? "0.0.0.0";
@@ -16,9 +17,9 @@ async function main(): Promise<void> {
   const nextHandler = app.getRequestHandler();
   await app.prepare();
   // overrideGlobalObjects: false keeps the global Request/Response that Next.js relies on.
-  const agentApi = getRequestListener(routeAgentApi, { overrideGlobalObjects: false });
+  const agentApiListener = getRequestListener(agentApi.fetch, { overrideGlobalObjects: false });
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith("/api/v1/")) void agentApi(req, res);
+    if (req.url?.startsWith("/api/v1/")) void agentApiListener(req, res);
     else void nextHandler(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -14,6 +14,8 @@ export const PG_ADMIN_URL = process.env.COUNTERSIGN_TEST_PG_ADMIN_URL ?? "postgr
 
 /** What `npm start` runs: the production server (server.ts), Next.js plus the direct agent API. */
 export const START_ARGS = ["--import", "tsx", path.join(REPO_ROOT, "server.ts")];
+/** `next start` on the same build: Next.js's own server and routing, no direct agent-API path. */
+export const NEXT_START_ARGS = [path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "--hostname", "127.0.0.1"];
 const CLI = path.join(REPO_ROOT, "scripts", "countersign.ts");
 
 // Whatever happens to the test or bench process, never leave a server behind on a port.
@@ -105,6 +107,8 @@ export type StartOptions = {
   readyTimeoutMs?: number;
   /** Names used in error messages and logs: "A", "B", … by default. */
   names?: string[];
+  /** What node runs: START_ARGS (`npm start`) unless given, e.g. NEXT_START_ARGS. */
+  args?: string[];
 };
 
 export async function freePort(): Promise<number> {
@@ -154,7 +158,10 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
   return env;
 }
 
-/** Starts `count` production servers (`npm start`, i.e. server.ts; the build must exist) and waits until all are healthy. */
+/**
+ * Starts `count` production servers (`npm start`, i.e. server.ts, unless `opts.args` says otherwise;
+ * the build must exist) and waits until all are healthy.
+ */
 export async function startServers(count: number, opts: StartOptions): Promise<AppServer[]> {
   if (!fs.existsSync(path.join(REPO_ROOT, ".next", "BUILD_ID"))) {
     throw new Error("No production build in .next: run `npx next build` first (npm run test:e2e does).");
@@ -177,7 +184,7 @@ export async function startServers(count: number, opts: StartOptions): Promise<A
 
 async function spawnServer(name: string, opts: StartOptions): Promise<AppServer> {
   const port = await freePort();
-  return startProcess(name, port, START_ARGS, serverEnv(opts.databaseUrl, port, { HOSTNAME: "127.0.0.1", ...opts.env }));
+  return startProcess(name, port, opts.args ?? START_ARGS, serverEnv(opts.databaseUrl, port, { HOSTNAME: "127.0.0.1", ...opts.env }));
 }
 
 /**

@@ -6,8 +6,6 @@ import { msUntilDeadline } from "./machine";
 import { getRequestForAgent } from "./read";
 import type { RequestView } from "./schema";
 
-export { TERMINAL_STATUSES } from "./machine";
-
 /** Milliseconds until the view's status would change by the clock alone (expiry), if ever. */
 export function msUntilClockChange(view: RequestView, now = Date.now()): number {
   const date = (iso: string | null) => (iso === null ? null : new Date(iso));

@@ -1,17 +1,16 @@
-// The agent API through its route handlers, with real Request objects: status codes, headers, body
-// shapes, idempotency, long-poll and SSE wake-ups, ownership, authentication and rate limiting.
+// The agent API through its one routing table, with real Request objects: status codes, headers,
+// body shapes, idempotency, long-poll and SSE wake-ups, ownership, authentication, rate limiting,
+// and the table itself (route misses, the Next.js catch-all, the OpenAPI document).
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { agentApi } from "@/app/api/_lib/agent-api";
 import { GET as healthGet } from "@/app/api/health/route";
 import { peekProcessWide } from "@/lib/runtime/process-wide";
 import { GET as openapiGet } from "@/app/api/openapi.json/route";
-import { GET as getRequestRoute } from "@/app/api/v1/requests/[id]/route";
-import { POST as cancelRoute } from "@/app/api/v1/requests/[id]/cancel/route";
-import { GET as eventsRoute } from "@/app/api/v1/requests/[id]/events/route";
-import { POST as executeRoute } from "@/app/api/v1/requests/[id]/execute/route";
-import { POST as resultRoute } from "@/app/api/v1/requests/[id]/result/route";
-import { POST as createRoute } from "@/app/api/v1/requests/route";
+import * as nextCatchAll from "@/app/api/v1/[[...path]]/route";
 import { getDb } from "@/db/client";
 import { selectEventsForRequest } from "@/db/queries/audit";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
@@ -21,7 +20,7 @@ import { CountersignError } from "@/lib/errors";
 import { drainWaiters } from "@/lib/realtime/request-changes";
 import { createRequest, decideRequest } from "@/lib/requests/lifecycle";
 import { createRequestBody, errorBody, requestView, type RequestView } from "@/lib/requests/schema";
-import { apiRequest, idCtx, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
+import { apiRequest, callAgentApi, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
 
@@ -47,15 +46,15 @@ async function expectError(res: Response | Promise<Response>, status: number, co
 }
 
 const create = (key: string, body: unknown, headers: Record<string, string> = {}) =>
-  createRoute(apiRequest("POST", "/api/v1/requests", { key, body, headers }), undefined as never);
-const get = (key: string, id: string, query = "") => getRequestRoute(apiRequest("GET", `/api/v1/requests/${id}${query}`, { key }), idCtx(id));
-const execute = (key: string, id: string) => executeRoute(apiRequest("POST", `/api/v1/requests/${id}/execute`, { key }), idCtx(id));
+  callAgentApi(apiRequest("POST", "/api/v1/requests", { key, body, headers }));
+const get = (key: string, id: string, query = "") => callAgentApi(apiRequest("GET", `/api/v1/requests/${id}${query}`, { key }));
+const execute = (key: string, id: string) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/execute`, { key }));
 const result = (key: string, id: string, body: unknown) =>
-  resultRoute(apiRequest("POST", `/api/v1/requests/${id}/result`, { key, body }), idCtx(id));
+  callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/result`, { key, body }));
 const cancel = (key: string, id: string, body?: unknown) =>
-  cancelRoute(apiRequest("POST", `/api/v1/requests/${id}/cancel`, { key, body }), idCtx(id));
+  callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/cancel`, { key, body }));
 const events = (key: string, id: string, signal?: AbortSignal) =>
-  eventsRoute(new Request(apiRequest("GET", `/api/v1/requests/${id}/events`, { key }), { signal }), idCtx(id));
+  callAgentApi(new Request(apiRequest("GET", `/api/v1/requests/${id}/events`, { key }), { signal }));
 
 const auditTypes = async (id: string) => (await selectEventsForRequest(await getDb(), id)).map((e) => e.type);
 
@@ -495,6 +494,77 @@ describe("agent API: rate limit", () => {
     expect(await auditTypes(request.id)).toEqual(["request.created"]);
 
     await readView(await create(other.key, requestBody()), 201);
+  });
+});
+
+// ── the one routing table ─────────────────────────────────────────────────────────────────────
+
+describe("agent API: one routing table", () => {
+  type Doc = { paths: Record<string, Record<string, { operationId?: string }>>; components: { schemas: Record<string, unknown> } };
+  const doc = async () => (await openapiGet().json()) as Doc;
+
+  it("the OpenAPI document lists exactly the operations the router holds", async () => {
+    const { paths, components } = await doc();
+    const documented = Object.entries(paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
+    const routed = agentApi.routes().map((r) => `${r.method} ${r.path}`);
+    expect(documented.sort()).toEqual(routed.sort());
+    const operationIds = Object.values(paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId));
+    expect(operationIds.sort()).toEqual(
+      ["cancelRequest", "createRequest", "executeRequest", "getRequest", "reportResult", "streamRequestEvents"].sort(),
+    );
+    expect(Object.keys(components.schemas).sort()).toEqual(["CancelRequest", "CreateRequest", "Error", "ReportResult", "Request"]);
+  });
+
+  it("no route file under app/api/v1 besides the catch-all (server.ts would never reach it)", () => {
+    const root = path.join(process.cwd(), "app", "api", "v1");
+    const files = fs.readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => /(^|\/)route\.[jt]sx?$/.test(f));
+    expect(files).toEqual([path.join("[[...path]]", "route.ts")]);
+  });
+
+  const id = randomUUID();
+  const misses: { method: string; path: string; status: number; code: string; allow?: string }[] = [
+    { method: "GET", path: "/api/v1", status: 404, code: "not_found" },
+    { method: "GET", path: "/api/v1/nope", status: 404, code: "not_found" },
+    { method: "POST", path: "/api/v1/grants", status: 404, code: "not_found" },
+    { method: "POST", path: `/api/v1/requests/${id}/approve`, status: 404, code: "not_found" },
+    { method: "POST", path: `/api/v1/requests/${id}/execute/again`, status: 404, code: "not_found" },
+    { method: "GET", path: "/api/v1/requests", status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "DELETE", path: "/api/v1/requests", status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "POST", path: `/api/v1/requests/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
+    { method: "PUT", path: `/api/v1/requests/${id}/events`, status: 405, code: "method_not_allowed", allow: "GET" },
+    { method: "GET", path: `/api/v1/requests/${id}/execute`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "PATCH", path: `/api/v1/requests/${id}/result`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "OPTIONS", path: `/api/v1/requests/${id}/cancel`, status: 405, code: "method_not_allowed", allow: "POST" },
+    // HEAD is not run as a bodiless GET (that would open a long-poll or a stream nobody reads).
+    { method: "HEAD", path: `/api/v1/requests/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
+    { method: "HEAD", path: `/api/v1/requests/${id}/events`, status: 405, code: "method_not_allowed", allow: "GET" },
+  ];
+
+  it.each(misses)("$method $path → $status $code, from the table and from the Next.js catch-all", async ({ method, path: p, status, code, allow }) => {
+    const { key } = await makeAgent();
+    const viaNext = nextCatchAll[method as keyof typeof nextCatchAll];
+    expect(viaNext, `the catch-all exports ${method}`).toBeTypeOf("function");
+    for (const res of [await callAgentApi(apiRequest(method, p, { key })), await viaNext(apiRequest(method, p, { key }))]) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type") ?? "").toMatch(/^application\/json/);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(res.headers.get("allow")).toBe(allow ?? null);
+      if (method !== "HEAD") expect(errorBody.parse(await res.json()).error.code).toBe(code);
+    }
+  });
+
+  it("the Next.js catch-all answers every operation through the same table", async () => {
+    const { key } = await makeAgent();
+    const created = await readView(await nextCatchAll.POST(apiRequest("POST", "/api/v1/requests", { key, body: requestBody() })), 201);
+    const { id: rid } = created.view;
+    expect(created.headers.get("location")).toBe(`/api/v1/requests/${rid}`);
+    expect((await readView(await nextCatchAll.GET(apiRequest("GET", `/api/v1/requests/${rid}?wait=0`, { key })))).view.id).toBe(rid);
+    await expectError(nextCatchAll.POST(apiRequest("POST", `/api/v1/requests/${rid}/execute`, { key })), 409, "not_approved");
+    await expectError(nextCatchAll.POST(apiRequest("POST", `/api/v1/requests/${rid}/result`, { key, body: { status: "succeeded" } })), 409, "not_executed");
+    expect((await readView(await nextCatchAll.POST(apiRequest("POST", `/api/v1/requests/${rid}/cancel`, { key })))).view.status).toBe("cancelled");
+    const stream = await nextCatchAll.GET(apiRequest("GET", `/api/v1/requests/${rid}/events`, { key }));
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(stateOf(await sseReader(stream.body!).next()).status).toBe("cancelled");
   });
 });
 

@@ -2,11 +2,6 @@
 // its documented status and error code, names the offending fields, leaks no stack trace and
 // writes nothing. One table, one assertion routine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GET as getRequestRoute } from "@/app/api/v1/requests/[id]/route";
-import { POST as cancelRoute } from "@/app/api/v1/requests/[id]/cancel/route";
-import { POST as executeRoute } from "@/app/api/v1/requests/[id]/execute/route";
-import { POST as resultRoute } from "@/app/api/v1/requests/[id]/result/route";
-import { POST as createRoute } from "@/app/api/v1/requests/route";
 import { getDb } from "@/db/client";
 import { sql } from "drizzle-orm";
 import { revokeAgent } from "@/lib/agents/registry";
@@ -14,7 +9,7 @@ import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
 // Aliased: a `use…` name trips the react-hooks lint rule.
 import { createDedicatedDatabase, onPostgres, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
-import { apiRequest, idCtx, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
+import { apiRequest, callAgentApi, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
 
 // ── the database must not change ──────────────────────────────────────────────────────────────
 
@@ -98,15 +93,15 @@ afterAll(async () => {
 // ── calls ─────────────────────────────────────────────────────────────────────────────────────
 
 type Opts = Parameters<typeof apiRequest>[2];
-const create = (opts: Opts) => createRoute(apiRequest("POST", "/api/v1/requests", opts), undefined as never);
+const create = (opts: Opts) => callAgentApi(apiRequest("POST", "/api/v1/requests", opts));
 const createJson = (body: unknown, opts: Opts = {}) => create({ key: world.key, body, ...opts });
 const createRaw = (rawBody: string, contentType = "application/json", opts: Opts = {}) =>
   create({ key: world.key, rawBody, ...opts, headers: { "content-type": contentType, ...opts.headers } });
 const getWithQuery = (query: string, id = world.pending, key = world.key) =>
-  getRequestRoute(apiRequest("GET", `/api/v1/requests/${id}${query}`, { key }), idCtx(id));
-const execute = (id: string, key = world.key) => executeRoute(apiRequest("POST", `/api/v1/requests/${id}/execute`, { key }), idCtx(id));
-const result = (id: string, opts: Opts) => resultRoute(apiRequest("POST", `/api/v1/requests/${id}/result`, opts), idCtx(id));
-const cancel = (id: string, opts: Opts) => cancelRoute(apiRequest("POST", `/api/v1/requests/${id}/cancel`, opts), idCtx(id));
+  callAgentApi(apiRequest("GET", `/api/v1/requests/${id}${query}`, { key }));
+const execute = (id: string, key = world.key) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/execute`, { key }));
+const result = (id: string, opts: Opts) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/result`, opts));
+const cancel = (id: string, opts: Opts) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/cancel`, opts));
 
 /** A POST whose body carries no Content-Type at all (a string body would default to text/plain). */
 const untypedRequest = (path: string, text: string) =>
@@ -184,7 +179,7 @@ const cases: Case[] = [
   // Content type
   { name: "text/plain body", send: () => createRaw(JSON.stringify(body()), "text/plain"), status: 415, code: "unsupported_media_type" },
   { name: "form-encoded body", send: () => createRaw("action=deploy.service.release", "application/x-www-form-urlencoded"), status: 415, code: "unsupported_media_type" },
-  { name: "no content type", send: () => createRoute(untypedRequest("/api/v1/requests", JSON.stringify(body())), undefined as never), status: 415, code: "unsupported_media_type" },
+  { name: "no content type", send: () => callAgentApi(untypedRequest("/api/v1/requests", JSON.stringify(body()))), status: 415, code: "unsupported_media_type" },
   { name: "application/jsonp is not JSON", send: () => createRaw(JSON.stringify(body()), "application/jsonp"), status: 415, code: "unsupported_media_type" },
   // Authentication
   { name: "no Authorization header", send: () => create({ body: body() }), status: 401, code: "unauthorized" },
@@ -217,7 +212,7 @@ const cases: Case[] = [
   // Cancel bodies (on a pending request, where a valid call would cancel it)
   { name: "cancel: reason is a number", send: () => cancel(world.pending, { key: world.key, body: { reason: 7 } }), status: 400, code: "invalid_request", paths: ["reason"] },
   { name: "cancel: unknown field", send: () => cancel(world.pending, { key: world.key, body: { force: true } }), status: 400, code: "invalid_request", paths: ["force"] },
-  { name: "cancel: JSON body without a content type", send: () => cancelRoute(untypedRequest(`/api/v1/requests/${world.pending}/cancel`, '{"reason": 7}'), idCtx(world.pending)), status: 415, code: "unsupported_media_type" },
+  { name: "cancel: JSON body without a content type", send: () => callAgentApi(untypedRequest(`/api/v1/requests/${world.pending}/cancel`, '{"reason": 7}')), status: 415, code: "unsupported_media_type" },
   { name: "cancel: text/plain body", send: () => cancel(world.pending, { key: world.key, rawBody: "please", headers: { "content-type": "text/plain" } }), status: 415, code: "unsupported_media_type" },
   // Someone else's request, or none
   { name: "execute another agent's approved request", send: () => execute(world.approved, world.otherKey), status: 403, code: "forbidden" },

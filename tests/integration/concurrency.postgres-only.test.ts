@@ -4,14 +4,12 @@
 // cannot disturb it (see the note on clocks in "approve racing expiry").
 import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POST as createRoute } from "@/app/api/v1/requests/route";
-import { POST as executeRoute } from "@/app/api/v1/requests/[id]/execute/route";
 import { getDb } from "@/db/client";
 import { auditEvents, requests, reviews, type AuditEventRow } from "@/db/schema";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { resetEnvCache } from "@/lib/config/env";
 import { createRequest, decideRequest, expireDueRequests } from "@/lib/requests/lifecycle";
-import { apiRequest, errorCode, idCtx, makeAgent, oncall, requestBody, reviewer, tally } from "../support/fixtures";
+import { apiRequest, callAgentApi, errorCode, makeAgent, oncall, requestBody, reviewer, tally } from "../support/fixtures";
 
 const N = 50;
 const HOUR = 3600_000;
@@ -76,13 +74,13 @@ describe("concurrency on real PostgreSQL", () => {
     expect(events.find((e) => e.type === "request.approved")!.payload).toMatchObject({ approvals: 1, approvals_required: 1 });
   });
 
-  it(`${N} parallel execute calls through the route handler: exactly one 200, the rest 409 already_executed`, async () => {
+  it(`${N} parallel execute calls through the agent API: exactly one 200, the rest 409 already_executed`, async () => {
     const { agent, key } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ resource: "svc/race-execute" }));
     await decideRequest(request.id, oncall(), "approve", undefined, "console");
 
     const responses = await Promise.all(
-      Array.from({ length: N }, () => executeRoute(apiRequest("POST", `/api/v1/requests/${request.id}/execute`, { key }), idCtx(request.id))),
+      Array.from({ length: N }, () => callAgentApi(apiRequest("POST", `/api/v1/requests/${request.id}/execute`, { key }))),
     );
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, unknown>>));
     expect(tally(responses.map((r) => r.status))).toEqual({ 200: 1, 409: N - 1 });
@@ -265,7 +263,7 @@ describe("concurrency on real PostgreSQL", () => {
     const body = requestBody({ resource: "svc/race-idempotency", context: { image: "payments-api:v2.42.0" } });
     const responses = await Promise.all(
       Array.from({ length: N }, () =>
-        createRoute(apiRequest("POST", "/api/v1/requests", { key, body, headers: { "idempotency-key": "deploy-2.42" } }), undefined),
+        callAgentApi(apiRequest("POST", "/api/v1/requests", { key, body, headers: { "idempotency-key": "deploy-2.42" } })),
       ),
     );
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id: string }>));
@@ -287,7 +285,7 @@ describe("concurrency on real PostgreSQL", () => {
     const b = requestBody({ resource: "svc/idem-b" });
     const responses = await Promise.all(
       Array.from({ length: N }, (_, i) =>
-        createRoute(apiRequest("POST", "/api/v1/requests", { key, body: i % 2 ? b : a, headers: { "idempotency-key": "same" } }), undefined),
+        callAgentApi(apiRequest("POST", "/api/v1/requests", { key, body: i % 2 ? b : a, headers: { "idempotency-key": "same" } })),
       ),
     );
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id?: string; resource?: string; error?: { code: string } }>));

@@ -1,6 +1,7 @@
-// Helpers shared by the integration suites: agents with keys, personas, request bodies, and direct
-// calls into the route handlers with real Request objects.
+// Helpers shared by the integration suites: agents with keys, personas, request bodies, and calls
+// into the agent API's one routing table with real Request objects.
 import { randomUUID } from "node:crypto";
+import { agentApi } from "@/app/api/_lib/agent-api";
 import type { Agent } from "@/db/schema";
 import { createAgent } from "@/lib/agents/registry";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -50,7 +51,10 @@ export function apiRequest(
   return new Request(`${BASE}${path}`, { method, headers, body });
 }
 
-export const idCtx = (id: string) => ({ params: Promise.resolve({ id }) });
+/** Answers a Request through the agent API's routing table, the entry point of both servers. */
+export async function callAgentApi(req: Request): Promise<Response> {
+  return agentApi.fetch(req);
+}
 
 /** Settles a call into the error code it failed with, or "ok" (anything without a code is rethrown). */
 export async function errorCode(p: Promise<unknown>): Promise<string> {

@@ -7,6 +7,7 @@ import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { LIMITS } from "@/lib/requests/schema";
+import { isUuid } from "@/lib/vocabulary";
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
@@ -107,12 +108,9 @@ async function readLimitedIfJson(req: Request, type: string, optional: boolean):
   return readLimited(req, LIMITS.bodyBytes);
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function requestIdFrom(ctx: { params: Promise<{ id: string }> }): Promise<string> {
-  const { id } = await ctx.params;
-  if (!UUID_RE.test(id)) throw new CountersignError("not_found", "No such request.");
+/** A request id from the path: any-case UUID, lower-cased; anything else is simply not found. */
+export function parseRequestId(id: string | undefined): string {
+  if (id === undefined || !isUuid(id)) throw new CountersignError("not_found", "No such request.");
   return id.toLowerCase();
 }
-
-export type IdContext = { params: Promise<{ id: string }> };

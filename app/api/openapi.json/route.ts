@@ -1,9 +1,6 @@
-// GET /api/openapi.json — the agent API's OpenAPI 3.1 document.
-import { buildOpenApiDocument } from "@/lib/requests/openapi";
-
-let cached: ReturnType<typeof buildOpenApiDocument> | undefined;
+// GET /api/openapi.json — the agent API's OpenAPI 3.1 document, generated from its routing table.
+import { agentApiDocument } from "../_lib/agent-api";
 
 export function GET(): Response {
-  cached ??= buildOpenApiDocument();
-  return Response.json(cached, { headers: { "cache-control": "public, max-age=300" } });
+  return Response.json(agentApiDocument(), { headers: { "cache-control": "public, max-age=300" } });
 }

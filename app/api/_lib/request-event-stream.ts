@@ -1,15 +1,14 @@
-// GET /api/v1/requests/{id}/events — Server-Sent Events: the current state at once, then every
-// change (votes included) until the request reaches a terminal state or the client leaves.
+// The agent API's Server-Sent Events framing for one request: the current state at once, then
+// every change (votes included) until the request reaches a terminal state or the client leaves.
+import type { Agent } from "@/db/schema";
+import { isTerminal } from "@/lib/requests/machine";
 import { getRequestForAgent } from "@/lib/requests/read";
-import { msUntilClockChange, TERMINAL_STATUSES } from "@/lib/requests/wait";
+import { msUntilClockChange } from "@/lib/requests/wait";
 import { ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
-import { apiRoute, authenticate, requestIdFrom, type IdContext } from "../../../../_lib/http";
 
 const HEARTBEAT_MS = 15_000;
 
-export const GET = apiRoute(async (req: Request, ctx: IdContext) => {
-  const agent = await authenticate(req);
-  const id = await requestIdFrom(ctx);
+export async function requestEventStream(req: Request, agent: Agent, id: string): Promise<Response> {
   await getRequestForAgent(agent, id); // 404/403 before the stream opens
   await ensureListening();
 
@@ -39,7 +38,7 @@ export const GET = apiRoute(async (req: Request, ctx: IdContext) => {
           controller.enqueue(encoder.encode(`id: ${Date.now()}\nevent: state\ndata: ${body}\n\n`));
         }
         clearTimeout(expiryTimer);
-        if (TERMINAL_STATUSES.has(view.status)) return close();
+        if (isTerminal(view.status)) return close();
         const ms = msUntilClockChange(view);
         if (Number.isFinite(ms)) expiryTimer = setTimeout(() => void push().catch(close), ms + 5);
       };
@@ -69,4 +68,4 @@ export const GET = apiRoute(async (req: Request, ctx: IdContext) => {
       "x-accel-buffering": "no",
     },
   });
-});
+}

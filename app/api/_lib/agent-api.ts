@@ -1,0 +1,260 @@
+// The agent API (/api/v1/*): one table of operations, each an OpenAPI route definition next to its
+// handler. Next.js serves it through app/api/v1/[[...path]]/route.ts, `npm start` (server.ts)
+// through the same `agentApi.fetch` on node:http, and GET /api/openapi.json is generated from the
+// same definitions: an operation added here answers in both servers and is documented.
+//
+// Validation stays in the handlers, in the order the API promises (key first, then the id, then
+// the body through readJson's 413/415/400 rules), so operations are registered with
+// `registerPath` + `on` rather than `OpenAPIHono#openapi`, whose validators would run before
+// authentication and read bodies without limits. The request schemas in the definitions are the
+// ones the handlers validate with.
+import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { z } from "zod";
+import { CountersignError, issuesFromZod } from "@/lib/errors";
+import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
+import { cancelBody, createRequestBody, errorBody, LIMITS, reportResultBody, requestView, waitQuery } from "@/lib/requests/schema";
+import { waitForStatusChange } from "@/lib/requests/wait";
+import { authenticate, json, parseRequestId, readJson, toResponse } from "./http";
+import { requestEventStream } from "./request-event-stream";
+
+// ── the pieces the definitions share ──────────────────────────────────────────────────────────
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+const jsonContent = <S extends z.ZodType>(schema: S) => ({ content: { "application/json": { schema } } });
+const error = (description: string) => ({ description, ...jsonContent(errorBody) });
+
+const idParam = z.object({ id: z.uuid().meta({ description: "Request id" }) });
+// The handler validates `wait` with waitQuery, which coerces the query string: documented as the
+// integer it coerces to (a coercing schema would be documented as nullable, since it accepts null).
+const waitParam = z.object({ wait: z.int().min(0).max(LIMITS.waitSeconds).optional() });
+
+const common = {
+  401: error("Missing, unknown or revoked agent key (`unauthorized`, `agent_revoked`)"),
+  429: {
+    ...error("Rate limited (`rate_limited`); see Retry-After"),
+    headers: { "Retry-After": { schema: { type: "integer" as const }, description: "Seconds to wait" } },
+  },
+};
+const owned = {
+  ...common,
+  403: error("The request belongs to another agent (`forbidden`)"),
+  404: error("No such request (`not_found`)"),
+};
+const bodyErrors = {
+  400: error("Malformed JSON (`invalid_json`) or invalid fields (`invalid_request`, with issues)"),
+  413: error(`Body over ${LIMITS.bodyBytes / 1024} KiB or context over ${LIMITS.contextBytes / 1024} KiB (\`payload_too_large\`)`),
+  415: error("Body is not application/json (`unsupported_media_type`)"),
+};
+
+// ── the table ─────────────────────────────────────────────────────────────────────────────────
+
+const api = new OpenAPIHono({ strict: false });
+api.openAPIRegistry.registerComponent("securitySchemes", "agentKey", {
+  type: "http",
+  scheme: "bearer",
+  description: "Agent key (cs_…), shown once at creation",
+});
+
+/** Method and path pattern of every operation: what a route miss is told it may use instead. */
+const operations: { method: string; pattern: RegExp }[] = [];
+
+/** One operation: documented, routed and listed in one step, so none can be one without the others. */
+function operation(config: RouteConfig, handler: (c: Context) => Promise<Response>): void {
+  const route = createRoute({ security: [{ agentKey: [] }], ...config });
+  const method = route.method.toUpperCase();
+  api.openAPIRegistry.registerPath(route);
+  api.on(method, route.getRoutingPath(), handler);
+  operations.push({ method, pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`) });
+}
+
+operation(
+  {
+    operationId: "createRequest",
+    method: "post",
+    path: "/api/v1/requests",
+    summary: "File a request",
+    request: {
+      headers: z.object({
+        "idempotency-key": z
+          .string()
+          .regex(IDEMPOTENCY_KEY)
+          .optional()
+          .meta({ description: "Same key and body returns the same request (200); same key, other body: 409 idempotency_conflict" }),
+      }),
+      body: jsonContent(createRequestBody),
+    },
+    responses: {
+      201: { description: "Created (status pending, approved by an auto-approve rule, or denied by a deny rule)", ...jsonContent(requestView) },
+      200: { description: "Replay of an earlier request with the same Idempotency-Key", ...jsonContent(requestView) },
+      ...bodyErrors,
+      409: error("Idempotency-Key reused with another body (`idempotency_conflict`)"),
+      ...common,
+    },
+  },
+  async (c) => {
+    const req = c.req.raw;
+    const agent = await authenticate(req);
+    const key = req.headers.get("idempotency-key") ?? undefined;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new CountersignError("invalid_request", "Idempotency-Key must be 1–200 printable ASCII characters.", {
+        issues: [{ path: "Idempotency-Key", message: "1–200 printable ASCII characters" }],
+      });
+    }
+    const body = await readJson(req, createRequestBody);
+    const { request, replayed } = await createRequest(agent, body, { idempotencyKey: key });
+    return json(request, replayed ? 200 : 201, {
+      location: `/api/v1/requests/${request.id}`,
+      ...(replayed ? { "idempotent-replayed": "true" } : {}),
+    });
+  },
+);
+
+operation(
+  {
+    operationId: "getRequest",
+    method: "get",
+    path: "/api/v1/requests/{id}",
+    summary: "Current state; ?wait=N long-polls up to N seconds for a state change",
+    request: { params: idParam, query: waitParam },
+    responses: { 200: { description: "The request", ...jsonContent(requestView) }, 400: error("Invalid wait"), ...owned },
+  },
+  async (c) => {
+    const req = c.req.raw;
+    const agent = await authenticate(req);
+    const id = parseRequestId(c.req.param("id"));
+    const query = waitQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+    if (!query.success) {
+      throw new CountersignError("invalid_request", "Invalid query.", { issues: issuesFromZod(query.error.issues) });
+    }
+    return json(await waitForStatusChange(agent, id, query.data.wait ?? 0, req.signal));
+  },
+);
+
+operation(
+  {
+    operationId: "streamRequestEvents",
+    method: "get",
+    path: "/api/v1/requests/{id}/events",
+    summary: "Server-Sent Events: `event: state` with the request on connect and on every change; ends at a terminal state",
+    request: { params: idParam },
+    responses: {
+      200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+      ...owned,
+    },
+  },
+  async (c) => {
+    const agent = await authenticate(c.req.raw);
+    return requestEventStream(c.req.raw, agent, parseRequestId(c.req.param("id")));
+  },
+);
+
+operation(
+  {
+    operationId: "executeRequest",
+    method: "post",
+    path: "/api/v1/requests/{id}/execute",
+    summary: "Claim the approval: 200 exactly once while approved and inside the grant window",
+    request: { params: idParam },
+    responses: {
+      200: { description: "Claimed; status is now executed", ...jsonContent(requestView) },
+      409: error("`not_approved`, `already_executed`, `denied` or `cancelled`"),
+      410: error("`expired`: decision deadline or grant window passed"),
+      ...owned,
+    },
+  },
+  async (c) => {
+    const agent = await authenticate(c.req.raw);
+    return json(await claimApproval(agent, parseRequestId(c.req.param("id"))));
+  },
+);
+
+operation(
+  {
+    operationId: "reportResult",
+    method: "post",
+    path: "/api/v1/requests/{id}/result",
+    summary: "Report the executed action's outcome",
+    request: { params: idParam, body: jsonContent(reportResultBody) },
+    responses: {
+      200: { description: "Recorded", ...jsonContent(requestView) },
+      ...bodyErrors,
+      409: error("`not_executed` or `result_already_reported`"),
+      ...owned,
+    },
+  },
+  async (c) => {
+    const agent = await authenticate(c.req.raw);
+    const id = parseRequestId(c.req.param("id"));
+    return json(await reportResult(agent, id, await readJson(c.req.raw, reportResultBody)));
+  },
+);
+
+operation(
+  {
+    operationId: "cancelRequest",
+    method: "post",
+    path: "/api/v1/requests/{id}/cancel",
+    summary: "Withdraw a pending request",
+    request: { params: idParam, body: { required: false, ...jsonContent(cancelBody) } },
+    responses: {
+      200: { description: "Cancelled", ...jsonContent(requestView) },
+      ...bodyErrors,
+      409: error("`not_pending`"),
+      410: error("`expired`"),
+      ...owned,
+    },
+  },
+  async (c) => {
+    const agent = await authenticate(c.req.raw);
+    const id = parseRequestId(c.req.param("id"));
+    const body = await readJson(c.req.raw, cancelBody, { optional: true });
+    return json(await cancelRequest(agent, id, body.reason));
+  },
+);
+
+// ── misses, errors, and the one entry point ───────────────────────────────────────────────────
+
+/** 405 with Allow when the path is an operation's under another method, else 404: always JSON. */
+function routeMiss(req: Request): Response {
+  const { pathname } = new URL(req.url);
+  const allowed = operations.filter((o) => o.pattern.test(pathname)).map((o) => o.method);
+  if (allowed.length === 0) return toResponse(new CountersignError("not_found", `No agent API route ${pathname}.`));
+  const allow = allowed.join(", ");
+  return json(new CountersignError("method_not_allowed", `Use ${allow} for ${pathname}.`).toJSON(), 405, { allow });
+}
+
+api.notFound((c) => routeMiss(c.req.raw));
+api.onError((err) => toResponse(err));
+
+export const agentApi = {
+  /**
+   * Answers one request under /api/v1. HEAD is refused here rather than run as a GET without a
+   * body (Hono's default), which would open a long-poll or an event stream nobody reads.
+   */
+  fetch(req: Request): Response | Promise<Response> {
+    return req.method === "HEAD" ? routeMiss(req) : api.fetch(req);
+  },
+  /** What the router holds, as method and OpenAPI path: for the test that the document matches it. */
+  routes(): { method: string; path: string }[] {
+    return api.routes.map((r) => ({ method: r.method, path: r.path.replace(/:([^/]+)/g, "{$1}") }));
+  },
+};
+
+type OpenApiDocument = ReturnType<typeof api.getOpenAPI31Document>;
+let document: OpenApiDocument | undefined;
+
+/** The OpenAPI 3.1 document of the table above, built once. */
+export function agentApiDocument(): OpenApiDocument {
+  document ??= api.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Countersign agent API",
+      version: "1.0.0",
+      description:
+        "File just-in-time requests for privileged actions, wait for a human decision, and claim the approval exactly once.",
+    },
+  });
+  return document;
+}

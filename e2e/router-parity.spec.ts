@@ -1,0 +1,214 @@
+// Router parity (issue 9): the agent API has one routing table (app/api/_lib/agent-api.ts), served
+// by `npm start`'s direct path (server.ts) and by Next.js's own routing (`next start`, through
+// app/api/v1/[[...path]]). Both run here, as real processes on one fresh PostgreSQL database. Every
+// operation the OpenAPI document lists is called on both with a valid agent key and must answer
+// as documented (never a route miss); without a key and with an unknown id it must answer from its
+// own handler; an unknown path and a wrong method get the JSON envelope from both.
+import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
+import { errorBody, requestView } from "@/lib/requests/schema";
+import {
+  createAgentWithCli,
+  createTestDatabase,
+  NEXT_START_ARGS,
+  startServers,
+  stopServers,
+  type AppServer,
+  type RegisteredAgent,
+  type TestDatabase,
+} from "./support/servers";
+
+test.describe.configure({ mode: "serial" });
+
+const SERVERS = ["npm start", "next start"] as const;
+type ServerName = (typeof SERVERS)[number];
+
+let database: TestDatabase;
+const running = new Map<ServerName, AppServer>();
+let agent: RegisteredAgent;
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  database = await createTestDatabase({ prefix: "countersign_e2e_rp" });
+  // One after the other: each migrates at start-up (safe when racing, but the cores are few).
+  const [npmStart] = await startServers(1, { databaseUrl: database.url, names: ["npm start"] });
+  running.set("npm start", npmStart!);
+  const [nextStart] = await startServers(1, { databaseUrl: database.url, names: ["next start"], args: NEXT_START_ARGS });
+  running.set("next start", nextStart!);
+  agent = await createAgentWithCli(database.url, { owner: "agent-owner@example.com" });
+});
+
+test.afterEach(async ({}, testInfo) => {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  for (const server of running.values()) {
+    await testInfo.attach(`server-${server.name.replace(" ", "-")}.log`, { body: server.output(), contentType: "text/plain" });
+  }
+});
+
+test.afterAll(async () => {
+  try {
+    await stopServers([...running.values()]);
+  } finally {
+    await database?.drop();
+  }
+});
+
+// ── the document, and how to call each operation in it ────────────────────────────────────────
+
+type DocumentedResponse = { description: string; content?: Record<string, unknown> };
+type Operation = { method: string; path: string; operationId: string; responses: Record<string, DocumentedResponse> };
+type OpenApi = { paths: Record<string, Record<string, Omit<Operation, "method" | "path">>> };
+
+async function openApi(request: APIRequestContext, server: AppServer): Promise<OpenApi> {
+  const res = await request.get(`${server.url}/api/openapi.json`);
+  expect(res.status()).toBe(200);
+  return (await res.json()) as OpenApi;
+}
+
+function operations(doc: OpenApi): Operation[] {
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path })),
+  );
+}
+
+const auth = () => ({ authorization: `Bearer ${agent.key}` });
+
+const requestBody = (over: Record<string, unknown> = {}) => ({
+  action: "deploy.service.release",
+  resource: `svc/parity/${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+  environment: "production",
+  intent: "Check that every documented operation answers under both servers.",
+  context: { version: "2.14.1" },
+  ...over,
+});
+
+/** Calls on one server that put a request in the state an operation needs. */
+function setup(request: APIRequestContext, server: AppServer) {
+  const ok = async (method: string, path: string, data?: unknown): Promise<Record<string, unknown>> => {
+    const res = await request.fetch(`${server.url}${path}`, { method, headers: auth(), data });
+    expect(res.status(), `${method} ${path}: ${await res.text()}`).toBeLessThan(300);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  return {
+    ok,
+    file: async (over: Record<string, unknown> = {}) => (await ok("POST", "/api/v1/requests", requestBody(over))).id as string,
+  };
+}
+
+type Sample = { id?: string; data?: unknown; status: number };
+
+/**
+ * A successful call of each documented operation. Keyed by operationId: an operation added to the
+ * table without a sample here fails the first assertion below, so none goes unchecked.
+ */
+const SAMPLES: Record<string, (api: ReturnType<typeof setup>) => Promise<Sample>> = {
+  createRequest: async () => ({ data: requestBody(), status: 201 }),
+  getRequest: async (api) => ({ id: await api.file(), status: 200 }),
+  // A terminal request's stream sends its state once and ends, so the whole response can be read.
+  streamRequestEvents: async (api) => {
+    const id = await api.file();
+    await api.ok("POST", `/api/v1/requests/${id}/cancel`);
+    return { id, status: 200 };
+  },
+  // logs.*.read is auto-approved by the test policy.
+  executeRequest: async (api) => ({ id: await api.file({ action: "logs.service.read" }), status: 200 }),
+  reportResult: async (api) => {
+    const id = await api.file({ action: "logs.service.read" });
+    await api.ok("POST", `/api/v1/requests/${id}/execute`);
+    return { id, data: { status: "succeeded", detail: { exit_code: 0 } }, status: 200 };
+  },
+  cancelRequest: async (api) => ({ id: await api.file(), data: { reason: "router parity" }, status: 200 }),
+};
+
+const ROUTE_MISS = /No agent API route/;
+
+/** The JSON error envelope with this status and code, as every error of the agent API is sent. */
+async function expectEnvelope(res: APIResponse, status: number, code: string, what: string) {
+  const text = await res.text();
+  expect(res.status(), `${what}: ${text}`).toBe(status);
+  expect(res.headers()["content-type"] ?? "", what).toMatch(/^application\/json/);
+  expect(res.headers()["cache-control"] ?? "", what).toContain("no-store");
+  const body = errorBody.parse(JSON.parse(text));
+  expect(body.error.code, what).toBe(code);
+  return body.error;
+}
+
+// ── specs ─────────────────────────────────────────────────────────────────────────────────────
+
+test("both servers serve one OpenAPI document, listing the six agent operations", async ({ request }) => {
+  const [fromServer, fromNext] = await Promise.all(SERVERS.map((name) => openApi(request, running.get(name)!)));
+  expect(fromNext).toEqual(fromServer);
+  expect(operations(fromServer!).map((o) => o.operationId).sort()).toEqual(Object.keys(SAMPLES).sort());
+});
+
+for (const name of SERVERS) {
+  test(`${name}: every documented operation answers as documented, from its own handler`, async ({ request }) => {
+    const server = running.get(name)!;
+    const ops = operations(await openApi(request, server));
+    expect(ops.map((o) => o.operationId).sort()).toEqual(Object.keys(SAMPLES).sort());
+
+    for (const op of ops) {
+      const what = `${name}: ${op.method} ${op.path} (${op.operationId})`;
+      const sample = await SAMPLES[op.operationId]!(setup(request, server));
+      const path = op.path.includes("{id}") ? op.path.replace("{id}", sample.id!) : op.path;
+
+      // With the agent's key: the documented success, in the documented media type.
+      const res = await request.fetch(`${server.url}${path}`, { method: op.method, headers: auth(), data: sample.data });
+      expect(res.status(), `${what}: ${await res.text()}`).toBe(sample.status);
+      const documented = op.responses[String(sample.status)];
+      expect(documented, `${what} documents ${sample.status}`).toBeDefined();
+      const mediaType = Object.keys(documented!.content ?? {})[0]!;
+      expect(res.headers()["content-type"] ?? "", what).toContain(mediaType);
+      if (mediaType === "application/json") {
+        const view = requestView.parse(await res.json());
+        if (sample.id) expect(view.id, what).toBe(sample.id);
+        if (op.operationId === "createRequest") expect(res.headers()["location"], what).toBe(`/api/v1/requests/${view.id}`);
+      } else {
+        expect(mediaType, what).toBe("text/event-stream");
+        expect(await res.text(), what).toMatch(/^id: \d+\nevent: state\ndata: \{.*"status":"cancelled"/);
+      }
+
+      // Without a key: the operation's handler refuses it (a route miss would be 404 or 405).
+      expect(op.responses["401"], `${what} documents 401`).toBeDefined();
+      const anonymous = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.data });
+      await expectEnvelope(anonymous, 401, "unauthorized", `${what} without a key`);
+
+      // An id that names no request: the operation's own 404, not the router's.
+      if (op.path.includes("{id}")) {
+        expect(op.responses["404"], `${what} documents 404`).toBeDefined();
+        const unknown = op.path.replace("{id}", crypto.randomUUID());
+        const missing = await request.fetch(`${server.url}${unknown}`, { method: op.method, headers: auth(), data: sample.data });
+        const error = await expectEnvelope(missing, 404, "not_found", `${what} with an unknown id`);
+        expect(error.message, what).not.toMatch(ROUTE_MISS);
+      }
+    }
+  });
+
+  test(`${name}: unknown paths and wrong methods get the JSON envelope from the table`, async ({ request }) => {
+    const server = running.get(name)!;
+    const id = crypto.randomUUID();
+    const misses: { method: string; path: string; status: number; code: string; allow?: string }[] = [
+      { method: "GET", path: "/api/v1", status: 404, code: "not_found" },
+      { method: "GET", path: "/api/v1/nope", status: 404, code: "not_found" },
+      { method: "POST", path: "/api/v1/grants", status: 404, code: "not_found" },
+      { method: "POST", path: `/api/v1/requests/${id}/approve`, status: 404, code: "not_found" },
+      { method: "GET", path: "/api/v1/requests", status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "DELETE", path: "/api/v1/requests", status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "POST", path: `/api/v1/requests/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
+      { method: "PUT", path: `/api/v1/requests/${id}/events`, status: 405, code: "method_not_allowed", allow: "GET" },
+      { method: "GET", path: `/api/v1/requests/${id}/execute`, status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "PATCH", path: `/api/v1/requests/${id}/result`, status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "OPTIONS", path: `/api/v1/requests/${id}/cancel`, status: 405, code: "method_not_allowed", allow: "POST" },
+    ];
+    for (const miss of misses) {
+      const what = `${name}: ${miss.method} ${miss.path}`;
+      const res = await request.fetch(`${server.url}${miss.path}`, { method: miss.method, headers: auth() });
+      const error = await expectEnvelope(res, miss.status, miss.code, what);
+      expect(res.headers()["allow"], what).toBe(miss.allow);
+      if (miss.status === 404) expect(error.message, what).toMatch(ROUTE_MISS);
+    }
+    // HEAD is refused like any other method a path does not have (no body to read, by HTTP).
+    const head = await request.fetch(`${server.url}/api/v1/requests/${id}`, { method: "HEAD", headers: auth() });
+    expect(head.status(), `${name}: HEAD`).toBe(405);
+    expect(head.headers()["allow"], `${name}: HEAD`).toBe("GET");
+  });
+}
