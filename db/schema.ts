@@ -10,6 +10,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -94,6 +95,8 @@ export const requests = pgTable(
     approvalsRequired: integer("approvals_required").notNull(),
     approverGroups: jsonb("approver_groups").$type<string[]>().notNull(),
     notify: jsonb("notify").$type<Record<string, unknown>>().notNull().default({}),
+    /** Approving needs a recent sign-in (the rule's step_up, or a critical risk). */
+    stepUp: boolean("step_up").notNull().default(false),
     grantWindowSeconds: integer("grant_window_seconds").notNull(),
     decisionDeadline: ts("decision_deadline").notNull(),
     grantExpiresAt: ts("grant_expires_at"),
@@ -125,8 +128,11 @@ export const reviews = pgTable(
     requestId: uuid("request_id")
       .notNull()
       .references(() => requests.id),
+    /** The person who voted (their id); before people existed, their e-mail. */
     reviewerId: text("reviewer_id").notNull(),
     reviewerName: text("reviewer_name").notNull(),
+    /** The identity they voted through. */
+    identityId: uuid("identity_id"),
     idp: text("idp").notNull(),
     groups: jsonb("groups").$type<string[]>().notNull(),
     decision: reviewDecision("decision").notNull(),
@@ -144,6 +150,9 @@ export type AuditActor = {
   display: string;
   idp?: string;
   groups?: string[];
+  /** For a person: the identity they acted through (the provider's issuer and subject). */
+  issuer?: string;
+  subject?: string;
 };
 
 // Append-only. Rows are inserted unsealed (seq/prev_hash/hash null) inside the transaction of the
@@ -212,20 +221,149 @@ export type AuditEventRow = typeof auditEvents.$inferSelect;
 // Re-exported for the row-level modules that take them with the row types.
 export type { Channel, RequestStatus } from "@/lib/vocabulary";
 
-// People as their identity provider last described them at sign-in. Chat channels (Slack) map a
-// chat user to this row by e-mail to learn their groups.
-export const identities = pgTable("identities", {
-  id: text("id").primaryKey(), // lower-case e-mail
-  email: text("email").notNull(),
-  name: text("name").notNull(),
-  idp: text("idp").notNull(),
-  subject: text("subject").notNull(),
-  groups: jsonb("groups").$type<string[]>().notNull(),
-  firstSignInAt: ts("first_sign_in_at").notNull(),
-  lastSignInAt: ts("last_sign_in_at").notNull(),
+// ── people and their identities (SPEC §3) ──────────────────────────────────────────────────────
+// A person is who counts once: for a quorum, for "no self-approval". They sign in through one or
+// more identities, each an identity provider's (issuer, subject); e-mail is an attribute. Identities
+// of one person are linked by an admin, or automatically when both carry the same verified e-mail.
+
+export const people = pgTable("people", {
+  id: uuid("id").primaryKey(),
+  displayName: text("display_name").notNull(),
+  createdAt: ts("created_at").notNull(),
+  /** Set when an admin linked this person into another: from then on they are that person. */
+  mergedInto: uuid("merged_into").references((): AnyPgColumn => people.id),
+  mergedAt: ts("merged_at"),
 });
 
+export const identities = pgTable(
+  "identities",
+  {
+    id: uuid("id").primaryKey(),
+    personId: uuid("person_id")
+      .notNull()
+      .references(() => people.id),
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    /** okta | github | dev */
+    idp: text("idp").notNull(),
+    /** The provider's login (Okta `preferred_username`, GitHub login): how SCIM users are matched. */
+    login: text("login"),
+    email: text("email"),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    name: text("name").notNull(),
+    /** Groups as last confirmed by the provider (sign-in or refresh); SCIM-managed people use SCIM's. */
+    groups: jsonb("groups").$type<string[]>().notNull(),
+    groupsConfirmedAt: ts("groups_confirmed_at"),
+    /** What can confirm them again without the person: a sealed provider credential (never in clear). */
+    refreshCredential: text("refresh_credential"),
+    createdAt: ts("created_at").notNull(),
+    lastSignInAt: ts("last_sign_in_at"),
+  },
+  (t) => [
+    uniqueIndex("identities_issuer_subject_key").on(t.issuer, t.subject),
+    index("identities_person_idx").on(t.personId),
+    index("identities_verified_email_idx").on(sql`lower(${t.email})`).where(sql`${t.emailVerified}`),
+    index("identities_login_idx").on(t.issuer, sql`lower(${t.login})`),
+  ],
+);
+
+export type PersonRow = typeof people.$inferSelect;
 export type IdentityRow = typeof identities.$inferSelect;
+
+// Console sessions the server can end: the browser's Auth.js cookie holds only the session's id; its
+// row says whether it is still alive (sign-out, idle timeout, absolute lifetime, an admin, SCIM).
+export const sessions = pgTable(
+  "sessions",
+  {
+    /** SHA-256 (hex) of the id in the cookie. */
+    id: text("id").primaryKey(),
+    identityId: uuid("identity_id")
+      .notNull()
+      .references(() => identities.id),
+    personId: uuid("person_id")
+      .notNull()
+      .references(() => people.id),
+    createdAt: ts("created_at").notNull(),
+    lastSeenAt: ts("last_seen_at").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    /** When the person last authenticated at the provider (OIDC auth_time): step-up needs it recent. */
+    authTime: ts("auth_time").notNull(),
+    endedAt: ts("ended_at"),
+    endedReason: text("ended_reason"),
+  },
+  (t) => [index("sessions_person_live_idx").on(t.personId).where(sql`${t.endedAt} is null`)],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+// A Slack account bound to a person by that person, signed in, opening a one-time link.
+export const slackLinks = pgTable(
+  "slack_links",
+  {
+    teamId: text("team_id").notNull(),
+    userId: text("user_id").notNull(),
+    personId: uuid("person_id")
+      .notNull()
+      .references(() => people.id),
+    linkedAt: ts("linked_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index("slack_links_person_idx").on(t.personId)],
+);
+
+export const slackLinkCodes = pgTable("slack_link_codes", {
+  /** SHA-256 (hex) of the one-time code in the link. */
+  codeHash: text("code_hash").primaryKey(),
+  teamId: text("team_id").notNull(),
+  userId: text("user_id").notNull(),
+  createdAt: ts("created_at").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+  usedAt: ts("used_at"),
+});
+
+// The directory Okta provisions over SCIM 2.0: users (matched to Okta identities by login) and their
+// group memberships, pushed as they change.
+export const scimUsers = pgTable(
+  "scim_users",
+  {
+    id: uuid("id").primaryKey(),
+    userName: text("user_name").notNull(),
+    externalId: text("external_id"),
+    displayName: text("display_name"),
+    resource: jsonb("resource").$type<Record<string, unknown>>().notNull(),
+    active: boolean("active").notNull(),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("scim_users_user_name_key").on(sql`lower(${t.userName})`)],
+);
+
+export const scimGroups = pgTable(
+  "scim_groups",
+  {
+    id: uuid("id").primaryKey(),
+    displayName: text("display_name").notNull(),
+    externalId: text("external_id"),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("scim_groups_display_name_key").on(t.displayName)],
+);
+
+export const scimGroupMembers = pgTable(
+  "scim_group_members",
+  {
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => scimGroups.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => scimUsers.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("scim_group_members_user_idx").on(t.userId)],
+);
+
+export type ScimUserRow = typeof scimUsers.$inferSelect;
+export type ScimGroupRow = typeof scimGroups.$inferSelect;
 
 // Durable notification outbox: rows are written in the same transaction as the state change they
 // announce; a worker claims them (lease), delivers, and records every attempt. At-least-once, with

@@ -7,6 +7,12 @@ const STATUS = {
   invalid_request: 400,
   invalid_json: 400,
   unauthorized: 401,
+  /** The person's groups (or a recent enough sign-in) cannot be confirmed: sign in again. */
+  reauthentication_required: 401,
+  /** The rule asks for a sign-in within the last few minutes to approve. */
+  step_up_required: 401,
+  /** A Slack account nobody has linked to a person yet. */
+  not_linked: 403,
   forbidden: 403,
   agent_revoked: 401,
   not_found: 404,

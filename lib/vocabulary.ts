@@ -54,6 +54,12 @@ export const AUDIT_EVENT_TYPES = [
   "policy.loaded",
   "auth.signed_in",
   "auth.signed_out",
+  "auth.sessions_ended",
+  "person.linked",
+  "slack.linked",
+  "slack.unlinked",
+  "scim.user_changed",
+  "scim.group_changed",
   "audit.exported",
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

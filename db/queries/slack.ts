@@ -1,7 +1,8 @@
-// SQL for the Slack message posted per request (its channel ID and ts, for later chat.update calls).
-import { eq } from "drizzle-orm";
+// SQL for Slack: the message posted per request (its channel ID and ts, for later chat.update calls),
+// and the Slack accounts people linked to themselves.
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Executor } from "../client";
-import { slackMessages, type SlackMessageRow } from "../schema";
+import { slackLinkCodes, slackLinks, slackMessages, type SlackMessageRow } from "../schema";
 
 /** Remembers the posted message; a second post for the same request keeps the first. */
 export async function insertSlackMessage(tx: Executor, row: SlackMessageRow): Promise<void> {
@@ -10,5 +11,43 @@ export async function insertSlackMessage(tx: Executor, row: SlackMessageRow): Pr
 
 export async function findSlackMessage(tx: Executor, requestId: string): Promise<SlackMessageRow | undefined> {
   const [row] = await tx.select().from(slackMessages).where(eq(slackMessages.requestId, requestId));
+  return row;
+}
+
+// ── Slack accounts linked to people ───────────────────────────────────────────────────────────
+
+export async function findSlackLink(tx: Executor, teamId: string, userId: string): Promise<typeof slackLinks.$inferSelect | undefined> {
+  const [row] = await tx.select().from(slackLinks).where(and(eq(slackLinks.teamId, teamId), eq(slackLinks.userId, userId)));
+  return row;
+}
+
+/** Binds the Slack account to the person (re-linking a Slack account moves it). */
+export async function upsertSlackLink(tx: Executor, row: typeof slackLinks.$inferInsert): Promise<void> {
+  await tx
+    .insert(slackLinks)
+    .values(row)
+    .onConflictDoUpdate({ target: [slackLinks.teamId, slackLinks.userId], set: { personId: row.personId, linkedAt: row.linkedAt } });
+}
+
+export async function deleteSlackLinksOfPerson(tx: Executor, personId: string, teamId?: string, userId?: string): Promise<number> {
+  const scope = teamId && userId ? and(eq(slackLinks.personId, personId), eq(slackLinks.teamId, teamId), eq(slackLinks.userId, userId)) : eq(slackLinks.personId, personId);
+  return (await tx.delete(slackLinks).where(scope).returning({ userId: slackLinks.userId })).length;
+}
+
+export async function selectSlackLinksOfPerson(tx: Executor, personId: string): Promise<(typeof slackLinks.$inferSelect)[]> {
+  return tx.select().from(slackLinks).where(eq(slackLinks.personId, personId));
+}
+
+export async function insertSlackLinkCode(tx: Executor, row: typeof slackLinkCodes.$inferInsert): Promise<void> {
+  await tx.insert(slackLinkCodes).values(row);
+}
+
+/** Uses a one-time code: returns its Slack account if it was unused and unexpired (and marks it used). */
+export async function useSlackLinkCode(tx: Executor, codeHash: string, now: Date): Promise<{ teamId: string; userId: string } | undefined> {
+  const [row] = await tx
+    .update(slackLinkCodes)
+    .set({ usedAt: now })
+    .where(and(eq(slackLinkCodes.codeHash, codeHash), isNull(slackLinkCodes.usedAt), gt(slackLinkCodes.expiresAt, now)))
+    .returning({ teamId: slackLinkCodes.teamId, userId: slackLinkCodes.userId });
   return row;
 }

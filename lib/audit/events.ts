@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import type { NewAuditEvent } from "@/db/queries/audit";
 import type { Agent, AuditActor, RequestRow } from "@/db/schema";
-import type { ReviewerIdentity } from "@/lib/policy/types";
 import type { AuditEventType, Channel } from "@/lib/vocabulary";
 
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", id: "countersign", display: "Countersign" };
@@ -12,9 +11,6 @@ export function agentActor(agent: Pick<Agent, "id" | "name">): AuditActor {
   return { kind: "agent", id: agent.id, display: agent.name };
 }
 
-export function userActor(who: ReviewerIdentity): AuditActor {
-  return { kind: "user", id: who.id, display: who.name, idp: who.idp, groups: [...who.groups] };
-}
 
 const OUTCOMES: Partial<Record<AuditEventType, string>> = {
   "request.auto_approved": "approved",

@@ -22,7 +22,8 @@ import {
 import type { AuditEventRow } from "@/db/schema";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { CountersignError } from "@/lib/errors";
-import { auditEvent, userActor } from "./events";
+import { viewerActor } from "@/lib/auth/people";
+import { auditEvent } from "./events";
 import { kickSealer } from "./sealer";
 import { describedFilter, type TimelineQuery } from "./timeline-filter";
 
@@ -292,7 +293,7 @@ async function startExport(
     insertAuditEvents(tx, [
       auditEvent({
         type: "audit.exported",
-        actor: userActor(who),
+        actor: viewerActor(who),
         channel: "console",
         at: exportedAt,
         payload: { format, filter: described, chain_head: head },
@@ -305,7 +306,7 @@ async function startExport(
     filter: described,
     sort: `${sort.by} ${sort.dir}`,
     exported_at: exportedAt.toISOString(),
-    exported_by: who.id,
+    exported_by: who.personId,
     chain_head: head,
   };
   const source = handle.copyOut

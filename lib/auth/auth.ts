@@ -1,46 +1,55 @@
-// Auth.js v5 wiring: Okta (OIDC, groups claim), GitHub (teams via the API), and — only outside
-// production with no provider configured — a clearly labelled development sign-in with the demo
-// personas. JWT sessions carry the identity and groups as the IdP stated them at sign-in.
-import NextAuth, { type NextAuthConfig } from "next-auth";
+// Auth.js v5 wiring: Okta (OIDC, `groups` claim, refresh token kept sealed to confirm groups later),
+// GitHub (verified primary e-mail, org membership, teams) and — only outside production with no
+// provider configured — a clearly labelled development sign-in with the demo personas.
+// The cookie holds a JWT with nothing but a session id: who the person is and what they may do is
+// read from the database on every request (lib/auth/session.ts), so sign-out, idle timeout, an admin
+// or SCIM can end it. Redirects after sign-in stay on this origin.
+import NextAuth, { type Account, type NextAuthConfig, type Profile } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import GitHub from "next-auth/providers/github";
 import Okta from "next-auth/providers/okta";
-import { PERSONAS } from "@/lib/demo/personas";
-import type { ReviewerIdentity } from "@/lib/policy/types";
+import { personaClaims, PERSONAS } from "@/lib/demo/personas";
+import { env } from "@/lib/config/env";
 import { readAuthSettings, type AuthSettings } from "./config";
 import { fetchGitHubIdentity } from "./github";
-import { recordSignIn, recordSignOut } from "./identities";
+import { recordSignIn, type SignInClaims } from "./people";
+import { safeRedirectPath } from "./redirect";
+import { endSessionAtSignOut } from "./sessions";
 
 // Read lazily (not at import) so `next build` never needs production secrets; start-up validates
 // the same settings first and stops with a clear message (lib/runtime/startup.ts).
 let cachedSettings: AuthSettings | undefined;
 const settings = (): AuthSettings => (cachedSettings ??= readAuthSettings());
 
-type TokenWithIdentity = { identity?: ReviewerIdentity; subject?: string };
+type SessionToken = { sid?: string };
 
-function providers(settings: AuthSettings): NextAuthConfig["providers"] {
+/** Why a sign-in is refused, as the sign-in page's `?error=` code. */
+export type SignInRefusal = "EmailNotVerified" | "NotOrgMember" | "AccessDenied";
+
+function providers(s: AuthSettings): NextAuthConfig["providers"] {
   const list: NextAuthConfig["providers"] = [];
-  if (settings.okta) {
+  if (s.okta) {
     list.push(
       Okta({
-        clientId: settings.okta.clientId,
-        clientSecret: settings.okta.clientSecret,
-        issuer: settings.okta.issuer,
-        authorization: { params: { scope: "openid profile email groups" } },
+        clientId: s.okta.clientId,
+        clientSecret: s.okta.clientSecret,
+        issuer: s.okta.issuer,
+        // offline_access: a refresh token, so groups can be confirmed again without the person.
+        authorization: { params: { scope: "openid profile email groups offline_access" } },
       }),
     );
   }
-  if (settings.github) {
+  if (s.github) {
     list.push(
       GitHub({
-        clientId: settings.github.clientId,
-        clientSecret: settings.github.clientSecret,
-        enterprise: settings.github.enterpriseUrl ? { baseUrl: settings.github.enterpriseUrl } : undefined,
+        clientId: s.github.clientId,
+        clientSecret: s.github.clientSecret,
+        enterprise: s.github.enterpriseUrl ? { baseUrl: s.github.enterpriseUrl } : undefined,
         authorization: { params: { scope: "read:user user:email read:org" } },
       }),
     );
   }
-  if (settings.devSignIn) {
+  if (s.devSignIn) {
     list.push(
       Credentials({
         id: "dev",
@@ -48,7 +57,7 @@ function providers(settings: AuthSettings): NextAuthConfig["providers"] {
         credentials: { persona: { label: "Persona", type: "text" } },
         authorize(credentials) {
           const persona = PERSONAS[String(credentials?.persona ?? "") as keyof typeof PERSONAS];
-          return persona ? { id: persona.id, email: persona.email, name: persona.name } : null;
+          return persona ? { id: persona.key, email: persona.email, name: persona.name } : null;
         },
       }),
     );
@@ -56,58 +65,91 @@ function providers(settings: AuthSettings): NextAuthConfig["providers"] {
   return list;
 }
 
-async function identityAtSignIn(
-  settings: AuthSettings,
-  provider: string,
-  accessToken: string | undefined,
-  profile: Record<string, unknown> | undefined,
-  user: { email?: string | null; name?: string | null },
-): Promise<ReviewerIdentity | null> {
-  if (provider === "okta") {
-    const email = String(profile?.email ?? user.email ?? "").toLowerCase();
-    if (!email) return null;
-    const groups = Array.isArray(profile?.groups) ? profile.groups.map(String) : [];
-    return { id: email, email, name: String(profile?.name ?? user.name ?? email), idp: "okta", groups };
+const epochSeconds = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? new Date(v * 1000) : null);
+
+/** What the provider vouched for, or why the sign-in is refused. */
+async function claimsAtSignIn(s: AuthSettings, account: Account, profile: Profile | undefined, user: { id?: string | null }): Promise<SignInClaims | SignInRefusal> {
+  const now = new Date();
+  if (account.provider === "okta" && s.okta) {
+    const p = (profile ?? {}) as Record<string, unknown>;
+    // An e-mail Okta has not verified identifies nobody: it could be anyone's.
+    if (p.email_verified !== true) return "EmailNotVerified";
+    const email = typeof p.email === "string" ? p.email.toLowerCase() : null;
+    return {
+      issuer: s.okta.issuer,
+      subject: String(p.sub ?? account.providerAccountId),
+      idp: "okta",
+      login: typeof p.preferred_username === "string" ? p.preferred_username : email,
+      email,
+      emailVerified: true,
+      name: String(p.name ?? email ?? p.sub),
+      groups: Array.isArray(p.groups) ? p.groups.map(String) : [],
+      authTime: epochSeconds(p.auth_time) ?? now,
+      refreshCredential: account.refresh_token ?? null,
+    };
   }
-  if (provider === "github" && settings.github && accessToken) {
-    const gh = await fetchGitHubIdentity(accessToken, { apiUrl: settings.github.apiUrl, orgs: settings.github.orgs });
-    if (!gh.email) return null;
-    return { id: gh.email, email: gh.email, name: gh.name, idp: "github", groups: gh.groups };
+  if (account.provider === "github" && s.github && account.access_token) {
+    const gh = await fetchGitHubIdentity(account.access_token, { apiUrl: s.github.apiUrl, orgs: s.github.orgs });
+    if (!gh.email) return "EmailNotVerified";
+    // With AUTH_GITHUB_ORGS (required in production), only members of those orgs get in.
+    if (s.github.orgs.length > 0 && gh.orgs.length === 0) return "NotOrgMember";
+    return {
+      issuer: s.github.enterpriseUrl ? s.github.enterpriseUrl.replace(/\/$/, "") : "https://github.com",
+      subject: gh.id,
+      idp: "github",
+      login: gh.login,
+      email: gh.email,
+      emailVerified: true,
+      name: gh.name,
+      groups: gh.groups,
+      authTime: now,
+      refreshCredential: account.access_token,
+    };
   }
-  if (provider === "dev" && settings.devSignIn) {
-    const persona = Object.values(PERSONAS).find((p) => p.email === user.email);
-    return persona ? { ...persona, groups: [...persona.groups] } : null;
+  if (account.provider === "dev" && s.devSignIn) {
+    const persona = PERSONAS[String(user.id ?? "") as keyof typeof PERSONAS];
+    return persona ? personaClaims(persona, now) : "AccessDenied";
   }
-  return null;
+  return "AccessDenied";
 }
 
+// The claims computed when the sign-in is checked, for the jwt callback of the same request.
+const pending = new WeakMap<Account, SignInClaims>();
+
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
-  trustHost: true,
+  trustHost: settings().trustHost,
   secret: settings().secret,
-  session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+  // The cookie may live as long as a session can; the session row decides whether it still does.
+  session: { strategy: "jwt", maxAge: Math.floor(env().COUNTERSIGN_SESSION_MAX_LIFETIME / 1000) },
   pages: { signIn: "/signin", error: "/signin" },
   providers: providers(settings()),
   callbacks: {
+    async signIn({ account, profile, user }) {
+      if (!account) return false;
+      const claims = await claimsAtSignIn(settings(), account, profile, user);
+      if (typeof claims === "string") return `/signin?error=${claims}`;
+      pending.set(account, claims);
+      return true;
+    },
     async jwt({ token, account, profile, user }) {
-      const t = token as typeof token & TokenWithIdentity;
-      if (account) {
-        const identity = await identityAtSignIn(settings(), account.provider, account.access_token, profile as Record<string, unknown> | undefined, user ?? {});
-        if (!identity) throw new Error("The identity provider did not return a verified e-mail address.");
-        t.identity = identity;
-        t.subject = String(profile?.sub ?? account.providerAccountId);
-        await recordSignIn(identity, `${account.provider}:${t.subject}`);
-      }
-      return t;
+      if (!account) return token;
+      const claims = pending.get(account) ?? (await claimsAtSignIn(settings(), account, profile, user ?? {}));
+      if (typeof claims === "string") throw new Error(`sign-in refused: ${claims}`);
+      const { sessionId } = await recordSignIn(claims);
+      // Nothing about the person rides in the cookie: only the session id.
+      return { sid: sessionId } satisfies SessionToken;
     },
     session({ session, token }) {
-      const identity = (token as TokenWithIdentity).identity;
-      return { ...session, identity } as typeof session;
+      return { ...session, sid: (token as SessionToken).sid } as typeof session;
+    },
+    redirect({ url, baseUrl }) {
+      return `${baseUrl}${safeRedirectPath(url, baseUrl)}`;
     },
   },
   events: {
     async signOut(message) {
-      const identity = "token" in message ? (message.token as TokenWithIdentity | null)?.identity : undefined;
-      if (identity) await recordSignOut(identity);
+      const sid = "token" in message ? (message.token as SessionToken | null)?.sid : undefined;
+      if (sid) await endSessionAtSignOut(sid);
     },
   },
 }));

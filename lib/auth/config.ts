@@ -7,6 +7,8 @@ export type AuthSettings = {
   github?: { clientId: string; clientSecret: string; enterpriseUrl?: string; apiUrl: string; orgs: string[] };
   devSignIn: boolean;
   secret?: string;
+  /** Trust the Host / X-Forwarded-Host headers when building sign-in URLs (AUTH_TRUST_HOST). */
+  trustHost: boolean;
 };
 
 export class AuthConfigError extends Error {}
@@ -44,6 +46,9 @@ export function readAuthSettings(source?: Readonly<Record<string, string | undef
 
   if (production) {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is required in production (openssl rand -base64 33).");
+    if (github && github.orgs.length === 0) {
+      problems.push("AUTH_GITHUB_ORGS is required in production with GitHub sign-in: only members of these orgs may sign in.");
+    }
     if (!okta && !github) {
       problems.push(
         "No sign-in provider is configured. Set AUTH_OKTA_ID, AUTH_OKTA_SECRET and AUTH_OKTA_ISSUER (Okta), " +
@@ -60,5 +65,7 @@ export function readAuthSettings(source?: Readonly<Record<string, string | undef
     devSignIn: !production && !okta && !github,
     // Outside production a fixed development secret keeps `npm run demo` to one command.
     secret: e.AUTH_SECRET ?? (production ? undefined : "countersign-development-secret-not-for-production-use"),
+    // Countersign builds sign-in URLs from the request's Host unless told not to (set AUTH_URL then).
+    trustHost: e.AUTH_TRUST_HOST ?? true,
   };
 }

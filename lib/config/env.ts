@@ -1,10 +1,25 @@
 // Process configuration: the one schema over the environment, validated once. A bad value stops
 // start-up with one line per problem. Modules take their settings from env() (or, to read another
 // environment, parseEnv); lib/auth/config.ts derives the sign-in settings from the AUTH_* ones.
+import ms from "ms";
 import { z } from "zod";
 
 /** An empty variable (`AUTH_OKTA_ID=`) is unset, and the schema's own message names a bad value. */
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+/** A duration written as `ms` reads it (`30m`, `12h`, `90s`), in milliseconds, within bounds. */
+const duration = (fallback: string, min: string, max: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const value = ms(v as ms.StringValue);
+      if (typeof value !== "number" || !Number.isFinite(value) || value < ms(min as ms.StringValue) || value > ms(max as ms.StringValue)) {
+        ctx.addIssue({ code: "custom", message: `must be a duration between ${min} and ${max}, such as ${fallback}` });
+        return z.NEVER;
+      }
+      return value;
+    });
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -46,8 +61,21 @@ const schema = z.object({
   AUTH_GITHUB_SECRET: unsetWhenEmpty(z.string().min(1)),
   /** GitHub Enterprise Server base URL (or a local stub in tests); default github.com. */
   AUTH_GITHUB_ENTERPRISE_URL: unsetWhenEmpty(z.url()),
-  /** Only count teams of these orgs (comma-separated); default all. */
+  /** GitHub orgs whose members may sign in, and whose teams count (comma-separated). Required in production with GitHub. */
   AUTH_GITHUB_ORGS: unsetWhenEmpty(z.string()),
+  /** Whether to trust the Host / X-Forwarded-Host header for sign-in URLs (behind a proxy that sets them). */
+  AUTH_TRUST_HOST: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
+  /** A decision needs the person's groups confirmed (by the provider or SCIM) at most this long ago. */
+  COUNTERSIGN_GROUPS_MAX_AGE: duration("10m", "10s", "24h"),
+  /** A console session unused this long ends. */
+  COUNTERSIGN_SESSION_IDLE_TIMEOUT: duration("30m", "1m", "24h"),
+  /** A console session ends this long after sign-in, used or not. */
+  COUNTERSIGN_SESSION_MAX_LIFETIME: duration("12h", "5m", "30d"),
+  /** Bearer token Okta presents to /scim/v2 (SCIM provisioning is off without it). */
+  COUNTERSIGN_SCIM_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
 });
 
 export type Env = z.infer<typeof schema>;

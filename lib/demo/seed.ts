@@ -13,7 +13,9 @@ import {
   reportResult,
 } from "@/lib/requests/lifecycle";
 import { createRequestBody, type CreateRequestBody } from "@/lib/requests/schema";
-import { PERSONAS } from "./personas";
+import type { Credential } from "@/lib/auth/authority";
+import { recordIdentity } from "@/lib/auth/people";
+import { personaClaims, PERSONAS, type Persona } from "./personas";
 
 const SEEDER: { actor: AuditActor; channel: "system" } = {
   actor: { kind: "system", id: "demo-seed", display: "Demo seed" },
@@ -21,6 +23,11 @@ const SEEDER: { actor: AuditActor; channel: "system" } = {
 };
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+/** The persona as a person Countersign knows (their identity confirmed at `at`), deciding in the story. */
+async function as(persona: Persona, at: Date): Promise<Credential> {
+  return { kind: "person", personId: (await recordIdentity(personaClaims(persona, at), at)).personId };
+}
 
 function body(input: Partial<CreateRequestBody> & Pick<CreateRequestBody, "action" | "resource" | "environment" | "intent">) {
   return createRequestBody.parse(input);
@@ -79,7 +86,7 @@ export async function seedDemoData(): Promise<{ skipped: boolean; agents: number
     }),
     minutesAgo(12),
   );
-  await decideRequest(iam.id, PERSONAS.sam, "approve", "Scoped to one bucket, read-only. OK.", "console", { now: minutesAgo(9) });
+  await decideRequest(iam.id, await as(PERSONAS.sam, minutesAgo(9)), "approve", "Scoped to one bucket, read-only. OK.", "console", { now: minutesAgo(9) });
 
   // pending: bulk export
   await file(
@@ -109,7 +116,7 @@ export async function seedDemoData(): Promise<{ skipped: boolean; agents: number
     }),
     minutesAgo(6),
   );
-  await decideRequest(scale.id, PERSONAS.priya, "approve", "Go ahead; load test is scheduled.", "console", { now: minutesAgo(5) });
+  await decideRequest(scale.id, await as(PERSONAS.priya, minutesAgo(5)), "approve", "Go ahead; load test is scheduled.", "console", { now: minutesAgo(5) });
 
   // executed with a reported result
   const release = await file(
@@ -124,7 +131,7 @@ export async function seedDemoData(): Promise<{ skipped: boolean; agents: number
     }),
     minutesAgo(50),
   );
-  await decideRequest(release.id, PERSONAS.riley, "approve", "Patch release, tests green.", "slack", { now: minutesAgo(48) });
+  await decideRequest(release.id, await as(PERSONAS.riley, minutesAgo(48)), "approve", "Patch release, tests green.", "slack", { now: minutesAgo(48) });
   await claimApproval(deployBot, release.id, { now: minutesAgo(47) });
   await reportResult(deployBot, release.id, { status: "succeeded", detail: { rollout: "3/3 pods ready", duration_s: 74 } }, { now: minutesAgo(45) });
 
@@ -142,7 +149,7 @@ export async function seedDemoData(): Promise<{ skipped: boolean; agents: number
     }),
     minutesAgo(90),
   );
-  await decideRequest(drop.id, PERSONAS.dana, "deny", "Full PII export is not justified; use the anonymised view.", "console", { now: minutesAgo(85) });
+  await decideRequest(drop.id, await as(PERSONAS.dana, minutesAgo(85)), "deny", "Full PII export is not justified; use the anonymised view.", "console", { now: minutesAgo(85) });
 
   // refused outright by policy
   await file(

@@ -22,6 +22,7 @@ export const NO_MATCHING_RULE: PolicyRule = {
   decisionDeadlineSeconds: 0,
   grantWindowSeconds: 0,
   notify: {},
+  stepUp: false,
 };
 // Shared by every evaluation that matches nothing; a caller mutating it would change them all.
 const { match, approvers, notify } = NO_MATCHING_RULE;
@@ -49,6 +50,7 @@ export function evaluatePolicy(policy: Policy, input: PolicyInput, signals: Poli
     approverGroups: rule.decision === "require_approval" ? [...rule.approvers] : [],
     decisionDeadlineSeconds: rule.decisionDeadlineSeconds,
     grantWindowSeconds: rule.grantWindowSeconds,
+    stepUp: rule.decision === "require_approval" && (rule.stepUp || risk.level === "critical"),
     explanation: explain(rule, input),
     policyHash: policy.hash,
   };

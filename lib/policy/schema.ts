@@ -164,6 +164,7 @@ const DECISION_ONLY_KEYS: Record<string, readonly PolicyDecision[]> = {
   approvers: ["require_approval"],
   decision_deadline: ["require_approval"],
   notify: ["require_approval"],
+  step_up: ["require_approval"],
   grant_window: ["require_approval", "auto_approve"],
 };
 
@@ -183,6 +184,8 @@ const RuleSchema = z
     decision_deadline: duration(MAX_DECISION_DEADLINE).optional(),
     grant_window: duration(MAX_GRANT_WINDOW).optional(),
     notify: NotifySchema.optional(),
+    /** Approving needs a sign-in within the last few minutes (critical requests need it anyway). */
+    step_up: z.boolean().optional(),
   })
   .superRefine((rule, ctx) => {
     for (const [key, decisions] of Object.entries(DECISION_ONLY_KEYS)) {
@@ -345,6 +348,7 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
       decisionDeadlineSeconds: rule.decision_deadline ?? defaults.decisionDeadlineSeconds,
       grantWindowSeconds: rule.grant_window ?? defaults.grantWindowSeconds,
       notify,
+      stepUp: rule.step_up ?? false,
     };
   });
   return {

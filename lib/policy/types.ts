@@ -22,6 +22,8 @@ export type PolicyRule = {
   decisionDeadlineSeconds: number;
   grantWindowSeconds: number;
   notify: { slackChannel?: string; teamsWebhook?: string };
+  /** Approving needs a fresh sign-in (see PolicyEvaluation.stepUp). */
+  stepUp: boolean;
 };
 
 export type Policy = {
@@ -61,16 +63,12 @@ export type PolicyEvaluation = {
   approverGroups: string[];
   decisionDeadlineSeconds: number;
   grantWindowSeconds: number;
+  /**
+   * Approving needs an authentication no older than STEP_UP_MAX_AGE: rules that ask for it, and
+   * every critical request whatever its rule says.
+   */
+  stepUp: boolean;
   /** Human sentence: why this decision, and who may give the approval. */
   explanation: string;
   policyHash: string;
-};
-
-/** A person as the identity provider described them at sign-in (or Slack mapped them). */
-export type ReviewerIdentity = {
-  id: string; // stable subject, the e-mail address in lower case
-  email: string;
-  name: string;
-  idp: "okta" | "github" | "dev" | "slack";
-  groups: string[];
 };

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "@/lib/policy/load";
-import type { ReviewerIdentity } from "@/lib/policy/types";
-import { voteRefusal, type Ballot } from "./eligibility";
+import { STEP_UP_MAX_AGE_MS, voteRefusal, type Ballot, type Voter } from "./eligibility";
 import { MACHINE_STATES } from "./machine";
 
 const policy = parsePolicy(
@@ -25,16 +24,17 @@ rules:
   "eligibility.yaml",
 );
 
-const person = (groups: string[], email = "pat@acme.test"): ReviewerIdentity => ({ id: email, email, name: "Pat", idp: "okta", groups });
+const person = (groups: string[], email = "pat@acme.test", personId = "person-pat"): Voter => ({ personId, emails: [email], groups });
 const ballot = (over: Partial<Ballot> = {}): Ballot => ({
   state: "pending",
   approverGroups: ["security"],
   owner: "owner@acme.test",
   onBehalfOf: null,
   voters: [],
+  stepUp: false,
   ...over,
 });
-const code = (p: ReviewerIdentity, b: Ballot, vote: "approve" | "deny" = "approve") => voteRefusal(policy, p, b, vote)?.code ?? "ok";
+const code = (p: Voter, b: Ballot, vote: "approve" | "deny" = "approve") => voteRefusal(policy, p, b, vote)?.code ?? "ok";
 
 describe("voteRefusal: who may cast this vote on this request", () => {
   it("a reviewer in one of the request's approver groups may vote", () => {
@@ -73,8 +73,27 @@ describe("voteRefusal: who may cast this vote on this request", () => {
   });
 
   it("one vote per reviewer", () => {
-    expect(code(person(["sec"]), ballot({ voters: ["pat@acme.test"] }))).toBe("already_voted");
-    expect(code(person(["sec"]), ballot({ voters: ["pat@acme.test"] }), "deny")).toBe("already_voted");
+    expect(code(person(["sec"]), ballot({ voters: ["person-pat"] }))).toBe("already_voted");
+    expect(code(person(["sec"]), ballot({ voters: ["person-pat"] }), "deny")).toBe("already_voted");
+  });
+
+  it("one person, any identity: every e-mail of the person counts for self-approval", () => {
+    const alice = { personId: "person-alice", emails: ["alice@personal.example", "alice@acme.test"], groups: ["sec"] };
+    expect(code(alice, ballot({ owner: "alice@acme.test" }))).toBe("self_approval");
+    expect(code(alice, ballot({ onBehalfOf: "ALICE@personal.example" }))).toBe("self_approval");
+    expect(code(alice, ballot({ voters: ["person-alice"] }), "deny")).toBe("already_voted");
+  });
+
+  it("a step-up request is approved only within minutes of a sign-in; denying needs none", () => {
+    const now = new Date("2030-01-01T12:00:00Z");
+    const signedIn = (ms: number | null): Voter => ({ ...person(["sec"]), authTime: ms === null ? null : new Date(now.getTime() - ms) });
+    const b = ballot({ stepUp: true });
+    expect(voteRefusal(policy, signedIn(60_000), b, "approve", now)).toBeNull();
+    expect(voteRefusal(policy, signedIn(STEP_UP_MAX_AGE_MS), b, "approve", now)).toBeNull();
+    expect(voteRefusal(policy, signedIn(STEP_UP_MAX_AGE_MS + 1), b, "approve", now)?.code).toBe("step_up_required");
+    expect(voteRefusal(policy, signedIn(null), b, "approve", now)?.code).toBe("step_up_required");
+    expect(voteRefusal(policy, signedIn(null), b, "deny", now)).toBeNull();
+    expect(voteRefusal(policy, signedIn(null), ballot({ stepUp: false }), "approve", now)).toBeNull();
   });
 
   it("only a pending request takes votes, whoever asks (the machine says why)", () => {
@@ -89,6 +108,6 @@ describe("voteRefusal: who may cast this vote on this request", () => {
     expect(code(person(["compliance"], "owner@acme.test"), ballot({ state: "expired" }))).toBe("expired");
     expect(code(person(["compliance"], "owner@acme.test"), ballot())).toBe("forbidden");
     expect(code(person(["oncall"], "owner@acme.test"), ballot())).toBe("self_approval");
-    expect(code(person(["oncall"]), ballot({ voters: ["pat@acme.test"] }))).toBe("not_eligible");
+    expect(code(person(["oncall"]), ballot({ voters: ["person-pat"] }))).toBe("not_eligible");
   });
 });

@@ -3,12 +3,26 @@
 // page and Slack's deny dialog ask it to explain a disabled button in the same words.
 import { rolesCan } from "@/lib/auth/viewer";
 import { approverGroupsFor, rolesForGroups } from "@/lib/policy/evaluate";
-import type { Policy, ReviewerIdentity } from "@/lib/policy/types";
+import type { Policy } from "@/lib/policy/types";
 import type { ReviewDecision } from "@/lib/vocabulary";
 import { next, type MachineState, type Refusal } from "./machine";
 import type { RequestView } from "./schema";
 
 export type Vote = ReviewDecision;
+
+/** How recent a sign-in must be to approve a step-up request. */
+export const STEP_UP_MAX_AGE_MS = 5 * 60_000;
+
+/** The person voting, as their authority stands now (lib/auth/authority.ts). */
+export type Voter = {
+  personId: string;
+  /** Every e-mail of the person's identities. */
+  emails: readonly string[];
+  /** Their confirmed groups. */
+  groups: readonly string[];
+  /** When they last authenticated at their provider, if the door knows (a console session does). */
+  authTime?: Date | null;
+};
 
 /** What the rule needs to know of a request. */
 export type Ballot = {
@@ -18,8 +32,10 @@ export type Ballot = {
   /** The owner of the agent that filed the request. */
   owner: string;
   onBehalfOf: string | null;
-  /** Reviewers who have already voted on it. */
+  /** People who have already voted on it (linked identities resolved to one person). */
   voters: readonly string[];
+  /** Approving needs a recent sign-in. */
+  stepUp: boolean;
 };
 
 export function ballotOf(view: RequestView): Ballot {
@@ -29,23 +45,24 @@ export function ballotOf(view: RequestView): Ballot {
     owner: view.agent.owner,
     onBehalfOf: view.on_behalf_of,
     voters: view.reviews.map((r) => r.reviewer),
+    stepUp: view.policy.step_up,
   };
 }
 
-const sameEmail = (a: string | null | undefined, b: string | null | undefined) =>
-  !!a && !!b && a.trim().toLowerCase() === b.trim().toLowerCase();
+const norm = (s: string) => s.trim().toLowerCase();
 
 /**
- * Why `person` may not cast `vote` on the request, or null. In order: the request must be open to
+ * Why `voter` may not cast `vote` on the request, or null. In order: the request must be open to
  * votes (the state machine), the person must hold a deciding role, must not approve their own
- * request (its agent's owner or the human it acts for: no exemptions, admins included), must belong
- * to one of the request's approver groups, and votes once.
+ * request (any of their identities owns its agent or is the human it acts for: no exemptions,
+ * admins included), must belong to one of the request's approver groups, votes once, and approves
+ * a step-up request only within minutes of signing in.
  */
-export function voteRefusal(policy: Policy, person: ReviewerIdentity, ballot: Ballot, vote: Vote): Refusal | null {
+export function voteRefusal(policy: Policy, voter: Voter, ballot: Ballot, vote: Vote, now = new Date()): Refusal | null {
   const move = next(ballot.state, "vote");
   if (!move.ok) return { code: move.code, message: move.message };
 
-  const roles = rolesForGroups(policy, person.groups);
+  const roles = rolesForGroups(policy, voter.groups);
   if (!rolesCan(roles, "decide")) {
     return {
       code: "forbidden",
@@ -53,20 +70,27 @@ export function voteRefusal(policy: Policy, person: ReviewerIdentity, ballot: Ba
     };
   }
   if (vote === "approve") {
-    const whose = sameEmail(person.email, ballot.owner)
+    const mine = new Set(voter.emails.map(norm));
+    const whose = mine.has(norm(ballot.owner))
       ? "you own the agent that filed it"
-      : sameEmail(person.email, ballot.onBehalfOf)
+      : ballot.onBehalfOf && mine.has(norm(ballot.onBehalfOf))
         ? "it was filed on your behalf"
         : null;
     if (whose) return { code: "self_approval", message: `You cannot approve this request: ${whose}. No exemptions, admins included.` };
   }
-  const mine = approverGroupsFor(policy, person.groups);
+  const mine = approverGroupsFor(policy, voter.groups);
   if (!ballot.approverGroups.some((g) => mine.includes(g))) {
     return {
       code: "not_eligible",
       message: `Only members of ${ballot.approverGroups.join(", ") || "(no approver group)"} may decide this request.`,
     };
   }
-  if (ballot.voters.includes(person.id)) return { code: "already_voted", message: "You have already voted on this request." };
+  if (ballot.voters.includes(voter.personId)) return { code: "already_voted", message: "You have already voted on this request." };
+  if (vote === "approve" && ballot.stepUp && !(voter.authTime && now.getTime() - voter.authTime.getTime() <= STEP_UP_MAX_AGE_MS)) {
+    return {
+      code: "step_up_required",
+      message: "Approving this request needs a fresh sign-in (within the last 5 minutes): re-authenticate in the Countersign console, then approve.",
+    };
+  }
   return null;
 }

@@ -75,7 +75,7 @@ export async function listInbox(viewer: Viewer | null, query: InboxQuery, now = 
     const mine = reviews.filter((v) => v.requestId === request.id);
     const view = toRequestView(request, agent, mine, now);
     const blockedReason = voteRefusal(policy, reader, ballotOf(view), "approve")?.message ?? null;
-    return { ...view, decidable: blockedReason === null, blockedReason, votedByViewer: mine.some((v) => v.reviewerId === reader.id) };
+    return { ...view, decidable: blockedReason === null, blockedReason, votedByViewer: mine.some((v) => v.reviewerId === reader.personId) };
   });
   const last = items.at(-1);
   return { items, total, nextCursor: rows.length > PAGE && last ? encodeCursor(last) : null, facets };

@@ -6,14 +6,16 @@
 import { randomUUID } from "node:crypto";
 import { getDatabase, getDb } from "@/db/client";
 import { isUniqueViolation } from "@/db/errors";
+import { resolvePeople } from "@/db/queries/people";
 import { agentHasFiledAction, findByIdempotencyKey, insertRequestWithEvents, selectDueForExpiry } from "@/db/queries/requests";
-import type { Agent, Channel, RequestRow } from "@/db/schema";
-import { agentActor, auditEvent, SYSTEM_ACTOR, userActor } from "@/lib/audit/events";
+import type { Agent, Channel, RequestRow, ReviewRow } from "@/db/schema";
+import { agentActor, auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
+import { resolveAuthority, type Credential } from "@/lib/auth/authority";
+import { personActor } from "@/lib/auth/people";
 import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
 import { CountersignError } from "@/lib/errors";
 import { evaluatePolicy } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
-import type { ReviewerIdentity } from "@/lib/policy/types";
 import type { ResultStatus } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
 import { afterCommit, announcementsFor } from "./effects";
@@ -103,6 +105,7 @@ export async function createRequest(
     approvalsRequired: evaluation.approvalsRequired,
     approverGroups: evaluation.approverGroups,
     notify: evaluation.rule.notify,
+    stepUp: evaluation.stepUp,
     grantWindowSeconds: evaluation.grantWindowSeconds,
     decisionDeadline: new Date(now.getTime() + evaluation.decisionDeadlineSeconds * 1000),
     grantExpiresAt: status === "approved" ? new Date(now.getTime() + evaluation.grantWindowSeconds * 1000) : null,
@@ -180,9 +183,14 @@ function rememberFiled(agentId: string, action: string): void {
 
 // ── decide ────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * A reviewer's vote. Their authority is resolved from what the door holds (`credential`) at decision
+ * time, with groups confirmed minutes ago (lib/auth/authority.ts); the eligibility rule then decides,
+ * under the request's lock.
+ */
 export async function decideRequest(
   requestId: string,
-  reviewer: ReviewerIdentity,
+  credential: Credential,
   decision: Vote,
   note: string | undefined,
   channel: Channel,
@@ -200,22 +208,33 @@ export async function decideRequest(
     });
   }
   const policy = await getActivePolicy();
-  const done = await runCommand(requestId, clock, (l) => {
+  const authority = await resolveAuthority(credential, clock.now ?? new Date());
+  const done = await runCommand(requestId, clock, async (l) => {
     const { request, reviews, now } = l;
+    // One person, however many identities voted: each vote counts for the person it belongs to now.
+    const people = await resolvePeople(l.tx, reviews.map((v) => v.reviewerId));
+    const personOf = (v: ReviewRow) => people.get(v.reviewerId) ?? v.reviewerId;
     const ballot = {
       state: l.state,
       approverGroups: request.approverGroups,
       owner: l.agent.owner,
       onBehalfOf: request.onBehalfOf,
-      voters: reviews.map((v) => v.reviewerId),
+      voters: reviews.map(personOf),
+      stepUp: request.stepUp,
     };
-    const refusal = voteRefusal(policy, reviewer, ballot, decision);
-    if (refusal) return { refuse: refusal };
+    const refusal = voteRefusal(policy, authority, ballot, decision, now);
+    if (refusal) {
+      // Groups that could not be confirmed might have made the difference: never refuse on stale data.
+      if ((refusal.code === "forbidden" || refusal.code === "not_eligible") && authority.unconfirmed.length > 0) {
+        return { refuse: { code: "reauthentication_required", message: "Countersign could not confirm all of your groups just now. Sign in to Countersign again, then retry." } };
+      }
+      return { refuse: refusal };
+    }
 
-    const approvals = new Set(reviews.filter((v) => v.decision === "approve").map((v) => v.reviewerId)).size + (decision === "approve" ? 1 : 0);
+    const approvals = new Set(reviews.filter((v) => v.decision === "approve").map(personOf)).size + (decision === "approve" ? 1 : 0);
     const command: Command = decision === "deny" ? "deny" : approvals >= request.approvalsRequired ? "approve" : "vote";
     return move(l, command, (status) => {
-      const actor = userActor(reviewer);
+      const actor = personActor({ ...authority, identity: authority.identity });
       const decided = status !== "pending";
       const grantExpiresAt = status === "approved" ? new Date(now.getTime() + request.grantWindowSeconds * 1000) : undefined;
       const events = [
@@ -247,10 +266,11 @@ export async function decideRequest(
         review: {
           id: randomUUID(),
           requestId: request.id,
-          reviewerId: reviewer.id,
-          reviewerName: reviewer.name,
-          idp: reviewer.idp,
-          groups: reviewer.groups,
+          reviewerId: authority.personId,
+          reviewerName: authority.name,
+          identityId: authority.identity.id,
+          idp: authority.idp,
+          groups: authority.groups,
           decision,
           note: trimmedNote ?? null,
           channel,

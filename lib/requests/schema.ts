@@ -85,6 +85,7 @@ export const requestView = z
       hash: z.string(),
       explanation: z.string(),
       approver_groups: z.array(z.string()),
+      step_up: z.boolean().meta({ description: "Approving needs a sign-in within the last 5 minutes" }),
     }),
     approvals: z.object({ count: z.number().int(), required: z.number().int() }),
     reviews: z.array(

@@ -23,6 +23,8 @@ export type Loaded = {
   now: Date;
   /** Whether this command found the request past its deadline and recorded the expiry. */
   expiredNow: boolean;
+  /** The command's transaction, for a plan that must read more under the lock. */
+  tx: Executor;
 };
 
 /** A planned change: the row patch, an optional vote, and the audit events (the last one is announced). */
@@ -68,7 +70,7 @@ function expiryChange(request: RequestRow, now: Date): Change {
 export async function runCommand(
   requestId: string,
   opts: Clock & { agent?: Agent },
-  plan: (loaded: Loaded) => Plan | null,
+  plan: (loaded: Loaded) => Plan | null | Promise<Plan | null>,
 ): Promise<Loaded> {
   const db = await getDb();
   const now = opts.now ?? new Date();
@@ -85,8 +87,8 @@ export async function runCommand(
     const expiredNow = isDue(request, now);
     if (expiredNow) request = await persistChange(tx, request, expiryChange(request, now), now, announced);
     const reviews = await selectReviews(tx, [request.id]);
-    const loaded: Loaded = { request, agent: found.agent, reviews, state: stateOf(request, now), now, expiredNow };
-    const planned = plan(loaded);
+    const loaded: Loaded = { request, agent: found.agent, reviews, state: stateOf(request, now), now, expiredNow, tx };
+    const planned = await plan(loaded);
     if (planned === null) return { value: loaded };
     if ("refuse" in planned) return { error: refusalError(planned.refuse) };
     const updated = await persistChange(tx, request, planned, now, announced);

@@ -30,6 +30,7 @@ export function toRequestView(r: RequestRow, agent: Agent, reviews: ReviewRow[],
       hash: r.policyHash,
       explanation: r.explanation,
       approver_groups: r.approverGroups,
+      step_up: r.stepUp,
     },
     approvals: { count: approvals, required: r.approvalsRequired },
     reviews: reviews.map((v) => ({

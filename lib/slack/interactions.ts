@@ -1,18 +1,20 @@
 // Slack interactivity: the core behind POST /api/integrations/slack/interactions. The signature
-// and timestamp are checked before the body is parsed; the Slack user becomes the SSO identity
-// with the same e-mail (groups as of their last sign-in); every decision goes through
-// decideRequest. The message itself is updated by the outbox row that decision writes.
+// and timestamp are checked before the body is parsed; the Slack (team, user) must be linked to a
+// person (lib/slack/linking.ts) — an unlinked user gets a private one-time link and no vote; every
+// decision goes through decideRequest with that person's groups confirmed at decision time. The
+// message itself is updated by the outbox row that decision writes.
 import { z } from "zod";
-import { identityByEmail } from "@/lib/auth/identities";
+import { resolveAuthority, type Credential } from "@/lib/auth/authority";
 import { CountersignError, isCountersignError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { consoleRequestUrl } from "@/lib/notify/links";
 import { getActivePolicy } from "@/lib/policy/load";
-import type { ReviewerIdentity } from "@/lib/policy/types";
 import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { decideRequest } from "@/lib/requests/lifecycle";
 import { getRequestView } from "@/lib/requests/read";
 import { processWide } from "@/lib/runtime/process-wide";
 import { slackClient, slackConfig, type SlackConfig } from "./client";
+import { slackLinkUrl } from "./linking";
 import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
@@ -35,11 +37,13 @@ export type SlackInteractionReply = { body?: Record<string, unknown> };
 
 const ACK: SlackInteractionReply = {};
 
-const slackUser = z.object({ id: z.string().min(1) });
+const slackUser = z.object({ id: z.string().min(1), team_id: z.string().min(1).optional() });
+const slackTeam = z.object({ id: z.string().min(1) }).nullish();
 
 const blockActions = z.object({
   type: z.literal("block_actions"),
   user: slackUser,
+  team: slackTeam,
   trigger_id: z.string().optional(),
   response_url: z.url().optional(),
   actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })).min(1),
@@ -48,6 +52,7 @@ const blockActions = z.object({
 const viewSubmission = z.object({
   type: z.literal("view_submission"),
   user: slackUser,
+  team: slackTeam,
   view: z.object({
     callback_id: z.string(),
     private_metadata: z.string(),
@@ -98,24 +103,18 @@ function parsePayload(rawBody: string): unknown {
 
 // ── who is clicking ───────────────────────────────────────────────────────────────────────────
 
-type Resolved = { reviewer: ReviewerIdentity } | { refusal: string };
+type Clicker = { user: z.infer<typeof slackUser>; team?: z.infer<typeof slackTeam> };
 
-/** Slack user → e-mail (users.info) → the Countersign identity from their last sign-in. */
-async function resolveReviewer(config: SlackConfig, slackUserId: string): Promise<Resolved> {
-  let email: string | undefined;
-  try {
-    const res = await slackClient(config).users.info({ user: slackUserId });
-    email = res.user?.profile?.email ?? undefined;
-  } catch (err) {
-    log.warn({ err, slackUserId }, "users.info failed");
-    return { refusal: "Countersign could not look up your Slack profile just now; try again, or decide in the console." };
-  }
-  if (!email) return { refusal: "Your Slack profile has no e-mail address Countersign can see, so it cannot tell who you are. Decide in the console." };
-  const reviewer = await identityByEmail(email);
-  if (!reviewer) {
-    return { refusal: `No Countersign account matches ${email}. Sign in to the Countersign console once with your company account, then try again.` };
-  }
-  return { reviewer };
+/** The person behind the click, as a credential decideRequest resolves; or null without a team. */
+function credentialOf(clicker: Clicker): Credential | null {
+  const teamId = clicker.user.team_id ?? clicker.team?.id;
+  return teamId ? { kind: "slack", teamId, userId: clicker.user.id } : null;
+}
+
+/** What an unlinked Slack user is told, privately: where to link their account (no vote recorded). */
+async function linkInvitation(credential: Extract<Credential, { kind: "slack" }>): Promise<string> {
+  const url = await slackLinkUrl({ teamId: credential.teamId, userId: credential.userId });
+  return `No decision recorded: your Slack account is not linked to Countersign yet. Open <${url}|this one-time link> signed in to Countersign to link it (it expires in 15 minutes), then click again.`;
 }
 
 // ── replies ───────────────────────────────────────────────────────────────────────────────────
@@ -137,11 +136,20 @@ async function tellUser(responseUrl: string | undefined, text: string): Promise<
   }
 }
 
-const refusalText = (err: unknown) => {
-  if (isCountersignError(err)) return `No decision recorded: ${err.message}`;
+const refusalText = (err: unknown, requestId?: string) => {
+  if (isCountersignError(err)) {
+    if (err.code === "step_up_required" && requestId) return `No decision recorded: this request needs a fresh sign-in to approve. <${consoleRequestUrl(requestId)}|Approve in Countersign>.`;
+    return `No decision recorded: ${err.message}`;
+  }
   log.error({ err }, "Slack decision failed");
   return "No decision recorded: Countersign hit an internal error; it has been logged.";
 };
+
+/** A refusal of an unlinked account becomes the invitation to link it. */
+async function refusalFor(err: unknown, credential: Credential, requestId?: string): Promise<string> {
+  if (isCountersignError(err) && err.code === "not_linked" && credential.kind === "slack") return linkInvitation(credential);
+  return refusalText(err, requestId);
+}
 
 // ── the handlers ─────────────────────────────────────────────────────────────────────────────
 
@@ -150,31 +158,36 @@ async function onBlockActions(config: SlackConfig, payload: z.infer<typeof block
   if (!action) return ACK; // not ours (or a link button): nothing to do
   const id = requestId.safeParse(action.value);
   if (!id.success) return ACK;
-
-  const who = await resolveReviewer(config, payload.user.id);
-  if ("refusal" in who) {
-    await tellUser(payload.response_url, who.refusal);
+  const credential = credentialOf(payload);
+  if (!credential) {
+    await tellUser(payload.response_url, "No decision recorded: Slack did not say which workspace this click came from.");
     return ACK;
   }
 
   if (action.action_id === APPROVE_ACTION_ID) {
     try {
-      await decideRequest(id.data, who.reviewer, "approve", undefined, "slack");
+      await decideRequest(id.data, credential, "approve", undefined, "slack");
     } catch (err) {
-      await tellUser(payload.response_url, refusalText(err));
+      await tellUser(payload.response_url, await refusalFor(err, credential, id.data));
     }
     return ACK;
   }
 
-  // Deny: say now if this reviewer cannot deny (decideRequest re-checks on submit), else ask why.
+  // Deny: say now if this person cannot deny (decideRequest re-checks on submit), else ask why.
   const view = await getRequestView(id.data);
   if (!view) {
     await tellUser(payload.response_url, "No decision recorded: this request no longer exists.");
     return ACK;
   }
-  const blocked = voteRefusal(await getActivePolicy(), who.reviewer, ballotOf(view), "deny");
-  if (blocked) {
-    await tellUser(payload.response_url, `No decision recorded: ${blocked.message}`);
+  try {
+    const authority = await resolveAuthority(credential);
+    const blocked = voteRefusal(await getActivePolicy(), authority, ballotOf(view), "deny");
+    if (blocked) {
+      await tellUser(payload.response_url, `No decision recorded: ${blocked.message}`);
+      return ACK;
+    }
+  } catch (err) {
+    await tellUser(payload.response_url, await refusalFor(err, credential, id.data));
     return ACK;
   }
   if (!payload.trigger_id) return ACK;
@@ -187,7 +200,7 @@ async function onBlockActions(config: SlackConfig, payload: z.infer<typeof block
   return ACK;
 }
 
-async function onViewSubmission(config: SlackConfig, payload: z.infer<typeof viewSubmission>): Promise<SlackInteractionReply> {
+async function onViewSubmission(payload: z.infer<typeof viewSubmission>): Promise<SlackInteractionReply> {
   if (payload.view.callback_id !== DENY_MODAL_CALLBACK_ID) return ACK;
   const id = requestId.safeParse(payload.view.private_metadata);
   // Errors are shown on the reason field and keep the modal open.
@@ -196,13 +209,12 @@ async function onViewSubmission(config: SlackConfig, payload: z.infer<typeof vie
   });
   if (!id.success) return fieldError("This dialog does not belong to a Countersign request.");
   const note = payload.view.state.values[DENY_REASON_BLOCK_ID]?.[DENY_REASON_ACTION_ID]?.value ?? "";
-
-  const who = await resolveReviewer(config, payload.user.id);
-  if ("refusal" in who) return fieldError(who.refusal);
+  const credential = credentialOf(payload);
+  if (!credential) return fieldError("Slack did not say which workspace this came from.");
   try {
-    await decideRequest(id.data, who.reviewer, "deny", note, "slack");
+    await decideRequest(id.data, credential, "deny", note, "slack");
   } catch (err) {
-    return fieldError(refusalText(err));
+    return fieldError((await refusalFor(err, credential, id.data)).replace(/<([^|>]+)\|[^>]+>/g, "$1"));
   }
   return ACK; // an empty 200 closes the modal
 }
@@ -218,6 +230,6 @@ export async function handleSlackInteraction(input: SlackInteractionInput): Prom
   const actions = blockActions.safeParse(payload);
   if (actions.success) return onBlockActions(config, actions.data);
   const submission = viewSubmission.safeParse(payload);
-  if (submission.success) return onViewSubmission(config, submission.data);
+  if (submission.success) return onViewSubmission(submission.data);
   return ACK; // other interaction types (view_closed, shortcuts) are acknowledged and ignored
 }

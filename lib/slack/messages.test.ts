@@ -31,7 +31,7 @@ function view(over: Partial<RequestView> = {}): RequestView {
     params_hash: "ab".repeat(32),
     agent: { id: "9f0e2a5c-6f1d-4c3e-9a7b-1d2e3f4a5b6c", name: "deploy-bot", owner: "priya@acme.test" },
     risk: { score: 85, level: "critical", reasons: [{ code: "env", points: 25, message: "production <prod>" }] },
-    policy: { rule: "iam-changes", decision: "require_approval", hash: "h", explanation: "", approver_groups: ["security"] },
+    policy: { rule: "iam-changes", decision: "require_approval", hash: "h", explanation: "", approver_groups: ["security"], step_up: false },
     approvals: { count: 0, required: 2 },
     reviews: [],
     decision_deadline: "2030-01-01T12:00:00.000Z",

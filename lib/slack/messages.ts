@@ -8,6 +8,8 @@ import type { ReviewDecision, RiskLevel } from "@/lib/vocabulary";
 
 export const APPROVE_ACTION_ID = "countersign_approve";
 export const DENY_ACTION_ID = "countersign_deny";
+/** A link button (Slack still sends its click, which is ignored): step-up approvals happen in the console. */
+export const APPROVE_IN_CONSOLE_ACTION_ID = "countersign_approve_in_console";
 export const DENY_MODAL_CALLBACK_ID = "countersign_deny_reason";
 export const DENY_REASON_BLOCK_ID = "deny_reason";
 export const DENY_REASON_ACTION_ID = "reason";
@@ -115,8 +117,14 @@ const statusBlock = (view: RequestView): KnownBlock => ({ type: "section", block
 const fallbackText = (view: RequestView) =>
   `${view.status === "pending" ? "Approval needed" : `Request ${view.status}`}: ${view.action} on ${view.environment} by ${view.agent.name} (risk ${view.risk.level})`;
 
-/** The message while a decision is pending: the facts, progress, and Approve / Deny. */
+/**
+ * The message while a decision is pending: the facts, progress, and Approve / Deny. A step-up
+ * request cannot be approved from Slack (a click proves no recent sign-in): it links to the console.
+ */
 export function pendingMessage(view: RequestView, opts: MessageOptions): SlackMessage {
+  const approve = view.policy.step_up
+    ? { type: "button" as const, action_id: APPROVE_IN_CONSOLE_ACTION_ID, url: opts.consoleUrl, style: "primary" as const, text: { type: "plain_text" as const, text: "Approve in Countersign" } }
+    : { type: "button" as const, action_id: APPROVE_ACTION_ID, value: view.id, style: "primary" as const, text: { type: "plain_text" as const, text: "Approve" } };
   return {
     text: fallbackText(view),
     blocks: [
@@ -126,10 +134,7 @@ export function pendingMessage(view: RequestView, opts: MessageOptions): SlackMe
         type: "actions",
         // A fresh block_id per iteration of the message, as Slack recommends for updated messages.
         block_id: `countersign_decide_${view.approvals.count}`,
-        elements: [
-          { type: "button", action_id: APPROVE_ACTION_ID, value: view.id, style: "primary", text: { type: "plain_text", text: "Approve" } },
-          { type: "button", action_id: DENY_ACTION_ID, value: view.id, style: "danger", text: { type: "plain_text", text: "Deny…" } },
-        ],
+        elements: [approve, { type: "button", action_id: DENY_ACTION_ID, value: view.id, style: "danger", text: { type: "plain_text", text: "Deny…" } }],
       },
     ],
   };

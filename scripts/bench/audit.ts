@@ -349,7 +349,7 @@ async function measureExports(raw: postgres.Sql, handle: DatabaseHandle, databas
   // A real sign-in configuration (the provider is never contacted: the bench mints the session).
   const [server] = await startServers(1, { databaseUrl, names: ["audit-export"], env: BENCH_AUTH_ENV });
   try {
-    const cookie = await sessionCookie({ id: "audrey@acme.example", email: "audrey@acme.example", name: "Audrey Auditor", idp: "okta", groups: ["compliance"] });
+    const cookie = await sessionCookie(databaseUrl, { subject: "00u-audrey", email: "audrey@acme.example", name: "Audrey Auditor", groups: ["compliance"] });
     // The server records policy.loaded at start-up: let it be sealed, so the view holds still.
     for (let i = 0; ; i++) {
       const [row] = await raw<{ n: number }[]>`select count(*)::int as n from audit_events where seq is null`;

@@ -67,7 +67,7 @@ export async function runInboxBench(opts: { pending?: number; runs?: number } = 
   const servers = await startServers(1, { databaseUrl: db.url, env: BENCH_AUTH_ENV, names: ["inbox"] });
   try {
     await seedPending(db.url, pending);
-    const cookie = await sessionCookie({ id: "riley@acme.test", email: "riley@acme.test", name: "Riley", idp: "okta", groups: ["platform-oncall"] });
+    const cookie = await sessionCookie(db.url, { subject: "00u-riley", email: "riley@acme.test", name: "Riley", groups: ["platform-oncall"] });
     const base = servers[0]!.url;
     const time = async (path: string) => {
       const t0 = performance.now();

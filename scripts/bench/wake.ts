@@ -42,11 +42,15 @@ export type WakeResult = { samples: WakeSample[]; earlyAnswers: number; missed: 
 
 const MISS_AFTER_MS = 5_000;
 
-const reviewer = {
-  id: "bench.reviewer@example.com",
+/** The deciding reviewer, as an identity the bench's own issuer vouches for. */
+const REVIEWER = {
+  issuer: "urn:countersign:bench",
+  subject: "bench-reviewer",
+  idp: "okta" as const,
+  login: "bench.reviewer@example.com",
   email: "bench.reviewer@example.com",
+  emailVerified: true,
   name: "Bench Reviewer",
-  idp: "dev" as const,
   groups: ["platform-oncall"],
 };
 
@@ -57,11 +61,13 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
   const { parsePolicy, setActivePolicyForTests } = await import("@/lib/policy/load");
   const { decideRequest } = await import("@/lib/requests/lifecycle");
   (await import("@/lib/runtime/wiring")).wireRequestEffects();
+  const { recordIdentity } = await import("@/lib/auth/people");
   const { sealPendingAuditEvents, settleSealer } = await import("@/lib/audit/sealer");
 
   const handle: DatabaseHandle = await openDatabase({ databaseUrl: opts.databaseUrl, poolSize: 2 });
   setDatabaseForProcess(handle);
   setActivePolicyForTests(parsePolicy(fs.readFileSync(opts.policyPath, "utf8"), opts.policyPath));
+  const reviewer = { kind: "person" as const, personId: (await recordIdentity({ ...REVIEWER, authTime: new Date() })).personId };
 
   const notified = new Map<string, number>();
   const unlisten = await handle.listen("countersign_requests", (payload) => {

@@ -18,9 +18,9 @@ import { revokeAgent } from "@/lib/agents/registry";
 import { resetEnvCache } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { drainWaiters } from "@/lib/realtime/request-changes";
-import { createRequest, decideRequest } from "@/lib/requests/lifecycle";
+import { createRequest } from "@/lib/requests/lifecycle";
 import { createRequestBody, errorBody, requestView, type RequestView } from "@/lib/requests/schema";
-import { apiRequest, callAgentApi, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
+import { apiRequest, callAgentApi, decideAs, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
 
@@ -158,7 +158,7 @@ describe("agent API: lifecycle over HTTP", () => {
     await expectError(execute(key, id), 409, "not_approved");
     await expectError(result(key, id, { status: "succeeded" }), 409, "not_executed");
 
-    const decided = await decideRequest(id, oncall(), "approve", "ship it", "console");
+    const decided = await decideAs(id, oncall(), "approve", "ship it", "console");
     expect(decided.status).toBe("approved");
     const approved = (await readView(await get(key, id))).view;
     expect(approved).toMatchObject({ status: "approved", approvals: { count: 1, required: 1 } });
@@ -193,7 +193,7 @@ describe("agent API: lifecycle over HTTP", () => {
   it("a denied request cannot be executed", async () => {
     const { key } = await makeAgent();
     const { id } = await filed(key);
-    await decideRequest(id, oncall(), "deny", "not during the freeze", "slack");
+    await decideAs(id, oncall(), "deny", "not during the freeze", "slack");
     const view = (await readView(await get(key, id))).view;
     expect(view.status).toBe("denied");
     expect(view.reviews[0]).toMatchObject({ decision: "deny", note: "not during the freeze", channel: "slack" });
@@ -208,7 +208,7 @@ describe("agent API: lifecycle over HTTP", () => {
     expect(cancelled.decided_at).not.toBeNull();
     await expectError(cancel(key, first.id), 409, "not_pending");
     await expectError(execute(key, first.id), 409, "cancelled");
-    await expect(decideRequest(first.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
+    await expect(decideAs(first.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
     const [, cancelledEvent] = await selectEventsForRequest(await getDb(), first.id);
     expect(cancelledEvent).toMatchObject({ type: "request.cancelled", channel: "api", payload: { reason: "superseded" } });
 
@@ -236,7 +236,7 @@ describe("agent API: Idempotency-Key", () => {
     expect(replay.view.created_at).toBe(first.view.created_at);
 
     // The replay reflects the current state, not a stale copy.
-    await decideRequest(first.view.id, oncall(), "approve", undefined, "console");
+    await decideAs(first.view.id, oncall(), "approve", undefined, "console");
     const later = await readView(await create(key, body, idem), 200);
     expect(later.view).toMatchObject({ id: first.view.id, status: "approved" });
 
@@ -286,7 +286,7 @@ describe("agent API: ?wait long-poll", () => {
     expect(answeredAt).toBe(0); // still waiting: nothing has changed yet
 
     const decisionStarted = performance.now();
-    await decideRequest(id, oncall(), "approve", undefined, "console");
+    await decideAs(id, oncall(), "approve", undefined, "console");
     const { view } = await readView(await polling);
     const wokeAfterMs = answeredAt - decisionStarted;
 
@@ -312,7 +312,7 @@ describe("agent API: ?wait long-poll", () => {
     const started = performance.now();
     const polling = get(key, id, "?wait=1");
     await sleep(200);
-    await decideRequest(id, security("s1"), "approve", undefined, "console");
+    await decideAs(id, security("s1"), "approve", undefined, "console");
     const { view } = await readView(await polling);
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
     expect(view).toMatchObject({ status: "pending", approvals: { count: 1, required: 2 } });
@@ -334,7 +334,7 @@ describe("agent API: ?wait long-poll", () => {
 
     await expectError(execute(key, request.id), 410, "expired");
     await expectError(execute(key, request.id), 410, "expired"); // once recorded, still 410
-    await expect(decideRequest(request.id, oncall(), "approve", undefined, "console")).rejects.toBeInstanceOf(CountersignError);
+    await expect(decideAs(request.id, oncall(), "approve", undefined, "console")).rejects.toBeInstanceOf(CountersignError);
     expect((await readView(await get(key, request.id))).view.status).toBe("expired");
     expect(await auditTypes(request.id)).toEqual(["request.created", "request.expired"]);
   });
@@ -365,7 +365,7 @@ describe("agent API: /events stream", () => {
     const first = stateOf(await sse.next());
     expect(first).toMatchObject({ id, status: "pending" });
 
-    await decideRequest(id, oncall(), "approve", "go", "console");
+    await decideAs(id, oncall(), "approve", "go", "console");
     const second = stateOf(await sse.next());
     expect(second).toMatchObject({ id, status: "approved", approvals: { count: 1, required: 1 } });
 
@@ -381,9 +381,9 @@ describe("agent API: /events stream", () => {
     const { id } = await filed(key, { action: "iam.role.update" });
     const sse = sseReader((await events(key, id)).body!);
     expect(stateOf(await sse.next()).approvals.count).toBe(0);
-    await decideRequest(id, security("s1"), "approve", undefined, "console");
+    await decideAs(id, security("s1"), "approve", undefined, "console");
     expect(stateOf(await sse.next())).toMatchObject({ status: "pending", approvals: { count: 1 } });
-    await decideRequest(id, security("s2"), "deny", "too broad", "slack");
+    await decideAs(id, security("s2"), "deny", "too broad", "slack");
     expect(stateOf(await sse.next()).status).toBe("denied");
     expect(await sse.next()).toBeNull();
   });

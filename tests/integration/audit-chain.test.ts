@@ -13,13 +13,7 @@ import { chainHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { verifyAuditChain, type ChainVerification } from "@/lib/audit/verify";
-import {
-  cancelRequest,
-  claimApproval,
-  createRequest,
-  decideRequest,
-  reportResult,
-} from "@/lib/requests/lifecycle";
+import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
 import { getRequestForAgent } from "@/lib/requests/read";
 import {
   createDedicatedDatabase,
@@ -28,7 +22,7 @@ import {
   waitForSealerIdle,
   type DedicatedDatabase,
 } from "../support/dedicated-db";
-import { makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
+import { decideAs, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 const later = (ms: number) => ({ now: new Date(Date.now() + ms) });
 
@@ -49,18 +43,18 @@ async function burstOfActivity(tag: string): Promise<{ requestIds: string[]; age
     file(),
   ]);
   await Promise.all([
-    decideRequest(executed, oncall(), "approve", "ship it", "console")
+    decideAs(executed, oncall(), "approve", "ship it", "console")
       .then(() => claimApproval(agent, executed))
       .then(() => reportResult(agent, executed, { status: "succeeded", detail: { pods: 3 } })),
-    decideRequest(denied, oncall(), "deny", "not today", "slack"),
+    decideAs(denied, oncall(), "deny", "not today", "slack"),
     cancelRequest(agent, cancelled, "superseded"),
-    decideRequest(quorum, security("s1"), "approve", undefined, "console").then(() =>
-      decideRequest(quorum, security("s2"), "approve", undefined, "api"),
+    decideAs(quorum, security("s1"), "approve", undefined, "console").then(() =>
+      decideAs(quorum, security("s2"), "approve", undefined, "api"),
     ),
     claimApproval(agent, auto),
     getRequestForAgent(agent, expiring),
   ]);
-  await expect(decideRequest(expiring, oncall(), "approve", undefined, "console", later(2 * 3600_000))).rejects.toMatchObject({
+  await expect(decideAs(expiring, oncall(), "approve", undefined, "console", later(2 * 3600_000))).rejects.toMatchObject({
     code: "expired",
   });
   await rotateAgentKey(spare.id, TEST_ACTOR);
@@ -198,9 +192,9 @@ describe("audit chain on a database of its own (exact counts)", () => {
         const { request } = await createRequest(agent, requestBody({ resource: `svc/writer-${w}-${i}` }));
         ids.push(request.id);
         if ((w + i) % 3 === 0) {
-          await decideRequest(request.id, oncall(`rev-${w}`), "deny", "no", "console");
+          await decideAs(request.id, oncall(`rev-${w}`), "deny", "no", "console");
         } else {
-          await decideRequest(request.id, oncall(`rev-${w}`), "approve", undefined, "console");
+          await decideAs(request.id, oncall(`rev-${w}`), "approve", undefined, "console");
           await claimApproval(agent, request.id);
           approved += 1;
         }

@@ -5,10 +5,11 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Viewer } from "@/lib/auth/viewer";
+import { auditorViewer } from "../support/fixtures";
 import { exportTimeline, timelineQuery } from "@/lib/audit/timeline";
 import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
 
-const auditor: Viewer = { id: "audrey@acme.test", email: "audrey@acme.test", name: "Audrey", idp: "okta", groups: [], roles: ["auditor"] };
+const auditor: Viewer = auditorViewer();
 const ROWS = 40_000;
 
 let dedicated: DedicatedDatabase;

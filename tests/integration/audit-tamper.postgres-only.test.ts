@@ -11,9 +11,9 @@ import { auditEvents, type AuditEventRow } from "@/db/schema";
 import { chainHash } from "@/lib/audit/chain";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
-import { claimApproval, createRequest, decideRequest, reportResult } from "@/lib/requests/lifecycle";
+import { claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, oncall, requestBody, security } from "../support/fixtures";
+import { decideAs, makeAgent, oncall, requestBody, security } from "../support/fixtures";
 
 let dedicated: DedicatedDatabase;
 let restore: () => void;
@@ -65,12 +65,12 @@ beforeAll(async () => {
   const { agent } = await makeAgent();
   for (let i = 0; i < 3; i++) {
     const { request } = await createRequest(agent, requestBody({ resource: `svc/tamper-${i}` }));
-    await decideRequest(request.id, oncall(), "approve", "ok", "console");
+    await decideAs(request.id, oncall(), "approve", "ok", "console");
     await claimApproval(agent, request.id);
     await reportResult(agent, request.id, { status: "succeeded" });
   }
   const { request: iam } = await createRequest(agent, requestBody({ action: "iam.role.update" }));
-  await decideRequest(iam.id, security(), "deny", "too broad", "slack");
+  await decideAs(iam.id, security(), "deny", "too broad", "slack");
   await sealPendingAuditEvents(db);
   await waitForSealerIdle();
   chain = await readChain();

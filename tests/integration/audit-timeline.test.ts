@@ -9,12 +9,12 @@ import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent } from "@/lib/audit/events";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { exportTimeline, listTimeline, timelineQuery, type TimelineEvent } from "@/lib/audit/timeline";
-import { createRequest, decideRequest } from "@/lib/requests/lifecycle";
+import { createRequest } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { makeAgent, oncall, requestBody, security } from "../support/fixtures";
+import { auditorViewer, decideAs, makeAgent, oncall, requestBody, security } from "../support/fixtures";
 
-const auditor: Viewer = { id: "audrey@acme.test", email: "audrey@acme.test", name: "Audrey", idp: "okta", groups: ["compliance"], roles: ["auditor"] };
-const reviewerViewer: Viewer = { ...oncall(), roles: ["reviewer"] };
+const auditor: Viewer = auditorViewer();
+const reviewerViewer: Viewer = { ...auditorViewer("riley"), groups: ["platform-oncall"], roles: ["reviewer"] };
 
 let dedicated: DedicatedDatabase;
 let restore: () => void;
@@ -25,12 +25,12 @@ beforeAll(async () => {
   const { agent } = await makeAgent();
   for (let i = 0; i < 12; i++) {
     const { request } = await createRequest(agent, requestBody({ resource: `svc/r${i}` }));
-    if (i % 3 === 0) await decideRequest(request.id, oncall(), "approve", "ok", "console");
-    if (i % 3 === 1) await decideRequest(request.id, oncall(), "deny", `no ${i}`, "console");
+    if (i % 3 === 0) await decideAs(request.id, oncall(), "approve", "ok", "console");
+    if (i % 3 === 1) await decideAs(request.id, oncall(), "deny", `no ${i}`, "console");
   }
   for (let i = 0; i < 4; i++) {
     const { request } = await createRequest(agent, requestBody({ action: "iam.policy.update", resource: `role/r${i}` }));
-    await decideRequest(request.id, security(), "approve", undefined, "slack");
+    await decideAs(request.id, security(), "approve", undefined, "slack");
   }
   // An event whose text needs quoting and escaping in both formats (an IdP display name can hold
   // anything), plus an empty string where a null could also be.
@@ -163,7 +163,7 @@ describe("audit timeline", () => {
     await sealPendingAuditEvents();
     const exports = await all({ type: "audit.exported" });
     expect(exports.length).toBeGreaterThanOrEqual(2);
-    expect(exports[0]!.actor.id).toBe(auditor.id);
+    expect(exports[0]!.actor.id).toBe(auditor.personId);
     expect(exports[0]!.payload).toMatchObject({ filter: { action: "deploy.service.release" } });
   });
 

@@ -1,6 +1,6 @@
 // Every console server action and console route handler, called directly (not through the UI) as
 // each kind of caller. The session is the only seam replaced; all checks run for real.
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db/client";
 import { findRequestWithAgent } from "@/db/queries/requests";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -9,7 +9,7 @@ import { listAgents } from "@/lib/agents/registry";
 import { listDeliveries } from "@/lib/notify/deliveries";
 import { listInbox } from "@/lib/requests/inbox";
 import { getRequestDetail, getRequestForAgent, listRecentRequests } from "@/lib/requests/read";
-import { errorCode } from "../support/fixtures";
+import { errorCode, reviewer, signedIn } from "../support/fixtures";
 import { makeAgent, requestBody } from "../support/fixtures";
 
 const session = vi.hoisted(() => ({ viewer: null as Viewer | null }));
@@ -22,24 +22,19 @@ const { GET: consoleStream } = await import("@/app/api/console/stream/route");
 
 type Caller = "anonymous" | "agent key" | "auditor" | "out-of-scope reviewer" | "self-requester" | "admin";
 
-const persona = (email: string, groups: string[], roles: Viewer["roles"]): Viewer => ({
-  id: email,
-  email,
-  name: email.split("@")[0]!,
-  idp: "okta",
-  groups,
-  roles,
-});
-
 const OWNER = "sec-owner@acme.test";
-const viewers: Record<Caller, Viewer | null> = {
-  anonymous: null,
-  "agent key": null, // an agent key is not a console session
-  auditor: persona("audrey@acme.test", ["compliance"], ["auditor"]),
-  "out-of-scope reviewer": persona("riley@acme.test", ["platform-oncall"], ["reviewer"]),
-  "self-requester": persona(OWNER, ["security-team"], ["reviewer"]),
-  admin: persona("ada@acme.test", ["countersign-admins"], ["admin"]),
-};
+// Each persona signs in for real (identity, person, session row): decisions resolve the session.
+let viewers: Record<Caller, Viewer | null>;
+beforeAll(async () => {
+  viewers = {
+    anonymous: null,
+    "agent key": null, // an agent key is not a console session
+    auditor: await signedIn(reviewer("audrey", ["compliance"])),
+    "out-of-scope reviewer": await signedIn(reviewer("riley", ["platform-oncall"])),
+    "self-requester": await signedIn(reviewer("sec-owner", ["security-team"], OWNER)),
+    admin: await signedIn(reviewer("ada", ["countersign-admins"])),
+  };
+});
 
 const form = (fields: Record<string, string>) => {
   const f = new FormData();

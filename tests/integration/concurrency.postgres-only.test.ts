@@ -8,8 +8,8 @@ import { getDb } from "@/db/client";
 import { auditEvents, requests, reviews, type AuditEventRow } from "@/db/schema";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { resetEnvCache } from "@/lib/config/env";
-import { createRequest, decideRequest, expireDueRequests } from "@/lib/requests/lifecycle";
-import { apiRequest, callAgentApi, errorCode, makeAgent, oncall, requestBody, reviewer, tally } from "../support/fixtures";
+import { createRequest, expireDueRequests } from "@/lib/requests/lifecycle";
+import { apiRequest, callAgentApi, decideAs, errorCode, makeAgent, oncall, personOf, requestBody, reviewer, tally } from "../support/fixtures";
 
 const N = 50;
 const HOUR = 3600_000;
@@ -57,7 +57,7 @@ describe("concurrency on real PostgreSQL", () => {
 
     const reviewers = Array.from({ length: N }, (_, i) => reviewer(`approver-${i}`, ["platform-oncall"]));
     const results = await Promise.all(
-      reviewers.map((r) => errorCode(decideRequest(request.id, r, "approve", `lgtm from ${r.name}`, "console"))),
+      reviewers.map((r) => errorCode(decideAs(request.id, r, "approve", `lgtm from ${r.name}`, "console"))),
     );
     expect(tally(results)).toEqual({ ok: 1, already_decided: N - 1 });
     const winner = reviewers[results.indexOf("ok")]!;
@@ -66,18 +66,19 @@ describe("concurrency on real PostgreSQL", () => {
     expect(row!.status).toBe("approved");
     expect(row!.decidedAt).not.toBeNull();
     const votes = await reviewsFor([request.id]);
-    expect(votes.map((v) => [v.reviewerId, v.decision])).toEqual([[winner.id, "approve"]]);
+    const winnerId = await personOf(winner);
+    expect(votes.map((v) => [v.reviewerId, v.decision])).toEqual([[winnerId, "approve"]]);
 
     const events = await eventsFor([request.id]);
     expect(typesOf(events)).toEqual(["request.created", "review.approved", "request.approved"]);
-    expect(events.filter((e) => e.type !== "request.created").every((e) => e.actorId === winner.id)).toBe(true);
+    expect(events.filter((e) => e.type !== "request.created").every((e) => e.actorId === winnerId)).toBe(true);
     expect(events.find((e) => e.type === "request.approved")!.payload).toMatchObject({ approvals: 1, approvals_required: 1 });
   });
 
   it(`${N} parallel execute calls through the agent API: exactly one 200, the rest 409 already_executed`, async () => {
     const { agent, key } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ resource: "svc/race-execute" }));
-    await decideRequest(request.id, oncall(), "approve", undefined, "console");
+    await decideAs(request.id, oncall(), "approve", undefined, "console");
 
     const responses = await Promise.all(
       Array.from({ length: N }, () => callAgentApi(apiRequest("POST", `/api/v1/requests/${request.id}/execute`, { key }))),
@@ -110,8 +111,8 @@ describe("concurrency on real PostgreSQL", () => {
     // Every round at once (40 transactions), issuing the deny first in half of them.
     const rounds = await Promise.all(
       ids.map(async (id, i) => {
-        const approve = () => errorCode(decideRequest(id, approver, "approve", undefined, "console"));
-        const deny = () => errorCode(decideRequest(id, denier, "deny", "not during the freeze", "slack"));
+        const approve = () => errorCode(decideAs(id, approver, "approve", undefined, "console"));
+        const deny = () => errorCode(decideAs(id, denier, "deny", "not during the freeze", "slack"));
         if (i % 2 === 0) {
           const [a, d] = await Promise.all([approve(), deny()]);
           return { id, approve: a, deny: d };
@@ -169,7 +170,7 @@ describe("concurrency on real PostgreSQL", () => {
       const ids = await pendingWithDeadline(20, "race-expiry-after");
       // Two late approvals per request (1 ms after the deadline; one exactly at it) race two sweepers.
       const late = (who: string) =>
-        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`${who}-${i}`), "approve", undefined, "console", at(i === 0 ? 0 : 1)))));
+        Promise.all(ids.map((id, i) => errorCode(decideAs(id, oncall(`${who}-${i}`), "approve", undefined, "console", at(i === 0 ? 0 : 1)))));
       const [first, second] = await Promise.all([late("late"), late("later"), expireDueRequests(at(1)), expireDueRequests(at(1))]);
       const decisions = [...first, ...second];
       // Each approval is refused as expired, whether it recorded the expiry itself or found it recorded.
@@ -190,8 +191,8 @@ describe("concurrency on real PostgreSQL", () => {
       // Per request, an approval 1 ms before the deadline races a second reviewer's approval 1 ms
       // after it (which records the expiry itself); two sweepers run across all of them.
       const [decisions, lateDecisions] = await Promise.all([
-        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`early-${i}`), "approve", undefined, "console", at(-1))))),
-        Promise.all(ids.map((id, i) => errorCode(decideRequest(id, oncall(`late-${i}`), "approve", undefined, "console", at(1))))),
+        Promise.all(ids.map((id, i) => errorCode(decideAs(id, oncall(`early-${i}`), "approve", undefined, "console", at(-1))))),
+        Promise.all(ids.map((id, i) => errorCode(decideAs(id, oncall(`late-${i}`), "approve", undefined, "console", at(1))))),
         expireDueRequests(at(1)),
         expireDueRequests(at(1)),
       ]);
@@ -233,7 +234,7 @@ describe("concurrency on real PostgreSQL", () => {
 
     it("each ordering, made deterministic: decide then sweep keeps the approval; sweep then decide refuses", async () => {
       const [first, second] = await pendingWithDeadline(2, "order-expiry");
-      const approved = await decideRequest(first!, oncall("olga"), "approve", undefined, "console", at(-1));
+      const approved = await decideAs(first!, oncall("olga"), "approve", undefined, "console", at(-1));
       expect(approved.status).toBe("approved");
       await expireDueRequests(at(1));
       // The grant window (15 min) runs from the approval, so at deadline + 1 ms it is still open and
@@ -249,7 +250,7 @@ describe("concurrency on real PostgreSQL", () => {
       // by the time this sweep returns, and a decision with a clock still inside the deadline is
       // refused: the recorded expiry stands.
       await expireDueRequests(at(1));
-      await expect(decideRequest(second!, oncall("olga"), "approve", undefined, "console", at(-1))).rejects.toMatchObject({
+      await expect(decideAs(second!, oncall("olga"), "approve", undefined, "console", at(-1))).rejects.toMatchObject({
         code: "expired",
       });
       const [gone] = await rowsFor([second!]);

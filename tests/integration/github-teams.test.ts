@@ -1,4 +1,5 @@
-// GitHub sign-in mapping against a local stub of the GitHub API (/user, /user/emails, /user/teams).
+// GitHub sign-in mapping against a local stub of the GitHub API (/user, /user/emails,
+// /user/memberships/orgs, /user/teams) that checks the bearer token as GitHub does.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +10,14 @@ import { getActivePolicy } from "@/lib/policy/load";
 const TOKEN = "gho_test_token";
 const calls: string[] = [];
 let publicEmail: string | null = null;
+let memberships = [
+  { state: "active", organization: { login: "Acme" } },
+  { state: "active", organization: { login: "other-org" } },
+];
+let emails = [
+  { email: "octo@users.noreply.github.com", primary: false, verified: true },
+  { email: "Octo@Acme.test", primary: true, verified: true },
+];
 const teams = [
   { slug: "SRE", organization: { login: "Acme" } },
   { slug: "security", organization: { login: "acme" } },
@@ -23,12 +32,9 @@ const server = http.createServer((req, res) => {
   }
   const url = new URL(req.url ?? "/", "http://stub");
   const send = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-  if (url.pathname === "/user") return send({ login: "octo", name: "Octo Cat", email: publicEmail });
-  if (url.pathname === "/user/emails")
-    return send([
-      { email: "octo@users.noreply.github.com", primary: false, verified: true },
-      { email: "Octo@Acme.test", primary: true, verified: true },
-    ]);
+  if (url.pathname === "/user") return send({ id: 583231, login: "octo", name: "Octo Cat", email: publicEmail });
+  if (url.pathname === "/user/emails") return send(emails);
+  if (url.pathname === "/user/memberships/orgs") return send(url.searchParams.get("page") === "1" ? memberships : []);
   if (url.pathname === "/user/teams") return send(url.searchParams.get("page") === "1" ? teams : []);
   res.writeHead(404).end();
 });
@@ -41,25 +47,46 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 describe("GitHub identity", () => {
-  it("uses the verified primary e-mail when the profile has none, and names teams github:org/team", async () => {
+  it("uses the numeric id, the verified primary e-mail, and names teams github:org/team", async () => {
     publicEmail = null;
     calls.length = 0;
     const id = await fetchGitHubIdentity(TOKEN, { apiUrl });
     expect(id).toEqual({
+      id: "583231",
       login: "octo",
       name: "Octo Cat",
       email: "octo@acme.test",
+      orgs: ["acme", "other-org"],
       groups: ["github:acme/security", "github:acme/sre", "github:other-org/maintainers"],
     });
-    expect(calls).toEqual(["/user", "/user/emails", "/user/teams?per_page=100&page=1"]);
+    expect(calls).toEqual(["/user", "/user/emails", "/user/memberships/orgs?state=active&per_page=100&page=1", "/user/teams?per_page=100&page=1"]);
   });
 
-  it("keeps only the configured orgs' teams and skips /user/emails when the profile has an e-mail", async () => {
-    publicEmail = "octo@acme.test";
-    calls.length = 0;
+  it("never takes the public profile e-mail: only a verified primary one, else none", async () => {
+    publicEmail = "ceo@acme.test";
+    expect((await fetchGitHubIdentity(TOKEN, { apiUrl })).email).toBe("octo@acme.test");
+    emails = [
+      { email: "octo@acme.test", primary: true, verified: false },
+      { email: "octo@users.noreply.github.com", primary: false, verified: true },
+    ];
+    expect((await fetchGitHubIdentity(TOKEN, { apiUrl })).email).toBeNull();
+    emails = [
+      { email: "octo@users.noreply.github.com", primary: false, verified: true },
+      { email: "Octo@Acme.test", primary: true, verified: true },
+    ];
+    publicEmail = null;
+  });
+
+  it("keeps only the configured orgs, and only teams of orgs the person is an active member of", async () => {
     const id = await fetchGitHubIdentity(TOKEN, { apiUrl, orgs: ["acme"] });
+    expect(id.orgs).toEqual(["acme"]);
     expect(id.groups).toEqual(["github:acme/security", "github:acme/sre"]);
-    expect(calls).not.toContain("/user/emails");
+    const before = memberships;
+    memberships = [{ state: "pending", organization: { login: "acme" } }];
+    const outsider = await fetchGitHubIdentity(TOKEN, { apiUrl, orgs: ["acme"] });
+    expect(outsider.orgs).toEqual([]);
+    expect(outsider.groups).toEqual([]);
+    memberships = before;
   });
 
   it("maps teams to console roles and approver groups through the policy file", async () => {

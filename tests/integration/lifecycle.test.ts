@@ -2,16 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { selectEventsForRequest } from "@/db/queries/audit";
-import {
-  cancelRequest,
-  claimApproval,
-  createRequest,
-  decideRequest,
-  expireDueRequests,
-  reportResult,
-} from "@/lib/requests/lifecycle";
+import { cancelRequest, claimApproval, createRequest, expireDueRequests, reportResult } from "@/lib/requests/lifecycle";
 import { getRequestForAgent } from "@/lib/requests/read";
-import { makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
+import { decideAs, makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
 
 const types = async (id: string) => (await selectEventsForRequest(await getDb(), id)).map((e) => e.type);
 const later = (ms: number) => new Date(Date.now() + ms);
@@ -24,7 +17,7 @@ describe("request lifecycle", () => {
     expect(request.approvals).toEqual({ count: 0, required: 1 });
     expect(request.params_hash).toMatch(/^[0-9a-f]{64}$/);
 
-    const approved = await decideRequest(request.id, oncall(), "approve", "ok", "console");
+    const approved = await decideAs(request.id, oncall(), "approve", "ok", "console");
     expect(approved.status).toBe("approved");
     expect(approved.grant_expires_at).not.toBeNull();
 
@@ -48,17 +41,17 @@ describe("request lifecycle", () => {
   it("deny wins, needs a note, and ends the request", async () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ action: "iam.role.update" }));
-    await expect(decideRequest(request.id, security(), "deny", "  ", "console")).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(decideAs(request.id, security(), "deny", "  ", "console")).rejects.toMatchObject({ code: "invalid_request" });
     // The note limit holds for every door (console, Slack, API alike), and a refused vote leaves nothing.
-    await expect(decideRequest(request.id, security(), "deny", "x".repeat(2001), "slack")).rejects.toMatchObject({
+    await expect(decideAs(request.id, security(), "deny", "x".repeat(2001), "slack")).rejects.toMatchObject({
       code: "invalid_request",
       issues: [{ path: "note", message: "must be at most 2000 characters" }],
     });
     expect((await getRequestForAgent(agent, request.id)).reviews).toEqual([]);
-    await decideRequest(request.id, security("s1"), "approve", undefined, "console");
-    const denied = await decideRequest(request.id, security("s2"), "deny", "too broad", "console");
+    await decideAs(request.id, security("s1"), "approve", undefined, "console");
+    const denied = await decideAs(request.id, security("s2"), "deny", "too broad", "console");
     expect(denied.status).toBe("denied");
-    await expect(decideRequest(request.id, security("s3"), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
+    await expect(decideAs(request.id, security("s3"), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
     await expect(claimApproval(agent, request.id)).rejects.toMatchObject({ code: "denied" });
   });
 
@@ -66,12 +59,12 @@ describe("request lifecycle", () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ action: "iam.policy.update" }));
     expect(request.approvals.required).toBe(2);
-    const one = await decideRequest(request.id, security("s1"), "approve", undefined, "console");
+    const one = await decideAs(request.id, security("s1"), "approve", undefined, "console");
     expect(one.status).toBe("pending");
     expect(one.approvals.count).toBe(1);
-    await expect(decideRequest(request.id, security("s1"), "approve", undefined, "slack")).rejects.toMatchObject({ code: "already_voted" });
+    await expect(decideAs(request.id, security("s1"), "approve", undefined, "slack")).rejects.toMatchObject({ code: "already_voted" });
     await expect(claimApproval(agent, request.id)).rejects.toMatchObject({ code: "not_approved" });
-    const two = await decideRequest(request.id, security("s2"), "approve", undefined, "slack");
+    const two = await decideAs(request.id, security("s2"), "approve", undefined, "slack");
     expect(two.status).toBe("approved");
   });
 
@@ -80,16 +73,16 @@ describe("request lifecycle", () => {
     const { request } = await createRequest(agent, requestBody({ action: "iam.role.update", on_behalf_of: "Jo@acme.test" }));
     const ownerAdmin = reviewer("boss", ["countersign-admins"], "boss@acme.test");
     const behalf = reviewer("jo", ["security-team"], "jo@acme.test");
-    await expect(decideRequest(request.id, ownerAdmin, "approve", undefined, "console")).rejects.toMatchObject({ code: "self_approval" });
-    await expect(decideRequest(request.id, behalf, "approve", undefined, "api")).rejects.toMatchObject({ code: "self_approval" });
+    await expect(decideAs(request.id, ownerAdmin, "approve", undefined, "console")).rejects.toMatchObject({ code: "self_approval" });
+    await expect(decideAs(request.id, behalf, "approve", undefined, "api")).rejects.toMatchObject({ code: "self_approval" });
     expect(await types(request.id)).toEqual(["request.created"]);
   });
 
   it("refuses reviewers outside the rule's approver groups", async () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody({ action: "iam.role.update" }));
-    await expect(decideRequest(request.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "not_eligible" });
-    await expect(decideRequest(request.id, reviewer("aud", ["compliance"]), "deny", "no", "console")).rejects.toMatchObject({ code: "forbidden" });
+    await expect(decideAs(request.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "not_eligible" });
+    await expect(decideAs(request.id, reviewer("aud", ["compliance"]), "deny", "no", "console")).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("auto-approves and refuses by policy", async () => {
@@ -109,7 +102,7 @@ describe("request lifecycle", () => {
     const cancelled = await cancelRequest(agent, request.id, "not needed");
     expect(cancelled.status).toBe("cancelled");
     await expect(cancelRequest(agent, request.id, undefined)).rejects.toMatchObject({ code: "not_pending" });
-    await expect(decideRequest(request.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
+    await expect(decideAs(request.id, oncall(), "approve", undefined, "console")).rejects.toMatchObject({ code: "already_decided" });
   });
 
   it("another agent can neither read nor execute the request", async () => {
@@ -126,7 +119,7 @@ describe("request lifecycle", () => {
     const { request } = await createRequest(agent, requestBody());
     const afterDeadline = { now: later(2 * 3600_000) };
     expect((await getRequestForAgent(agent, request.id, afterDeadline)).status).toBe("expired");
-    await expect(decideRequest(request.id, oncall(), "approve", undefined, "console", afterDeadline)).rejects.toMatchObject({ code: "expired" });
+    await expect(decideAs(request.id, oncall(), "approve", undefined, "console", afterDeadline)).rejects.toMatchObject({ code: "expired" });
     expect(await types(request.id)).toEqual(["request.created", "request.expired"]);
 
     const second = (await createRequest(agent, requestBody({ resource: "svc/other" }))).request;
@@ -140,7 +133,7 @@ describe("request lifecycle", () => {
   it("an approval expires at the end of its grant window", async () => {
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody());
-    await decideRequest(request.id, oncall(), "approve", undefined, "console");
+    await decideAs(request.id, oncall(), "approve", undefined, "console");
     await expect(claimApproval(agent, request.id, { now: later(16 * 60_000) })).rejects.toMatchObject({ code: "expired" });
     expect((await getRequestForAgent(agent, request.id)).status).toBe("expired");
   });

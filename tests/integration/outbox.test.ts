@@ -17,9 +17,9 @@ import { listDeliveries } from "@/lib/notify/deliveries";
 import { agentWebhookSecret, verifyWebhook } from "@/lib/notify/webhook-signature";
 import { backoffMs, drainOutboxOnce, MAX_ATTEMPTS } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
-import { cancelRequest, claimApproval, createRequest, decideRequest, reportResult } from "@/lib/requests/lifecycle";
+import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { errorCode, makeAgent, oncall, requestBody, reviewer, security } from "../support/fixtures";
+import { decideAs, errorCode, makeAgent, oncall, requestBody, reviewer, security, viewerAs } from "../support/fixtures";
 import { accept, failFirst, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../support/webhook-receiver";
 
 const DAY = 86_400_000;
@@ -84,7 +84,7 @@ async function fileWithCallback(agent: Agent, when: Date, over: Parameters<typeo
   return request;
 }
 
-const readerViewer = async () => toViewer(reviewer("audrey", ["compliance"]), await getActivePolicy());
+const readerViewer = async () => viewerAs(reviewer("audrey", ["compliance"]));
 
 describe("signed webhooks from the outbox", () => {
   it("a request filed with callback_url, approved, executed and reported sends one signed webhook per state change, in order", async () => {
@@ -93,7 +93,7 @@ describe("signed webhooks from the outbox", () => {
     const request = await fileWithCallback(agent, T0);
     expect(await drainOutboxOnce({ now: T0 })).toBe(1);
 
-    await decideRequest(request.id, oncall(), "approve", "ship it", "console", { now: at(1000) });
+    await decideAs(request.id, oncall(), "approve", "ship it", "console", { now: at(1000) });
     expect(await drainOutboxOnce({ now: at(1000) })).toBe(1);
     await claimApproval(agent, request.id, { now: at(2000) });
     expect(await drainOutboxOnce({ now: at(2000) })).toBe(1);
@@ -282,7 +282,7 @@ describe("what is not announced", () => {
     const before = await outboxCount();
     const { agent } = await makeAgent();
     const { request } = await createRequest(agent, requestBody(), { now: T0 });
-    await decideRequest(request.id, oncall(), "approve", undefined, "console", { now: at(1000) });
+    await decideAs(request.id, oncall(), "approve", undefined, "console", { now: at(1000) });
     await claimApproval(agent, request.id, { now: at(2000) });
     await reportResult(agent, request.id, { status: "failed" }, { now: at(3000) });
     const { request: cancelled } = await createRequest(agent, requestBody({ resource: "svc/cancel-me" }), { now: T0 });
@@ -302,14 +302,14 @@ describe("what is not announced", () => {
     expect(await types()).toEqual(["request.created"]);
 
     // Refused before any change: wrong approver group, missing deny note, cancel of nothing executed.
-    expect(await errorCode(decideRequest(request.id, security(), "approve", undefined, "console", { now: at(500) }))).toBe("not_eligible");
-    expect(await errorCode(decideRequest(request.id, oncall("rita"), "deny", "  ", "console", { now: at(500) }))).toBe("invalid_request");
+    expect(await errorCode(decideAs(request.id, security(), "approve", undefined, "console", { now: at(500) }))).toBe("not_eligible");
+    expect(await errorCode(decideAs(request.id, oncall("rita"), "deny", "  ", "console", { now: at(500) }))).toBe("invalid_request");
     expect(await errorCode(claimApproval(agent, request.id, { now: at(500) }))).toBe("not_approved");
     expect(await types()).toEqual(["request.created"]);
 
-    await decideRequest(request.id, oncall(), "approve", undefined, "console", { now: at(1000) });
-    expect(await errorCode(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: at(1500) }))).toBe("already_decided");
-    expect(await errorCode(decideRequest(request.id, oncall("rita"), "deny", "too late", "console", { now: at(1500) }))).toBe("already_decided");
+    await decideAs(request.id, oncall(), "approve", undefined, "console", { now: at(1000) });
+    expect(await errorCode(decideAs(request.id, oncall("rita"), "approve", undefined, "console", { now: at(1500) }))).toBe("already_decided");
+    expect(await errorCode(decideAs(request.id, oncall("rita"), "deny", "too late", "console", { now: at(1500) }))).toBe("already_decided");
     expect(await errorCode(cancelRequest(agent, request.id, undefined, { now: at(1500) }))).toBe("not_pending");
     expect(await errorCode(reportResult(agent, request.id, { status: "succeeded" }, { now: at(1500) }))).toBe("not_executed");
     expect(await types()).toEqual(["request.created", "request.approved"]);
@@ -327,8 +327,8 @@ describe("what is not announced", () => {
     const { agent } = await makeAgent();
     const request = await fileWithCallback(agent, T0);
     const late = new Date(new Date(request.decision_deadline).getTime() + 1000);
-    expect(await errorCode(decideRequest(request.id, oncall(), "approve", undefined, "console", { now: late }))).toBe("expired");
-    expect(await errorCode(decideRequest(request.id, oncall("rita"), "approve", undefined, "console", { now: late }))).toBe("expired");
+    expect(await errorCode(decideAs(request.id, oncall(), "approve", undefined, "console", { now: late }))).toBe("expired");
+    expect(await errorCode(decideAs(request.id, oncall("rita"), "approve", undefined, "console", { now: late }))).toBe("expired");
     const rows = await deliveriesOf(request.id);
     expect(rows.map((d) => (d.outbox.payload as Payload).type)).toEqual(["request.created", "request.expired"]);
     expect((rows[1]!.outbox.payload as Payload).request.status).toBe("expired");
@@ -356,10 +356,9 @@ describe("listDeliveries (the request page's data)", () => {
   it("needs the read capability", async () => {
     const { agent } = await makeAgent();
     const request = await fileWithCallback(agent, T0);
-    const policy = await getActivePolicy();
     expect(await errorCode(listDeliveries(null, request.id))).toBe("unauthorized");
-    expect(await errorCode(listDeliveries(toViewer(reviewer("eve", ["contractors"]), policy), request.id))).toBe("forbidden");
-    expect(await listDeliveries(toViewer(oncall(), policy), request.id)).toEqual([
+    expect(await errorCode(listDeliveries(await viewerAs(reviewer("eve", ["contractors"])), request.id))).toBe("forbidden");
+    expect(await listDeliveries(await viewerAs(oncall()), request.id)).toEqual([
       expect.objectContaining({ status: "queued", attempts: 0, kind: "webhook", eventType: "request.created" }),
     ]);
   });

@@ -17,12 +17,12 @@ import { recordSignIn } from "@/lib/auth/identities";
 import { resetEnvCache } from "@/lib/config/env";
 import { drainOutboxOnce } from "@/lib/notify/worker";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
-import { cancelRequest, claimApproval, createRequest, decideRequest, expireDueRequests } from "@/lib/requests/lifecycle";
+import { cancelRequest, claimApproval, createRequest, expireDueRequests } from "@/lib/requests/lifecycle";
 import { getRequestDetail } from "@/lib/requests/read";
 import { sendSlackUpdate } from "@/lib/slack/sender";
 import { signSlackRequest } from "@/lib/slack/signature";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { auditorViewer, makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
+import { auditorViewer, decideAs, makeAgent, oncall, requestBody, reviewer } from "../support/fixtures";
 
 const SECRET = "slack-test-signing-secret";
 const CHANNEL_ID = "C0APPROVALS";
@@ -354,7 +354,7 @@ describe("Slack: posting and updating through the outbox", () => {
   it("a decision made in the console, then the execution, update the message too; so does a cancel", async () => {
     const { agent, request, ts } = await postedRequest();
     calls.length = 0;
-    await decideRequest(request.id, oncall(), "approve", "lgtm", "console");
+    await decideAs(request.id, oncall(), "approve", "lgtm", "console");
     await settle([request.id]);
     expect(updatesFor(ts)).toHaveLength(1);
     expect(blocksText(at(updatesFor(ts), 0))).toContain("Approved by riley (1 of 1)");

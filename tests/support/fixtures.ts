@@ -2,11 +2,16 @@
 // into the agent API's one routing table with real Request objects.
 import { randomUUID } from "node:crypto";
 import { agentApi } from "@/app/api/_lib/agent-api";
-import type { Agent } from "@/db/schema";
 import { createAgent } from "@/lib/agents/registry";
-import type { Viewer } from "@/lib/auth/viewer";
-import type { ReviewerIdentity } from "@/lib/policy/types";
-import { createRequestBody, type CreateRequestBody } from "@/lib/requests/schema";
+import type { Agent, Channel } from "@/db/schema";
+import { resolveAuthority } from "@/lib/auth/authority";
+import { recordIdentity, recordSignIn } from "@/lib/auth/people";
+import { toViewer, type Viewer } from "@/lib/auth/viewer";
+import { rolesForGroups } from "@/lib/policy/evaluate";
+import { getActivePolicy } from "@/lib/policy/load";
+import type { Vote } from "@/lib/requests/eligibility";
+import { decideRequest, type Clock } from "@/lib/requests/lifecycle";
+import { createRequestBody, type CreateRequestBody, type RequestView } from "@/lib/requests/schema";
 
 export const TEST_ACTOR = { actor: { kind: "system" as const, id: "test", display: "Test" }, channel: "system" as const };
 
@@ -14,13 +19,75 @@ export async function makeAgent(owner = "owner@acme.test"): Promise<{ agent: Age
   return createAgent({ name: `agent-${randomUUID().slice(0, 8)}`, owner }, TEST_ACTOR);
 }
 
-export function reviewer(name: string, groups: string[], email = `${name}@acme.test`): ReviewerIdentity {
-  return { id: email, email, name, idp: "dev", groups };
+/** A reviewer as their identity provider vouches for them (the test issuer; subject = e-mail). */
+export type TestReviewer = { issuer: string; subject: string; name: string; email: string; groups: string[] };
+
+export const TEST_ISSUER = "urn:countersign:test-idp";
+
+export function reviewer(name: string, groups: string[], email = `${name}@acme.test`): TestReviewer {
+  return { issuer: TEST_ISSUER, subject: email, name, email, groups };
+}
+
+/** The reviewer's identity recorded as at `at` (groups confirmed then), and their person's id. */
+export async function personOf(who: TestReviewer, at = new Date()): Promise<string> {
+  const claims = { ...who, idp: "okta" as const, login: who.email, emailVerified: true, authTime: at };
+  return (await recordIdentity(claims, at)).personId;
+}
+
+/**
+ * decideRequest as `who`: their identity is confirmed at the decision's time (as a sign-in
+ * moments before would), then the core resolves their authority as for any door.
+ */
+export async function decideAs(
+  requestId: string,
+  who: TestReviewer,
+  decision: Vote,
+  note: string | undefined,
+  channel: Channel,
+  clock: Clock = {},
+): Promise<RequestView> {
+  const personId = await personOf(who, clock.now ?? new Date());
+  return decideRequest(requestId, { kind: "person", personId }, decision, note, channel, clock);
 }
 
 export const oncall = (n = "riley") => reviewer(n, ["platform-oncall"]);
+/** A console viewer for read checks: reads need the capability, not a live session behind it. */
+export async function viewerAs(who: TestReviewer): Promise<Viewer> {
+  const roles = rolesForGroups(await getActivePolicy(), who.groups);
+  return {
+    sessionId: "not-a-session",
+    personId: `person:${who.email}`,
+    identityId: `identity:${who.email}`,
+    name: who.name,
+    email: who.email,
+    idp: "okta",
+    emails: [who.email],
+    groups: who.groups,
+    roles,
+    authTime: null,
+  };
+}
+
+/** A real console sign-in (identity, person, session row), as the viewer the session resolves to. */
+export async function signedIn(who: TestReviewer, at = new Date(), authTime = at): Promise<Viewer> {
+  const claims = { ...who, idp: "okta" as const, login: who.email, emailVerified: true, authTime };
+  const { sessionId } = await recordSignIn(claims, at);
+  return toViewer(sessionId, await resolveAuthority({ kind: "session", sessionId }, at), await getActivePolicy());
+}
+
 /** A console viewer who may read everything and decide nothing (the test policy's auditor). */
-export const auditorViewer = (n = "audrey"): Viewer => ({ ...reviewer(n, ["compliance"]), roles: ["auditor"] });
+export const auditorViewer = (n = "audrey"): Viewer => ({
+  sessionId: "not-a-session",
+  personId: `person-${n}`,
+  identityId: `identity-${n}`,
+  name: n,
+  email: `${n}@acme.test`,
+  idp: "okta",
+  emails: [`${n}@acme.test`],
+  groups: ["compliance"],
+  roles: ["auditor"],
+  authTime: null,
+});
 export const security = (n = "sam") => reviewer(n, ["security-team"]);
 
 export function requestBody(over: Partial<CreateRequestBody> = {}): CreateRequestBody {

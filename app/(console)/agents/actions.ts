@@ -3,7 +3,7 @@
 // Agent administration from the console (admins only; the wrapper checks).
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { userActor } from "@/lib/audit/events";
+import { viewerActor } from "@/lib/auth/people";
 import { createAgent, createAgentInput, revokeAgent } from "@/lib/agents/registry";
 import { consoleAction } from "../_lib/console-action";
 
@@ -11,14 +11,14 @@ export const registerAgentAction = consoleAction(
   "manage_agents",
   createAgentInput.extend({ description: z.string().trim().max(500).optional().transform((s) => s || undefined) }),
   async (input, viewer) => {
-    const { agent, key } = await createAgent(input, { actor: userActor(viewer), channel: "console" });
+    const { agent, key } = await createAgent(input, { actor: viewerActor(viewer), channel: "console" });
     revalidatePath("/agents");
     return { id: agent.id, name: agent.name, key };
   },
 );
 
 export const revokeAgentAction = consoleAction("manage_agents", z.object({ agentId: z.uuid() }), async (input, viewer) => {
-  const agent = await revokeAgent(input.agentId, { actor: userActor(viewer), channel: "console" });
+  const agent = await revokeAgent(input.agentId, { actor: viewerActor(viewer), channel: "console" });
   revalidatePath("/agents");
   return { id: agent.id, name: agent.name };
 });

@@ -16,7 +16,7 @@ const decisionForm = z.object({
 });
 
 export const decideAction = consoleAction("decide", decisionForm, async (input, viewer) => {
-  const view = await decideRequest(input.requestId, viewer, input.decision, input.note, "console");
+  const view = await decideRequest(input.requestId, { kind: "session", sessionId: viewer.sessionId }, input.decision, input.note, "console");
   revalidatePath(`/requests/${input.requestId}`);
   return { status: view.status, approvals: view.approvals };
 });
