@@ -8,7 +8,7 @@ import { expect, test, type TestInfo } from "@playwright/test";
 import { closeDatabase, openDatabase, setDatabaseForProcess } from "@/db/client";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
-import type { ReviewerIdentity } from "@/lib/policy/types";
+import { recordIdentity } from "@/lib/auth/people";
 import { decideRequest } from "@/lib/requests/lifecycle";
 import { wireRequestEffects } from "@/lib/runtime/wiring";
 import type { RequestView } from "@/lib/requests/schema";
@@ -26,13 +26,18 @@ import {
 
 test.describe.configure({ mode: "serial" });
 
-const reviewer: ReviewerIdentity = {
-  id: "rita.reviewer@example.com",
+/** The reviewer, as an identity their provider vouches for (recorded in beforeAll). */
+const RITA = {
+  issuer: "urn:countersign:e2e-idp",
+  subject: "rita",
+  idp: "okta" as const,
+  login: "rita.reviewer@example.com",
   email: "rita.reviewer@example.com",
+  emailVerified: true,
   name: "Rita Reviewer",
-  idp: "dev",
   groups: ["platform-oncall"],
 };
+let reviewer: { kind: "person"; personId: string };
 
 /** A loose correctness bound (the wake is NOTIFY-driven, not polled); the bench measures speed. */
 const WAKE_BOUND_MS = 1_000;
@@ -52,6 +57,7 @@ test.beforeAll(async () => {
   setDatabaseForProcess(await openDatabase({ databaseUrl: database.url, poolSize: 2 }));
   setActivePolicyForTests(parsePolicy(fs.readFileSync(TEST_POLICY, "utf8"), TEST_POLICY));
   wireRequestEffects();
+  reviewer = { kind: "person", personId: (await recordIdentity({ ...RITA, authTime: new Date() })).personId };
 });
 
 test.afterEach(async ({}, testInfo) => {
@@ -139,7 +145,7 @@ test("a decision committed by another process wakes a long-poll on instance A", 
   expect(woke.status).toBe(200);
   expect(woke.body.status).toBe("approved");
   expect(woke.body.approvals).toEqual({ count: 1, required: 1 });
-  expect(woke.body.reviews.map((r) => r.reviewer)).toEqual([reviewer.id]);
+  expect(woke.body.reviews.map((r) => r.reviewer)).toEqual([reviewer.personId]);
 
   // The commit happened between decideStart and decideEnd: the true latency lies between the two.
   const upper = woke.at - decideStart;

@@ -4,15 +4,15 @@
 // The cookie holds a JWT with nothing but a session id: who the person is and what they may do is
 // read from the database on every request (lib/auth/session.ts), so sign-out, idle timeout, an admin
 // or SCIM can end it. Redirects after sign-in stay on this origin.
-import NextAuth, { type Account, type NextAuthConfig, type Profile } from "next-auth";
+import NextAuth, { type Account, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import GitHub from "next-auth/providers/github";
 import Okta from "next-auth/providers/okta";
-import { personaClaims, PERSONAS } from "@/lib/demo/personas";
+import { PERSONAS } from "@/lib/demo/personas";
 import { env } from "@/lib/config/env";
 import { readAuthSettings, type AuthSettings } from "./config";
-import { fetchGitHubIdentity } from "./github";
 import { recordSignIn, type SignInClaims } from "./people";
+import { claimsAtSignIn } from "./sign-in-claims";
 import { safeRedirectPath } from "./redirect";
 import { endSessionAtSignOut } from "./sessions";
 
@@ -22,9 +22,6 @@ let cachedSettings: AuthSettings | undefined;
 const settings = (): AuthSettings => (cachedSettings ??= readAuthSettings());
 
 type SessionToken = { sid?: string };
-
-/** Why a sign-in is refused, as the sign-in page's `?error=` code. */
-export type SignInRefusal = "EmailNotVerified" | "NotOrgMember" | "AccessDenied";
 
 function providers(s: AuthSettings): NextAuthConfig["providers"] {
   const list: NextAuthConfig["providers"] = [];
@@ -63,54 +60,6 @@ function providers(s: AuthSettings): NextAuthConfig["providers"] {
     );
   }
   return list;
-}
-
-const epochSeconds = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? new Date(v * 1000) : null);
-
-/** What the provider vouched for, or why the sign-in is refused. */
-async function claimsAtSignIn(s: AuthSettings, account: Account, profile: Profile | undefined, user: { id?: string | null }): Promise<SignInClaims | SignInRefusal> {
-  const now = new Date();
-  if (account.provider === "okta" && s.okta) {
-    const p = (profile ?? {}) as Record<string, unknown>;
-    // An e-mail Okta has not verified identifies nobody: it could be anyone's.
-    if (p.email_verified !== true) return "EmailNotVerified";
-    const email = typeof p.email === "string" ? p.email.toLowerCase() : null;
-    return {
-      issuer: s.okta.issuer,
-      subject: String(p.sub ?? account.providerAccountId),
-      idp: "okta",
-      login: typeof p.preferred_username === "string" ? p.preferred_username : email,
-      email,
-      emailVerified: true,
-      name: String(p.name ?? email ?? p.sub),
-      groups: Array.isArray(p.groups) ? p.groups.map(String) : [],
-      authTime: epochSeconds(p.auth_time) ?? now,
-      refreshCredential: account.refresh_token ?? null,
-    };
-  }
-  if (account.provider === "github" && s.github && account.access_token) {
-    const gh = await fetchGitHubIdentity(account.access_token, { apiUrl: s.github.apiUrl, orgs: s.github.orgs });
-    if (!gh.email) return "EmailNotVerified";
-    // With AUTH_GITHUB_ORGS (required in production), only members of those orgs get in.
-    if (s.github.orgs.length > 0 && gh.orgs.length === 0) return "NotOrgMember";
-    return {
-      issuer: s.github.enterpriseUrl ? s.github.enterpriseUrl.replace(/\/$/, "") : "https://github.com",
-      subject: gh.id,
-      idp: "github",
-      login: gh.login,
-      email: gh.email,
-      emailVerified: true,
-      name: gh.name,
-      groups: gh.groups,
-      authTime: now,
-      refreshCredential: account.access_token,
-    };
-  }
-  if (account.provider === "dev" && s.devSignIn) {
-    const persona = PERSONAS[String(user.id ?? "") as keyof typeof PERSONAS];
-    return persona ? personaClaims(persona, now) : "AccessDenied";
-  }
-  return "AccessDenied";
 }
 
 // The claims computed when the sign-in is checked, for the jwt callback of the same request.

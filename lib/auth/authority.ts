@@ -22,8 +22,11 @@ import { sessionEnd } from "./sessions";
 export type Credential =
   | { kind: "session"; sessionId: string }
   | { kind: "slack"; teamId: string; userId: string }
-  /** An operator's own tools (the demo seed): the person is chosen by whoever runs them. */
-  | { kind: "person"; personId: string };
+  /**
+   * An operator's own tools (the demo seed, tests): the person is chosen by whoever runs them, who
+   * also vouches for when that person last authenticated, if they do.
+   */
+  | { kind: "person"; personId: string; authTime?: Date };
 
 export type Authority = {
   personId: string;
@@ -56,7 +59,7 @@ async function personOf(credential: Credential, now: Date): Promise<{ personId: 
     if (!link) throw new CountersignError("not_linked", "This Slack account is not linked to a Countersign person.");
     return { personId: link.personId, authTime: null };
   }
-  return { personId: credential.personId, authTime: null };
+  return { personId: credential.personId, authTime: credential.authTime ?? null };
 }
 
 /**

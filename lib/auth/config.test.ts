@@ -12,6 +12,7 @@ describe("readAuthSettings", () => {
       github: undefined,
       devSignIn: true,
       secret: "countersign-development-secret-not-for-production-use",
+      trustHost: true,
     });
   });
 
@@ -26,6 +27,7 @@ describe("readAuthSettings", () => {
       github: undefined,
       devSignIn: false,
       secret: SECRET,
+      trustHost: true,
     });
   });
 
@@ -45,10 +47,22 @@ describe("readAuthSettings", () => {
       orgs: ["acme", "platform-team"],
     });
     expect(settings.devSignIn).toBe(false);
-    expect(readAuthSettings({ NODE_ENV: "production", AUTH_SECRET: SECRET, ...GITHUB }).github).toMatchObject({
+    expect(readAuthSettings({ NODE_ENV: "development", AUTH_SECRET: SECRET, ...GITHUB }).github).toMatchObject({
       apiUrl: "https://api.github.com",
       orgs: [],
     });
+  });
+
+  it("refuses GitHub in production without AUTH_GITHUB_ORGS: any GitHub user could sign in", () => {
+    expect(() => readAuthSettings({ NODE_ENV: "production", AUTH_SECRET: SECRET, ...GITHUB })).toThrow(
+      "AUTH_GITHUB_ORGS is required in production with GitHub sign-in",
+    );
+    expect(() => readAuthSettings({ NODE_ENV: "production", AUTH_SECRET: SECRET, ...GITHUB, AUTH_GITHUB_ORGS: " , " })).toThrow(AuthConfigError);
+  });
+
+  it("trusts the request's host unless AUTH_TRUST_HOST=false", () => {
+    expect(readAuthSettings({ NODE_ENV: "production", AUTH_SECRET: SECRET, ...OKTA }).trustHost).toBe(true);
+    expect(readAuthSettings({ NODE_ENV: "production", AUTH_SECRET: SECRET, ...OKTA, AUTH_TRUST_HOST: "false" }).trustHost).toBe(false);
   });
 
   it("refuses a provider configured by halves", () => {

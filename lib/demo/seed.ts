@@ -26,7 +26,7 @@ const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 /** The persona as a person Countersign knows (their identity confirmed at `at`), deciding in the story. */
 async function as(persona: Persona, at: Date): Promise<Credential> {
-  return { kind: "person", personId: (await recordIdentity(personaClaims(persona, at), at)).personId };
+  return { kind: "person", personId: (await recordIdentity(personaClaims(persona, at), at)).personId, authTime: at };
 }
 
 function body(input: Partial<CreateRequestBody> & Pick<CreateRequestBody, "action" | "resource" | "environment" | "intent">) {

@@ -77,6 +77,7 @@ describe("parsePolicy: valid files", () => {
       decisionDeadlineSeconds: 3600,
       grantWindowSeconds: 900,
       notify: {},
+      stepUp: false,
     });
     expect(policy.rules[1]).toMatchObject({ approvals: 2, approvers: ["security"], decisionDeadlineSeconds: 3600 });
     expect(policy.rules[2]).toMatchObject({

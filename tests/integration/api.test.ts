@@ -20,7 +20,7 @@ import { CountersignError } from "@/lib/errors";
 import { drainWaiters } from "@/lib/realtime/request-changes";
 import { createRequest } from "@/lib/requests/lifecycle";
 import { createRequestBody, errorBody, requestView, type RequestView } from "@/lib/requests/schema";
-import { apiRequest, callAgentApi, decideAs, makeAgent, oncall, requestBody, security, TEST_ACTOR } from "../support/fixtures";
+import { apiRequest, callAgentApi, decideAs, makeAgent, oncall, personOf, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
 
@@ -162,7 +162,7 @@ describe("agent API: lifecycle over HTTP", () => {
     expect(decided.status).toBe("approved");
     const approved = (await readView(await get(key, id))).view;
     expect(approved).toMatchObject({ status: "approved", approvals: { count: 1, required: 1 } });
-    expect(approved.reviews).toEqual([expect.objectContaining({ reviewer: "riley@acme.test", decision: "approve", note: "ship it", channel: "console" })]);
+    expect(approved.reviews).toEqual([expect.objectContaining({ reviewer: await personOf(oncall()), decision: "approve", note: "ship it", channel: "console" })]);
     expect(Date.parse(approved.grant_expires_at!) - Date.parse(approved.decided_at!)).toBe(15 * 60_000);
 
     const executed = (await readView(await execute(key, id))).view;

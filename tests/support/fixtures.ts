@@ -46,8 +46,8 @@ export async function decideAs(
   channel: Channel,
   clock: Clock = {},
 ): Promise<RequestView> {
-  const personId = await personOf(who, clock.now ?? new Date());
-  return decideRequest(requestId, { kind: "person", personId }, decision, note, channel, clock);
+  const at = clock.now ?? new Date();
+  return decideRequest(requestId, { kind: "person", personId: await personOf(who, at), authTime: at }, decision, note, channel, clock);
 }
 
 export const oncall = (n = "riley") => reviewer(n, ["platform-oncall"]);
