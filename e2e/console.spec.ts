@@ -99,7 +99,7 @@ test("a reviewer signs in through OIDC, approves, and the agent's long-poll retu
   expect(body.status).toBe("approved");
   expect(at - clicked).toBeLessThan(5_000);
 
-  const signedIn = await sql`select actor from audit_events where type = 'auth.signed_in' and actor_id = ${riley.email}`;
+  const signedIn = await sql`select actor from audit_events where type = 'auth.signed_in' and actor->>'subject' = ${riley.sub}`;
   expect(signedIn[0]?.actor).toMatchObject({ idp: "okta", groups: ["platform-oncall"] });
   const approved = await sql`select channel from audit_events where type = 'request.approved' and request_id = ${request.id}`;
   expect(approved.map((r) => r.channel)).toEqual(["console"]);
@@ -193,7 +193,7 @@ test("signing out is audited and ends the session", async ({ page }) => {
   await expect(page).toHaveURL(/\/signin/);
   await page.goto(`${base}/`);
   await expect(page).toHaveURL(/\/signin/);
-  const rows = await sql`select count(*)::int as n from audit_events where type = 'auth.signed_out' and actor_id = ${riley.email}`;
+  const rows = await sql`select count(*)::int as n from audit_events where type = 'auth.signed_out' and actor->>'subject' = ${riley.sub}`;
   expect(rows[0]?.n).toBeGreaterThanOrEqual(1);
 });
 

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Logo } from "@/components/console/logo";
 import { signIn, signInMethods } from "@/lib/auth/auth";
+import { safeRedirectPath } from "@/lib/auth/redirect";
 import { getViewer } from "@/lib/auth/session";
 import { PERSONAS } from "@/lib/demo/personas";
 
@@ -9,17 +10,15 @@ export const metadata: Metadata = { title: "Sign in" };
 
 const ERRORS: Record<string, string> = {
   AccessDenied: "Access denied by the identity provider.",
+  EmailNotVerified: "Sign-in refused: your identity provider did not vouch for your e-mail address (it is not verified). Verify it there, then try again.",
+  NotOrgMember: "Sign-in refused: your GitHub account is not an active member of an organization allowed to use this Countersign.",
   Configuration: "Sign-in failed: the identity provider did not return a verified e-mail address, or is misconfigured.",
   CallbackRouteError: "Sign-in failed while talking to the identity provider. Try again.",
 };
 
-function safeRedirect(to: string | undefined): string {
-  return to && to.startsWith("/") && !to.startsWith("//") ? to : "/";
-}
-
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const params = await searchParams;
-  const redirectTo = safeRedirect(params.callbackUrl);
+  const redirectTo = safeRedirectPath(params.callbackUrl);
   if (await getViewer()) redirect(redirectTo);
   const methods = signInMethods();
   const error = params.error ? (ERRORS[params.error] ?? "Sign-in failed. Try again.") : null;

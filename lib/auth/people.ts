@@ -9,6 +9,7 @@ import {
   deletePersonWithoutIdentities,
   endSessionsOf,
   findIdentity,
+  findIdentityById,
   findPerson,
   findPersonByVerifiedEmail,
   insertIdentity,
@@ -173,6 +174,10 @@ export async function endPersonSessions(by: { actor: AuditActor }, personId: str
   });
   kickSealer();
   return ended;
+}
+
+export async function identityById(id: string): Promise<IdentityRow | undefined> {
+  return findIdentityById(await getDb(), id);
 }
 
 export async function identitiesOf(personId: string): Promise<IdentityRow[]> {

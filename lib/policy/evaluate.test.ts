@@ -174,6 +174,64 @@ describe("decisions and explanations", () => {
   });
 });
 
+describe("step-up", () => {
+  const stepUpPolicy = parsePolicy(
+    `version: 1
+roles: { reviewer: [oncall] }
+approver_groups: { oncall: [oncall] }
+rules:
+  - name: secrets
+    match: { action: "secrets.**" }
+    decision: require_approval
+    risk: 10
+    approvers: [oncall]
+    step_up: true
+  - name: reads
+    match: { action: "**.read" }
+    decision: auto_approve
+    risk: 90
+  - name: rest
+    match: { action: "**" }
+    decision: require_approval
+    risk: 60
+    approvers: [oncall]
+`,
+    "step-up.yaml",
+  );
+  const at = (action: string, environment = "development", context: Record<string, unknown> = {}) =>
+    evaluatePolicy(stepUpPolicy, input({ action, environment, context }), quiet);
+
+  it("a rule asks for it; every critical request needs it whatever its rule says", () => {
+    expect(at("secrets.token.rotate").stepUp).toBe(true);
+    expect(at("deploy.service.release").stepUp).toBe(false);
+    const heavy = at("deploy.service.release", "production", { row_count: 500_000 });
+    expect(heavy.risk.level).toBe("critical");
+    expect(heavy.stepUp).toBe(true);
+  });
+
+  it("means nothing where no human approves", () => {
+    expect(at("warehouse.table.read", "production", { row_count: 500_000 })).toMatchObject({ decision: "auto_approve", stepUp: false });
+  });
+
+  it("is refused on rules that do not ask for approval, with the line", () => {
+    expect(() =>
+      parsePolicy(
+        `version: 1
+roles: { reviewer: [oncall] }
+approver_groups: { oncall: [oncall] }
+rules:
+  - name: never
+    match: { action: "db.**" }
+    decision: deny
+    risk: 100
+    step_up: true
+`,
+        "bad.yaml",
+      ),
+    ).toThrow(/bad\.yaml:9:\d+ rules\[0\]\.step_up: only applies to require_approval rules/);
+  });
+});
+
 describe("risk", () => {
   it("starts from the rule's base risk, stated as the first reason", () => {
     const { risk } = evaluatePolicy(policy, input({ action: "legal.hold" }), quiet);

@@ -15,6 +15,7 @@ import { getActivePolicy } from "@/lib/policy/load";
 import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { getRequestDetail } from "@/lib/requests/read";
 import { isUuid } from "@/lib/vocabulary";
+import { reauthenticateAction } from "./actions";
 import { DecisionForm } from "./decision-form";
 
 export const metadata: Metadata = { title: "Request" };
@@ -30,9 +31,10 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const [policy, deliveries] = await Promise.all([getActivePolicy(), listDeliveries(viewer, r.id)]);
   // Each decision has its own refusals (an agent's owner may deny, never approve), as in decideRequest.
   const ballot = ballotOf(r);
-  const blocked = mayDecide
-    ? { approve: voteRefusal(policy, viewer, ballot, "approve")?.message ?? null, deny: voteRefusal(policy, viewer, ballot, "deny")?.message ?? null }
-    : null;
+  const approveRefusal = mayDecide ? voteRefusal(policy, viewer, ballot, "approve") : null;
+  const blocked = mayDecide ? { approve: approveRefusal?.message ?? null, deny: voteRefusal(policy, viewer, ballot, "deny")?.message ?? null } : null;
+  // Step-up: the one refusal a reviewer can lift themselves, by signing in again at the provider.
+  const needsStepUp = approveRefusal?.code === "step_up_required";
 
   return (
     <article className="space-y-6">
@@ -119,6 +121,18 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
               </ul>
             )}
             <div className="mt-4">
+              {needsStepUp && (
+                <form action={reauthenticateAction} className="mb-3 rounded-md border border-amber-300 bg-amber-50 p-3" data-testid="step-up">
+                  <input type="hidden" name="requestId" value={r.id} />
+                  <p className="text-sm text-amber-900">
+                    This rule asks for a sign-in within the last 5 minutes before anyone approves. Your identity provider will ask
+                    you to authenticate again, then you come back here.
+                  </p>
+                  <button className="mt-2 rounded-md bg-amber-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-amber-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-700">
+                    Re-authenticate to approve
+                  </button>
+                </form>
+              )}
               {blocked ? (
                 <DecisionForm requestId={r.id} approveBlocked={blocked.approve} denyBlocked={blocked.deny} />
               ) : (
