@@ -22,6 +22,10 @@ test.afterAll(async () => {
   await stack?.stop();
 });
 
+test.afterEach(async ({}, testInfo) => {
+  if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach("server.log", { body: stack.server.output(), contentType: "text/plain" });
+});
+
 async function fileRequest(action: string): Promise<string> {
   const res = await fetch(`${base}/api/v1/requests`, {
     method: "POST",
@@ -48,7 +52,7 @@ test("a step-up rule forces a fresh sign-in at the provider before Approve works
   await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
 
   await page.goto(`${base}/requests/${id}`);
-  await expect(page.getByRole("button", { name: "Approve" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Approve", exact: true })).toBeDisabled();
   await expect(page.getByTestId("step-up")).toBeVisible();
   await expect(page.getByText(/needs a fresh sign-in/).first()).toBeVisible();
 
@@ -56,14 +60,15 @@ test("a step-up rule forces a fresh sign-in at the provider before Approve works
   stack.oidc.nextUser(riley); // the provider authenticates Riley now
   const authorizeBefore = stack.oidc.authorizeRequests().length;
   await page.getByRole("button", { name: "Re-authenticate to approve" }).click();
+  // Back on the request, signed in afresh: the step-up box is gone.
+  await expect(page.getByTestId("step-up")).toHaveCount(0);
   await expect(page).toHaveURL(new RegExp(`/requests/${id}$`));
   const asked = stack.oidc.authorizeRequests().slice(authorizeBefore);
   expect(asked).toHaveLength(1);
   expect(asked[0]!.get("max_age")).toBe("0");
   expect(asked[0]!.get("prompt")).toBe("login");
 
-  await expect(page.getByTestId("step-up")).toHaveCount(0);
-  await page.getByRole("button", { name: "Approve" }).click();
+  await page.getByRole("button", { name: "Approve", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
   expect(await agentStatus(id)).toBe("approved");
 });
@@ -91,13 +96,16 @@ test("after sign-out, a copy of the old session cookie reads and decides nothing
 test("callbackUrl tricks all land on / (same-origin paths only, parsed as URLs)", async ({ page }) => {
   await signInWithOkta(page, stack, riley);
   const cookie = (await sessionCookies(page)).map((c) => `${c.name}=${c.value}`).join("; ");
-  for (const trick of ["/\\evil.example", "/%5Cevil.example", "/%09/evil.example", "%09//evil.example", "//evil.example", "https://evil.example/", "http:evil.example", "/\\/evil.example"]) {
+  for (const trick of ["/\\evil.example", "/%5Cevil.example", "/%09/evil.example", "%09//evil.example", "//evil.example", "https://evil.example/", "/\\/evil.example"]) {
     const res = await fetch(`${base}/signin?callbackUrl=${trick.replace(/\\/g, "%5C")}`, { headers: { cookie }, redirect: "manual" });
     expect([303, 307, 308], trick).toContain(res.status);
     const location = res.headers.get("location") ?? "";
     expect(new URL(location, base).origin, trick).toBe(new URL(base).origin);
     expect(new URL(location, base).pathname, trick).toBe("/");
   }
+  // `http:evil.example` is, against an http origin, the relative path /evil.example: it stays here.
+  const relative = await fetch(`${base}/signin?callbackUrl=http:evil.example`, { headers: { cookie }, redirect: "manual" });
+  expect(new URL(relative.headers.get("location") ?? "", base).origin).toBe(new URL(base).origin);
   // A real same-origin path is kept.
   const ok = await fetch(`${base}/signin?callbackUrl=${encodeURIComponent("/audit?type=request.created")}`, { headers: { cookie }, redirect: "manual" });
   expect(new URL(ok.headers.get("location") ?? "", base).pathname).toBe("/audit");
@@ -108,7 +116,7 @@ test("an e-mail the provider does not vouch for (email_verified false) signs nob
   await page.goto(`${base}/`);
   await page.getByRole("button", { name: "Sign in with Okta" }).click();
   await expect(page).toHaveURL(/\/signin\?error=EmailNotVerified/);
-  await expect(page.getByRole("alert")).toContainText("did not vouch for your e-mail");
+  await expect(page.getByRole("alert").filter({ hasText: "Sign-in refused" })).toContainText("did not vouch for your e-mail");
   await page.goto(`${base}/`);
   await expect(page).toHaveURL(/\/signin/);
 });
