@@ -20,6 +20,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <NavLink href="/">Inbox</NavLink>
             <NavLink href="/requests">Requests</NavLink>
             {can(viewer, "manage_agents") && <NavLink href="/agents">Agents</NavLink>}
+            {can(viewer, "manage_people") && <NavLink href="/people">People</NavLink>}
             <NavLink href="/policy">Policy</NavLink>
             <NavLink href="/audit">Audit</NavLink>
           </nav>

@@ -16,7 +16,9 @@ import {
   insertPerson,
   insertSession,
   mergePeople,
+  countOpenSessionsByPerson,
   selectIdentitiesOfPerson,
+  selectPeopleWithIdentities,
   updateIdentity,
 } from "@/db/queries/people";
 import type { AuditActor, IdentityRow } from "@/db/schema";
@@ -25,6 +27,7 @@ import { kickSealer } from "@/lib/audit/sealer";
 import { env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { seal } from "./sealed";
+import { assertCan, type Viewer } from "./viewer";
 
 export type IdpName = "okta" | "github" | "dev";
 
@@ -174,6 +177,28 @@ export async function endPersonSessions(by: { actor: AuditActor }, personId: str
   });
   kickSealer();
   return ended;
+}
+
+export type PersonListing = {
+  personId: string;
+  name: string;
+  identities: Pick<IdentityRow, "id" | "idp" | "issuer" | "subject" | "login" | "email" | "emailVerified" | "groups" | "lastSignInAt">[];
+  openSessions: number;
+};
+
+/** Everyone who has an identity here, with their identities and open sessions (admins only). */
+export async function listPeople(viewer: Viewer | null, now = new Date()): Promise<PersonListing[]> {
+  assertCan(viewer, "manage_people");
+  const db = await getDb();
+  const [rows, sessions] = await Promise.all([selectPeopleWithIdentities(db), countOpenSessionsByPerson(db, now)]);
+  const people = new Map<string, PersonListing>();
+  for (const { person, identity } of rows) {
+    const entry = people.get(person.id) ?? { personId: person.id, name: person.displayName, identities: [], openSessions: sessions.get(person.id) ?? 0 };
+    const { id, idp, issuer, subject, login, email, emailVerified, groups, lastSignInAt } = identity;
+    entry.identities.push({ id, idp, issuer, subject, login, email, emailVerified, groups, lastSignInAt });
+    people.set(person.id, entry);
+  }
+  return [...people.values()];
 }
 
 export async function identityById(id: string): Promise<IdentityRow | undefined> {

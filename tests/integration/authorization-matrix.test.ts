@@ -9,6 +9,8 @@ import { listAgents } from "@/lib/agents/registry";
 import { listDeliveries } from "@/lib/notify/deliveries";
 import { listInbox } from "@/lib/requests/inbox";
 import { getRequestDetail, getRequestForAgent, listRecentRequests } from "@/lib/requests/read";
+import { resolveAuthority } from "@/lib/auth/authority";
+import { liveSession } from "@/lib/auth/sessions";
 import { errorCode, reviewer, signedIn } from "../support/fixtures";
 import { makeAgent, requestBody } from "../support/fixtures";
 
@@ -18,6 +20,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 const { decideAction } = await import("@/app/(console)/requests/[id]/actions");
 const { registerAgentAction, revokeAgentAction } = await import("@/app/(console)/agents/actions");
+const { endSessionsAction, linkPeopleAction } = await import("@/app/(console)/people/actions");
 const { GET: consoleStream } = await import("@/app/api/console/stream/route");
 
 type Caller = "anonymous" | "agent key" | "auditor" | "out-of-scope reviewer" | "self-requester" | "admin";
@@ -148,6 +151,30 @@ describe("authorization matrix", () => {
     const { agent: other } = await makeAgent();
     expect(await errorCode(getRequestForAgent(other, id))).toBe("forbidden");
     expect(await errorCode(getRequestForAgent(other, crypto.randomUUID()))).toBe("not_found");
+  });
+
+  it.each(Object.entries(adminOnly) as [Caller, string][])("endSessionsAction as %s → %s (and the sessions really end)", async (caller, expected) => {
+    const victim = await signedIn(reviewer(`victim-${crypto.randomUUID().slice(0, 6)}`, ["platform-oncall"]));
+    session.viewer = viewers[caller];
+    const result = await endSessionsAction(null, form({ personId: victim.personId }));
+    expect(outcome(result)).toBe(expected);
+    expect(await liveSession(victim.sessionId)).toEqual(expected === "ok" ? null : expect.objectContaining({ session: expect.anything() }));
+  });
+
+  it.each(Object.entries(adminOnly) as [Caller, string][])("linkPeopleAction as %s → %s", async (caller, expected) => {
+    const a = await signedIn(reviewer(`a-${crypto.randomUUID().slice(0, 6)}`, ["platform-oncall"]));
+    const b = await signedIn(reviewer(`b-${crypto.randomUUID().slice(0, 6)}`, ["platform-oncall"]));
+    session.viewer = viewers[caller];
+    expect(outcome(await linkPeopleAction(null, form({ from: b.personId, into: a.personId })))).toBe(expected);
+    expect((await resolveAuthority({ kind: "session", sessionId: b.sessionId })).personId).toBe(expected === "ok" ? a.personId : b.personId);
+  });
+
+  it("linkPeopleAction refuses nonsense before any work", async () => {
+    session.viewer = viewers.admin;
+    expect(outcome(await linkPeopleAction(null, form({ from: "x", into: crypto.randomUUID() })))).toBe("invalid_request");
+    expect(outcome(await linkPeopleAction(null, form({ from: crypto.randomUUID(), into: crypto.randomUUID() })))).toBe("not_found");
+    const a = await signedIn(reviewer(`same-${crypto.randomUUID().slice(0, 6)}`, ["platform-oncall"]));
+    expect(outcome(await linkPeopleAction(null, form({ from: a.personId, into: a.personId })))).toBe("invalid_request");
   });
 
   const streamExpect: Record<Caller, number> = {

@@ -15,7 +15,7 @@ import { getActivePolicy } from "@/lib/policy/load";
 import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { getRequestDetail } from "@/lib/requests/read";
 import { isUuid } from "@/lib/vocabulary";
-import { reauthenticateAction } from "./actions";
+import { reauthenticateAction } from "./reauthenticate";
 import { DecisionForm } from "./decision-form";
 
 export const metadata: Metadata = { title: "Request" };
