@@ -8,11 +8,10 @@ import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import next from "next";
 import { agentApi } from "@/app/api/_lib/agent-api";
-
-const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME ?? "0.0.0.0";
+import { env, EnvError } from "@/lib/config/env";
 
 async function main(): Promise<void> {
+  const { PORT: port, HOSTNAME: hostname } = env();
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   const nextHandler = app.getRequestHandler();
   await app.prepare();
@@ -29,6 +28,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // Configuration errors are written for humans; anything else with its stack.
+  console.error(err instanceof EnvError ? `\nCountersign failed to start:\n${err.message}\n` : err);
   process.exit(1);
 });

@@ -50,6 +50,8 @@ const schema = z.object({
   SLACK_API_URL: z.string().url().default("https://slack.com/api/"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The address `npm start` listens on. */
+  HOSTNAME: z.string().min(1).default("0.0.0.0"),
   /** Signs session cookies. Required in production (lib/auth/config.ts refuses to start without it). */
   AUTH_SECRET: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
   /** Okta sign-in: all three, or none. */
