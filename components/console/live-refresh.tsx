@@ -20,6 +20,11 @@ export function LiveRefresh({ requestId }: { requestId?: string }) {
       clearTimeout(timer);
       timer = setTimeout(() => router.refresh(), 150);
     });
+    // The session ended (signed out elsewhere, idle, ended by an admin): reload, which signs us out here.
+    source.addEventListener("session-ended", () => {
+      source.close();
+      window.location.reload();
+    });
     return () => {
       clearTimeout(timer);
       source.close();

@@ -39,6 +39,15 @@ export async function liveSession(rawId: string, now = new Date()): Promise<Live
   return found;
 }
 
+/**
+ * Whether the session is still alive, without counting this as a use (a stream left open in a
+ * background tab must not keep its session from idling out).
+ */
+export async function sessionStillAlive(rawId: string, now = new Date()): Promise<boolean> {
+  const found = await findOpenSession(await getDb(), sessionIdHash(rawId));
+  return !!found && sessionEnd(found.session, now) === null;
+}
+
 /** Sign-out: the session ends for every copy of its cookie. */
 export async function endSessionAtSignOut(rawId: string, at = new Date()): Promise<void> {
   const db = await getDb();

@@ -1,6 +1,7 @@
 // GET /api/console/stream[?request=id] — Server-Sent Events for the signed-in console: a `change`
 // event whenever a request changes (or only the given one). Session-checked like every console door.
 import { getViewer } from "@/lib/auth/session";
+import { sessionStillAlive } from "@/lib/auth/sessions";
 import { assertCan } from "@/lib/auth/viewer";
 import { ANY_REQUEST, ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
 import { apiRoute } from "../../_lib/http";
@@ -8,7 +9,7 @@ import { apiRoute } from "../../_lib/http";
 const HEARTBEAT_MS = 15_000;
 
 export const GET = apiRoute(async (req: Request) => {
-  assertCan(await getViewer(), "read");
+  const viewer = assertCan(await getViewer(), "read");
   await ensureListening();
   const only = new URL(req.url).searchParams.get("request");
   const encoder = new TextEncoder();
@@ -26,7 +27,18 @@ export const GET = apiRoute(async (req: Request) => {
       const unsubscribe = subscribe(only ?? ANY_REQUEST, (change) =>
         send(`event: change\ndata: ${JSON.stringify({ id: change.id, status: change.status })}\n\n`),
       );
-      const heartbeat = setInterval(() => send(`: keep-alive\n\n`), HEARTBEAT_MS);
+      // Each heartbeat also asks whether the session still lives: signed out, idle, or ended by an
+      // admin or SCIM, the stream says so and closes (the page then finds itself signed out).
+      const heartbeat = setInterval(() => {
+        void sessionStillAlive(viewer.sessionId).then(
+          (alive) => {
+            if (alive) return send(`: keep-alive\n\n`);
+            send(`event: session-ended\ndata: {}\n\n`);
+            close();
+          },
+          () => send(`: keep-alive\n\n`),
+        );
+      }, HEARTBEAT_MS);
       const close = () => {
         cleanup();
         try {
