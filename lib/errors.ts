@@ -6,6 +6,14 @@ export type ErrorIssue = { path: string; message: string };
 const STATUS = {
   invalid_request: 400,
   invalid_json: 400,
+  /** SCIM: a filter outside the supported grammar (RFC 7644 `invalidFilter`). */
+  invalid_filter: 400,
+  /** SCIM: a PATCH path that is malformed or names no supported attribute (`invalidPath`). */
+  invalid_path: 400,
+  /** SCIM: a PATCH operation without the target it needs (`noTarget`). */
+  no_target: 400,
+  /** SCIM: an attempt to change a read-only or immutable attribute (`mutability`). */
+  mutability: 400,
   unauthorized: 401,
   /** The person's groups (or a recent enough sign-in) cannot be confirmed: sign in again. */
   reauthentication_required: 401,

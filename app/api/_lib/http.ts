@@ -42,15 +42,16 @@ export async function authenticate(req: Request): Promise<Agent> {
   return agent;
 }
 
-async function readLimited(req: Request, limit: number): Promise<string> {
+/** The body's bytes: 413 when it declares or reaches more than `limit` (a chunked body is cut off there). */
+export async function readBodyBytes(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   const tooLarge = () =>
     new CountersignError("payload_too_large", `Request body exceeds ${limit / 1024} KiB.`);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   // With a declared length the HTTP parser already bounds the body: read it in one go. Chunked
   // bodies (no length) are read incrementally and cut off at the limit.
-  if (Number.isFinite(declared)) return req.text();
-  if (!req.body) return "";
+  if (Number.isFinite(declared)) return new Uint8Array(await req.arrayBuffer());
+  if (!req.body) return new Uint8Array();
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -64,7 +65,11 @@ async function readLimited(req: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
+}
+
+async function readLimited(req: Request, limit: number): Promise<string> {
+  return new TextDecoder("utf-8", { fatal: false }).decode(await readBodyBytes(req, limit));
 }
 
 /** The body exactly as sent (signature checks need the raw bytes), 413 over the limit. */
