@@ -16,13 +16,14 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           <Link href="/" aria-label="Countersign inbox">
             <Logo />
           </Link>
-          <nav aria-label="Console" className="flex gap-1 text-sm">
+          <nav aria-label="Console" className="flex flex-wrap gap-1 text-sm">
             <NavLink href="/">Inbox</NavLink>
             <NavLink href="/requests">Requests</NavLink>
             {can(viewer, "manage_agents") && <NavLink href="/agents">Agents</NavLink>}
             {can(viewer, "manage_people") && <NavLink href="/people">People</NavLink>}
             <NavLink href="/policy">Policy</NavLink>
             <NavLink href="/audit">Audit</NavLink>
+            <NavLink href="/account">Account</NavLink>
           </nav>
           <div className="ml-auto flex items-center gap-3 text-sm">
             <span className="text-right leading-tight">

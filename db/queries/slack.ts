@@ -42,6 +42,12 @@ export async function insertSlackLinkCode(tx: Executor, row: typeof slackLinkCod
   await tx.insert(slackLinkCodes).values(row);
 }
 
+/** A one-time code as stored, without using it (the link page describes it before the person confirms). */
+export async function findSlackLinkCode(tx: Executor, codeHash: string): Promise<typeof slackLinkCodes.$inferSelect | undefined> {
+  const [row] = await tx.select().from(slackLinkCodes).where(eq(slackLinkCodes.codeHash, codeHash));
+  return row;
+}
+
 /** Uses a one-time code: returns its Slack account if it was unused and unexpired (and marks it used). */
 export async function useSlackLinkCode(tx: Executor, codeHash: string, now: Date): Promise<{ teamId: string; userId: string } | undefined> {
   const [row] = await tx

@@ -3,9 +3,19 @@
 // confirming binds that Slack (team, user) to the person, audited. Unlinking is one click in the
 // console. Decisions from Slack then act for the linked person, with their groups confirmed then.
 import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
 import { getDb } from "@/db/client";
 import { insertAuditEvents } from "@/db/queries/audit";
-import { deleteSlackLinksOfPerson, insertSlackLinkCode, selectSlackLinksOfPerson, upsertSlackLink, useSlackLinkCode } from "@/db/queries/slack";
+import { resolvePeople } from "@/db/queries/people";
+import {
+  deleteSlackLinksOfPerson,
+  findSlackLink,
+  findSlackLinkCode,
+  insertSlackLinkCode,
+  selectSlackLinksOfPerson,
+  upsertSlackLink,
+  useSlackLinkCode,
+} from "@/db/queries/slack";
 import { auditEvent } from "@/lib/audit/events";
 import { kickSealer } from "@/lib/audit/sealer";
 import { viewerActor } from "@/lib/auth/people";
@@ -16,9 +26,18 @@ import { consoleBaseUrl } from "@/lib/notify/links";
 /** How long a link stays usable after the click that asked for it. */
 export const LINK_CODE_TTL_MS = 15 * 60_000;
 
+/** A link code as it arrives from the link (issued as 32 base64url characters; another shape is no code of ours). */
+export const slackLinkCode = z.string().trim().regex(/^[A-Za-z0-9_-]{16,128}$/, "This is not a Countersign link code.");
+
+/** A Slack account as the console names it (workspace and member IDs). */
+export const slackAccount = z.object({
+  teamId: z.string().trim().min(1).max(64),
+  userId: z.string().trim().min(1).max(64),
+});
+
 const hash = (code: string) => createHash("sha256").update(code).digest("hex");
 
-export type SlackAccount = { teamId: string; userId: string };
+export type SlackAccount = z.infer<typeof slackAccount>;
 
 /** A one-time link that binds this Slack account to whoever opens it, signed in, and confirms. */
 export async function slackLinkUrl(account: SlackAccount, now = new Date()): Promise<string> {
@@ -31,6 +50,37 @@ export async function slackLinkUrl(account: SlackAccount, now = new Date()): Pro
     expiresAt: new Date(now.getTime() + LINK_CODE_TTL_MS),
   });
   return `${consoleBaseUrl()}/slack/link?code=${encodeURIComponent(code)}`;
+}
+
+/** Who a Slack account is linked to, as the viewer may know it. */
+export type SlackLinkHolder = "you" | "someone_else" | null;
+
+/** What a link code would do, for the page that asks the person to confirm it. */
+export type SlackLinkCodeStatus =
+  | { state: "usable"; account: SlackAccount; expiresAt: Date; linkedTo: SlackLinkHolder }
+  | { state: "used"; linkedToYou: boolean }
+  | { state: "expired" }
+  | { state: "unknown" };
+
+async function holderOf(viewer: Viewer, account: SlackAccount): Promise<SlackLinkHolder> {
+  const db = await getDb();
+  const link = await findSlackLink(db, account.teamId, account.userId);
+  if (!link) return null;
+  const current = (await resolvePeople(db, [link.personId])).get(link.personId) ?? link.personId;
+  return current === viewer.personId ? "you" : "someone_else";
+}
+
+/**
+ * Describes the link behind `code` without using it: a GET of the link page (or a link preview, a
+ * prefetcher) must never bind anything; only linkSlackAccount, on the person's confirmation, does.
+ */
+export async function describeSlackLinkCode(viewer: Viewer, code: string, now = new Date()): Promise<SlackLinkCodeStatus> {
+  const row = await findSlackLinkCode(await getDb(), hash(code));
+  if (!row) return { state: "unknown" };
+  const account = { teamId: row.teamId, userId: row.userId };
+  if (row.usedAt) return { state: "used", linkedToYou: (await holderOf(viewer, account)) === "you" };
+  if (row.expiresAt.getTime() <= now.getTime()) return { state: "expired" };
+  return { state: "usable", account, expiresAt: row.expiresAt, linkedTo: await holderOf(viewer, account) };
 }
 
 /** Binds the Slack account behind `code` to the viewer (the code works once, within its TTL). */
