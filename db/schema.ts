@@ -188,6 +188,11 @@ export const auditEvents = pgTable(
     prevHash: text("prev_hash"),
     hash: text("hash"),
     sealedAt: ts("sealed_at"),
+    /**
+     * `kid:hex` HMAC-SHA256 of the event's content under a key the database never holds (written by
+     * the server with the row): a row inserted with only the database's credentials has none.
+     */
+    mac: text("mac"),
   },
   (t) => [
     uniqueIndex("audit_events_event_id_key").on(t.eventId),
@@ -429,3 +434,37 @@ export const slackMessages = pgTable("slack_messages", {
 });
 
 export type SlackMessageRow = typeof slackMessages.$inferSelect;
+
+// ── evidence outside the database's word (SPEC §7) ─────────────────────────────────────────────
+
+// The signed grant a successful execute returned (its JWS is not kept: the target holds it), and
+// its one redemption by a target system.
+export const grants = pgTable("grants", {
+  /** The grant's `jti`. */
+  id: uuid("id").primaryKey(),
+  requestId: uuid("request_id")
+    .notNull()
+    .unique()
+    .references(() => requests.id),
+  kid: text("kid").notNull(),
+  issuedAt: ts("issued_at").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+  redeemedAt: ts("redeemed_at"),
+  /** Who redeemed it, as they said (and what authenticated them). */
+  redeemedBy: jsonb("redeemed_by").$type<Record<string, unknown>>(),
+});
+
+export type GrantRow = typeof grants.$inferSelect;
+
+// Signed chain heads: the sealer signs (seq, hash, time) at least every 10 s while events arrive,
+// stores it here and appends it to a sink the database cannot reach.
+export const auditCheckpoints = pgTable("audit_checkpoints", {
+  seq: bigint("seq", { mode: "number" }).primaryKey(),
+  hash: text("hash").notNull(),
+  signedAt: ts("signed_at").notNull(),
+  kid: text("kid").notNull(),
+  /** The compact JWS over {seq, hash, signed_at}. */
+  jws: text("jws").notNull(),
+});
+
+export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;

@@ -76,6 +76,24 @@ const schema = z.object({
   COUNTERSIGN_SESSION_IDLE_TIMEOUT: duration("30m", "1m", "24h"),
   /** A console session ends this long after sign-in, used or not. */
   COUNTERSIGN_SESSION_MAX_LIFETIME: duration("12h", "5m", "30d"),
+  /** The server's Ed25519 signing key (PKCS#8 PEM or private JWK). Required in production with PostgreSQL. */
+  COUNTERSIGN_SIGNING_KEY: unsetWhenEmpty(z.string().min(1)),
+  /** Key id for a PEM signing key (default: its RFC 7638 thumbprint). */
+  COUNTERSIGN_SIGNING_KEY_ID: unsetWhenEmpty(z.string().min(1).max(200)),
+  /** Retired public keys still published in the JWKS (a JWKS JSON text, or the path of a file holding one). */
+  COUNTERSIGN_VERIFY_KEYS: unsetWhenEmpty(z.string().min(1)),
+  /** The audit MAC secret, `kid:secret` or a bare secret (base64 or hex, 32+ bytes). Required with the signing key. */
+  COUNTERSIGN_AUDIT_MAC_KEY: unsetWhenEmpty(z.string().min(1)),
+  /** Retired audit MAC keys, comma-separated `kid:secret`, to verify events written before a rotation. */
+  COUNTERSIGN_AUDIT_MAC_KEYS_PREVIOUS: unsetWhenEmpty(z.string().min(1)),
+  /** Where generated keys live (embedded database, development); default: `keys` beside COUNTERSIGN_DATA_DIR. */
+  COUNTERSIGN_KEYS_DIR: unsetWhenEmpty(z.string().min(1)),
+  /** Directory of the append-only checkpoint log outside the database (`checkpoints.jsonl`). */
+  COUNTERSIGN_CHECKPOINT_DIR: unsetWhenEmpty(z.string().min(1)),
+  /** Optional HTTPS endpoint that also receives every signed checkpoint. */
+  COUNTERSIGN_CHECKPOINT_URL: unsetWhenEmpty(z.url()),
+  /** The owner role's URL, for migrations (default DATABASE_URL); the server runs as DATABASE_URL's role. */
+  DATABASE_MIGRATION_URL: unsetWhenEmpty(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")),
   /** Bearer token Okta presents to /scim/v2 (SCIM provisioning is off without it). */
   COUNTERSIGN_SCIM_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
 });
