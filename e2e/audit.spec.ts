@@ -29,7 +29,7 @@ type ApiEvent = {
 type ExportTrailer = {
   filter: Record<string, string>;
   rows: number;
-  exported_by: string;
+  exported_by: { person: string; name: string; email: string | null };
   chain_head: { seq: number; hash: string } | null;
 };
 
@@ -212,7 +212,7 @@ test("CSV and NDJSON exports hold exactly the filtered rows, with a trailer nami
   expect(records.every((r) => r[col("action")] === ACTION && r[col("risk_level")] === RISK)).toBe(true);
   expect(csvTrailer.rows).toBe(records.length);
   expect(csvTrailer.filter).toEqual({ action: ACTION, risk: RISK });
-  expect(csvTrailer.exported_by).toBe(audrey.email);
+  expect(csvTrailer.exported_by).toEqual({ person: expect.stringMatching(/^[0-9a-f-]{36}$/), name: "Audrey", email: audrey.email });
   expect(csvTrailer.chain_head?.hash).toMatch(/^[0-9a-f]{64}$/);
 
   const [ndjsonDownload] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export NDJSON" }).click()]);

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { freePort, serverEnv, START_ARGS, startProcess } from "./support/servers";
+import { freePort, PLACEHOLDER_SIGN_IN, serverEnv, START_ARGS, startProcess } from "./support/servers";
 const UNUSED_DB = "postgres://postgres@127.0.0.1:5432/countersign_never_opened";
 
 async function startAndWaitForExit(env: Record<string, string | undefined>) {
@@ -54,6 +54,13 @@ test("production without a sign-in provider or AUTH_SECRET refuses to start and 
   expect(output).toContain("AUTH_SECRET is required in production");
   expect(output).toContain("No sign-in provider is configured");
   expect(output).toContain("AUTH_OKTA_ISSUER");
+});
+
+test("production with GitHub sign-in but no AUTH_GITHUB_ORGS refuses to start: any GitHub user could sign in", async () => {
+  const { exit, output } = await startAndWaitForExit({ ...PLACEHOLDER_SIGN_IN, AUTH_GITHUB_ORGS: undefined });
+  expect(exit.code).toBe(1);
+  expect(output).toContain("AUTH_GITHUB_ORGS is required in production with GitHub sign-in");
+  expect(output).not.toMatch(/\n\s+at .*\(.*\.js:\d+/);
 });
 
 test("production without COUNTERSIGN_WEBHOOK_SECRET refuses to start and says how to make one", async () => {

@@ -131,6 +131,7 @@ export const PLACEHOLDER_SIGN_IN: Record<string, string> = {
   AUTH_SECRET: "e2e-placeholder-secret-not-for-production-0123456789",
   AUTH_GITHUB_ID: "e2e-placeholder",
   AUTH_GITHUB_SECRET: "e2e-placeholder",
+  AUTH_GITHUB_ORGS: "e2e-placeholder-org",
 };
 
 /** The master webhook secret of every e2e process (production refuses to start without one). */

@@ -306,7 +306,7 @@ async function startExport(
     filter: described,
     sort: `${sort.by} ${sort.dir}`,
     exported_at: exportedAt.toISOString(),
-    exported_by: who.personId,
+    exported_by: { person: who.personId, name: who.name, email: who.email },
     chain_head: head,
   };
   const source = handle.copyOut
