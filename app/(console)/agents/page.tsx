@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { listAgents } from "@/lib/agents/registry";
+import { AdminsOnly } from "@/components/console/admins-only";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
@@ -11,12 +12,7 @@ export const metadata: Metadata = { title: "Agents" };
 export default async function AgentsPage() {
   const viewer = assertCan(await getViewer(), "read");
   if (!can(viewer, "manage_agents")) {
-    return (
-      <div role="alert" className="rounded-lg border border-slate-200 bg-white p-8 text-center">
-        <h1 className="font-semibold">Admins only</h1>
-        <p className="mt-1 text-sm text-slate-600">Registering and revoking agents needs the admin role.</p>
-      </div>
-    );
+    return <AdminsOnly what="Registering and revoking agents" />;
   }
   const agents = await listAgents(viewer);
   return (

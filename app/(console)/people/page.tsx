@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AdminsOnly } from "@/components/console/admins-only";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { listPeople } from "@/lib/auth/people";
@@ -10,12 +11,7 @@ export const metadata: Metadata = { title: "People" };
 export default async function PeoplePage() {
   const viewer = assertCan(await getViewer(), "read");
   if (!can(viewer, "manage_people")) {
-    return (
-      <div role="alert" className="rounded-lg border border-slate-200 bg-white p-8 text-center">
-        <h1 className="font-semibold">Admins only</h1>
-        <p className="mt-1 text-sm text-slate-600">Managing people and their sessions needs the admin role.</p>
-      </div>
-    );
+    return <AdminsOnly what="Managing people and their sessions" />;
   }
   const people = await listPeople(viewer);
   const label = (p: (typeof people)[number]) => `${p.name} — ${p.identities.map((i) => i.email ?? i.login ?? i.subject).join(", ")}`;
