@@ -16,6 +16,7 @@ export function proxy(req: NextRequest) {
 
 export const config = {
   // Console pages only: not the agent API, auth, health, OpenAPI, SCIM (Okta's bearer token, no
-  // cookie), the sign-in page or assets (Next's, and the icons in public/ that the sign-in page shows too).
-  matcher: ["/((?!api/|scim/|signin|_next/|favicon.ico|icon.svg|apple-touch-icon.png).*)"],
+  // cookie), the public keys outsiders verify grants with (/.well-known/jwks.json), the sign-in page
+  // or assets (Next's, and the icons in public/ that the sign-in page shows too).
+  matcher: ["/((?!api/|scim/|.well-known/|signin|_next/|favicon.ico|icon.svg|apple-touch-icon.png).*)"],
 };

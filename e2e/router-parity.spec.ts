@@ -2,13 +2,16 @@
 // by `npm start`'s direct path (server.ts) and by Next.js's own routing (`next start`, through
 // app/api/v1/[[...path]]). Both run here, as real processes on one fresh PostgreSQL database. Every
 // operation the OpenAPI document lists is called on both with a valid agent key and must answer
-// as documented (never a route miss); without a key and with an unknown id it must answer from its
-// own handler; an unknown path and a wrong method get the JSON envelope from both.
+// as documented (never a route miss); without a key (for grant redemption: with a forged grant)
+// and with an unknown id it must answer from its own handler; an unknown path and a wrong method
+// get the JSON envelope from both.
 import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
-import { errorBody, requestView } from "@/lib/requests/schema";
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
+import { errorBody, executedRequest, grantRedemption, requestView } from "@/lib/requests/schema";
 import {
   createAgentWithCli,
   createTestDatabase,
+  E2E_KEYS,
   NEXT_START_ARGS,
   startServers,
   stopServers,
@@ -94,7 +97,19 @@ function setup(request: APIRequestContext, server: AppServer) {
   };
 }
 
-type Sample = { id?: string; data?: unknown; status: number };
+type Sample = {
+  id?: string;
+  data?: unknown;
+  status: number;
+  /** For an operation not authenticated by the agent key: a call whose credential is refused, and its code. */
+  refused?: { data: unknown; code: string };
+};
+
+/** A grant-shaped token signed by a key that is not the server's (under the server's kid). */
+async function forgedGrant(claims: Record<string, unknown>): Promise<string> {
+  const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+  return new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: E2E_KEYS.kid, typ: "countersign-grant+jwt" }).sign(privateKey);
+}
 
 /**
  * A successful call of each documented operation. Keyed by operationId: an operation added to the
@@ -117,6 +132,20 @@ const SAMPLES: Record<string, (api: ReturnType<typeof setup>) => Promise<Sample>
     return { id, data: { status: "succeeded", detail: { exit_code: 0 } }, status: 200 };
   },
   cancelRequest: async (api) => ({ id: await api.file(), data: { reason: "router parity" }, status: 200 }),
+  // The grant is the credential: no agent key; a forged one is refused.
+  redeemGrant: async (api) => {
+    const id = await api.file({ action: "logs.service.read" });
+    const { grant } = executedRequest.parse(await api.ok("POST", `/api/v1/requests/${id}/execute`));
+    const claims = decodeJwt(grant);
+    const redeemer = { name: "router-parity-target" };
+    return { id: claims.jti!, data: { grant, redeemer }, status: 200, refused: { data: { grant: await forgedGrant(claims), redeemer }, code: "invalid_grant_signature" } };
+  },
+};
+
+/** The documented success body of each operation that answers JSON. */
+const SUCCESS_BODIES: Record<string, { parse(v: unknown): { id: string } }> = {
+  executeRequest: executedRequest,
+  redeemGrant: grantRedemption,
 };
 
 const ROUTE_MISS = /No agent API route/;
@@ -134,10 +163,15 @@ async function expectEnvelope(res: APIResponse, status: number, code: string, wh
 
 // ── specs ─────────────────────────────────────────────────────────────────────────────────────
 
-test("both servers serve one OpenAPI document, listing the six agent operations", async ({ request }) => {
+test("both servers serve one OpenAPI document, listing the seven agent operations, and one JWKS: the e2e key", async ({ request }) => {
   const [fromServer, fromNext] = await Promise.all(SERVERS.map((name) => openApi(request, running.get(name)!)));
   expect(fromNext).toEqual(fromServer);
   expect(operations(fromServer!).map((o) => o.operationId).sort()).toEqual(Object.keys(SAMPLES).sort());
+  for (const name of SERVERS) {
+    const res = await request.get(`${running.get(name)!.url}/.well-known/jwks.json`);
+    expect(res.status(), name).toBe(200);
+    expect(await res.json(), name).toEqual(E2E_KEYS.jwks);
+  }
 });
 
 for (const name of SERVERS) {
@@ -159,18 +193,29 @@ for (const name of SERVERS) {
       const mediaType = Object.keys(documented!.content ?? {})[0]!;
       expect(res.headers()["content-type"] ?? "", what).toContain(mediaType);
       if (mediaType === "application/json") {
-        const view = requestView.parse(await res.json());
+        const body: unknown = await res.json();
+        const view = (SUCCESS_BODIES[op.operationId] ?? requestView).parse(body);
         if (sample.id) expect(view.id, what).toBe(sample.id);
+        if (op.operationId === "executeRequest") {
+          // Signed with the key the e2e environment handed the server.
+          expect(decodeProtectedHeader(executedRequest.parse(body).grant), what).toMatchObject({ alg: "EdDSA", kid: E2E_KEYS.kid, typ: "countersign-grant+jwt" });
+        }
         if (op.operationId === "createRequest") expect(res.headers()["location"], what).toBe(`/api/v1/requests/${view.id}`);
       } else {
         expect(mediaType, what).toBe("text/event-stream");
         expect(await res.text(), what).toMatch(/^id: \d+\nevent: state\ndata: \{.*"status":"cancelled"/);
       }
 
-      // Without a key: the operation's handler refuses it (a route miss would be 404 or 405).
+      // Without a key (or with a forged credential, where the body is the credential): the
+      // operation's handler refuses it (a route miss would be 404 or 405).
       expect(op.responses["401"], `${what} documents 401`).toBeDefined();
-      const anonymous = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.data });
-      await expectEnvelope(anonymous, 401, "unauthorized", `${what} without a key`);
+      if (sample.refused) {
+        const forged = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.refused.data });
+        await expectEnvelope(forged, 401, sample.refused.code, `${what} with a forged credential`);
+      } else {
+        const anonymous = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.data });
+        await expectEnvelope(anonymous, 401, "unauthorized", `${what} without a key`);
+      }
 
       // An id that names no request: the operation's own 404, not the router's.
       if (op.path.includes("{id}")) {
@@ -198,6 +243,7 @@ for (const name of SERVERS) {
       { method: "GET", path: `/api/v1/requests/${id}/execute`, status: 405, code: "method_not_allowed", allow: "POST" },
       { method: "PATCH", path: `/api/v1/requests/${id}/result`, status: 405, code: "method_not_allowed", allow: "POST" },
       { method: "OPTIONS", path: `/api/v1/requests/${id}/cancel`, status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "GET", path: `/api/v1/grants/${id}/redeem`, status: 405, code: "method_not_allowed", allow: "POST" },
     ];
     for (const miss of misses) {
       const what = `${name}: ${miss.method} ${miss.path}`;

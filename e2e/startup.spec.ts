@@ -69,3 +69,16 @@ test("production without COUNTERSIGN_WEBHOOK_SECRET refuses to start and says ho
   expect(output).toContain("Countersign failed to start");
   expect(output).toContain("COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33)");
 });
+
+test("production on PostgreSQL without COUNTERSIGN_SIGNING_KEY refuses to start and says how to make one", async () => {
+  const { exit, output } = await startAndWaitForExit({
+    COUNTERSIGN_SIGNING_KEY: undefined,
+    COUNTERSIGN_SIGNING_KEY_ID: undefined,
+    COUNTERSIGN_AUDIT_MAC_KEY: undefined,
+  });
+  expect(exit.code).toBe(1);
+  expect(output).toContain("Countersign failed to start");
+  expect(output).toContain("COUNTERSIGN_SIGNING_KEY: required in production with PostgreSQL");
+  expect(output).toContain("openssl genpkey -algorithm ed25519");
+  expect(output).not.toMatch(/\n\s+at .*\(.*\.js:\d+/);
+});

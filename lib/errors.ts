@@ -14,6 +14,10 @@ const STATUS = {
   no_target: 400,
   /** SCIM: an attempt to change a read-only or immutable attribute (`mutability`). */
   mutability: 400,
+  /** A grant presented for redemption that is not a JWS, not a grant (typ), has bad claims or is not yet valid. */
+  invalid_grant: 400,
+  /** A valid grant presented at another grant's redeem path (its jti is not the id in the path). */
+  grant_mismatch: 400,
   unauthorized: 401,
   /** The person's groups (or a recent enough sign-in) cannot be confirmed: sign in again. */
   reauthentication_required: 401,
@@ -23,6 +27,8 @@ const STATUS = {
   not_linked: 403,
   forbidden: 403,
   agent_revoked: 401,
+  /** A grant whose signature does not verify with our JWKS: forged, edited, another key's, or not EdDSA (`alg: none`). */
+  invalid_grant_signature: 401,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -36,6 +42,8 @@ const STATUS = {
   not_executed: 409,
   result_already_reported: 409,
   not_pending: 409,
+  /** The grant was redeemed before (first redeem wins). */
+  already_redeemed: 409,
   self_approval: 403,
   not_eligible: 403,
   expired: 410,

@@ -48,6 +48,7 @@ export const AUDIT_EVENT_TYPES = [
   "request.cancelled",
   "request.executed",
   "request.result",
+  "grant.redeemed",
   "agent.created",
   "agent.key_rotated",
   "agent.revoked",

@@ -4,8 +4,9 @@ import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
 import { insertAuditEvents, type NewAuditEvent } from "./audit";
+import type { NewGrant } from "./grants";
 import { insertOutbox } from "./outbox";
-import { agents, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
+import { agents, grants, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
 
 export type NewRequest = typeof requests.$inferInsert;
 
@@ -167,17 +168,21 @@ export type RequestChangeRow = {
   id: string;
   patch: Partial<Omit<NewRequest, "id">>;
   review?: typeof reviews.$inferInsert;
+  /** The signed grant an execute issued (its row, never the token). */
+  grant?: NewGrant;
   events: NewAuditEvent[];
   outbox: NewOutboxRow[];
 };
 
 /**
  * Persists one transition in the caller's transaction: the row's new state, the vote that caused
- * it (if any), its audit events, its outbox rows, and the NOTIFY (delivered on commit).
+ * it (if any), the grant it issued (if any), its audit events, its outbox rows, and the NOTIFY
+ * (delivered on commit).
  */
 export async function recordTransition(tx: Executor, change: RequestChangeRow): Promise<RequestRow> {
   const [row] = await tx.update(requests).set(change.patch).where(eq(requests.id, change.id)).returning();
   if (change.review) await tx.insert(reviews).values(change.review);
+  if (change.grant) await tx.insert(grants).values(change.grant);
   await insertAuditEvents(tx, change.events);
   await insertOutbox(tx, change.outbox);
   await tx.execute(sql`select pg_notify(${REQUEST_CHANGES_CHANNEL}, ${changeNotice(row!)})`);

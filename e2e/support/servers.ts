@@ -2,6 +2,7 @@
 // production server instances (`npm start`: server.ts) on it, agents registered through the admin CLI, and a SIGTERM
 // shutdown that must end in a clean exit. No Playwright imports, so `scripts/bench` reuses it.
 import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -137,7 +138,28 @@ export const PLACEHOLDER_SIGN_IN: Record<string, string> = {
 /** The master webhook secret of every e2e process (production refuses to start without one). */
 export const E2E_WEBHOOK_SECRET = "e2e-webhook-master-secret-not-for-production-0123";
 
-/** Environment for an app process: the test policy, quiet logs, no telemetry. */
+/**
+ * The evidence keys of every process this module spawns (production on PostgreSQL refuses to start
+ * without them): an Ed25519 signing key (PKCS#8 PEM, with a fixed kid), an audit MAC key, and the
+ * public JWKS that verifies what the servers sign. Generated once per test or bench process.
+ */
+export const E2E_KEYS = (() => {
+  const kid = "e2e-signing-key";
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const signingKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const macKey = `e2e-mac:${randomBytes(32).toString("base64")}`;
+  const { kty, crv, x } = publicKey.export({ format: "jwk" });
+  return {
+    kid,
+    signingKeyPem,
+    macKey,
+    jwks: { keys: [{ kty: kty!, crv: crv!, x: x!, kid, alg: "EdDSA", use: "sig" }] },
+    /** The variables that hand them to a process. */
+    env: { COUNTERSIGN_SIGNING_KEY: signingKeyPem, COUNTERSIGN_SIGNING_KEY_ID: kid, COUNTERSIGN_AUDIT_MAC_KEY: macKey },
+  };
+})();
+
+/** Environment for an app process: the test policy, quiet logs, no telemetry, the e2e keys. */
 export function serverEnv(databaseUrl: string, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const configuresSignIn = Object.keys(extra).some((k) => k.startsWith("AUTH_")) || Object.keys(process.env).some((k) => k.startsWith("AUTH_"));
   const env: NodeJS.ProcessEnv = {
@@ -147,6 +169,7 @@ export function serverEnv(databaseUrl: string, port: number, extra: Record<strin
     NEXT_MANUAL_SIG_HANDLE: "true",
     NEXT_TELEMETRY_DISABLED: "1",
     COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
+    ...E2E_KEYS.env,
     // The tests' webhook receivers listen on loopback.
     COUNTERSIGN_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     DATABASE_URL: databaseUrl,
@@ -275,7 +298,7 @@ export async function createAgentWithCli(
   const owner = opts.owner ?? "agent-owner@example.com";
   const child = spawn(process.execPath, ["--import", "tsx", CLI, "--json", "agents", "create", "--name", name, "--owner", owner], {
     cwd: REPO_ROOT,
-    env: { ...process.env, COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", NODE_ENV: "production" },
+    env: { ...process.env, COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET, ...E2E_KEYS.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   track(child);

@@ -14,6 +14,8 @@ import { resolveAuthority, type Credential } from "@/lib/auth/authority";
 import { personActor } from "@/lib/auth/people";
 import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
 import { CountersignError } from "@/lib/errors";
+import { grantIssuer, signGrant, type SignedGrant } from "@/lib/evidence/grants";
+import { keyRing } from "@/lib/evidence/keys";
 import { evaluatePolicy } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { ResultStatus } from "@/lib/vocabulary";
@@ -22,7 +24,7 @@ import { afterCommit, announcementsFor } from "./effects";
 import { voteRefusal, type Vote } from "./eligibility";
 import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
-import { LIMITS, type CreateRequestBody, type RequestView } from "./schema";
+import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
 import { runCommand, type Clock, type Loaded, type Plan } from "./transition";
 import { toRequestView } from "./view";
 
@@ -30,8 +32,10 @@ export type { Clock };
 
 const viewOf = (l: Loaded): RequestView => toRequestView(l.request, l.agent, l.reviews, l.now);
 
+type Change = Exclude<Plan, { refuse: unknown }>;
+
 /** A refusal, or the change the machine allows for `command` from the loaded state. */
-function move(l: Loaded, command: Command, change: (to: RequestRow["status"]) => Exclude<Plan, { refuse: unknown }>): Plan {
+function move<C extends Change | Promise<Change>>(l: Loaded, command: Command, change: (to: RequestRow["status"]) => C): C | Plan {
   const m = next(l.state, command);
   return m.ok ? change(m.to) : { refuse: { code: m.code, message: m.message } };
 }
@@ -285,16 +289,37 @@ export async function decideRequest(
 
 // ── the agent's commands: claim the approval once, report the result, cancel ─────────────────
 
-export async function claimApproval(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
+/**
+ * Claims the approval (once) and issues its grant: the JWS is signed under the request's lock and its
+ * row (`jti`, kid, window) is written by the same transition as the execute, so a grant exists
+ * exactly when the request was executed.
+ */
+export async function claimApproval(agent: Agent, requestId: string, clock: Clock = {}): Promise<ExecutedRequest> {
+  // Load the key before the transaction: a configuration error must not happen under the lock.
+  const { signing } = await keyRing();
+  const issuer = grantIssuer();
+  let grant: SignedGrant | undefined;
   const done = await runCommand(requestId, { ...clock, agent }, (l) =>
-    move(l, "claim", (status) => ({
-      patch: { status, executedAt: l.now },
-      events: [
-        auditEvent({ type: "request.executed", actor: agentActor(agent), channel: "api", at: l.now, request: l.request, payload: { params_hash: l.request.paramsHash } }),
-      ],
-    })),
+    move(l, "claim", async (status) => {
+      grant = await signGrant(l, { key: signing, now: l.now, issuer });
+      const { claims } = grant;
+      return {
+        patch: { status, executedAt: l.now },
+        grant: { id: claims.jti, requestId: claims.sub, kid: grant.kid, issuedAt: new Date(claims.iat * 1000), expiresAt: new Date(claims.exp * 1000) },
+        events: [
+          auditEvent({
+            type: "request.executed",
+            actor: agentActor(agent),
+            channel: "api",
+            at: l.now,
+            request: l.request,
+            payload: { params_hash: l.request.paramsHash, grant_id: claims.jti, grant_kid: grant.kid },
+          }),
+        ],
+      };
+    }),
   );
-  return viewOf(done);
+  return { ...viewOf(done), grant: grant!.token };
 }
 
 export async function reportResult(

@@ -1,6 +1,7 @@
 // The agent API's wire shapes: one zod schema per body and response, used both to validate and
 // to generate /api/openapi.json.
 import { z } from "zod";
+import { GRANT_TYP, grantClaims } from "@/lib/evidence/grant-claims";
 import { POLICY_DECISIONS, REQUEST_STATUSES, RESULT_STATUSES, REVIEW_DECISIONS, RISK_LEVELS } from "@/lib/vocabulary";
 
 export const LIMITS = {
@@ -10,6 +11,10 @@ export const LIMITS = {
   waitSeconds: 60,
   /** A reviewer's note on a vote, whichever door it comes through. */
   noteChars: 2000,
+  /** A grant presented for redemption (ours are well under 2 KB). */
+  grantChars: 16 * 1024,
+  /** What a redeemer may say about itself. */
+  redeemerBytes: 4 * 1024,
 } as const;
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -110,6 +115,41 @@ export const requestView = z
   .meta({ id: "Request" });
 
 export type RequestView = z.infer<typeof requestView>;
+
+export const executedRequest = requestView
+  .extend({
+    grant: z.string().meta({
+      description: `The signed grant: a compact JWS (EdDSA, header typ ${GRANT_TYP}, kid) whose payload is GrantClaims. Verify it with /.well-known/jwks.json; a target redeems it once at POST /api/v1/grants/{jti}/redeem. Returned by this one response only.`,
+    }),
+  })
+  .meta({ id: "ExecutedRequest" });
+
+export type ExecutedRequest = z.infer<typeof executedRequest>;
+
+/** Who redeems a grant, as they describe themselves (stored and audited as sent). */
+export const grantRedeemer = z
+  .looseObject({ name: z.string().trim().min(1).max(200).meta({ description: "The target system, e.g. deploy-gateway" }) })
+  .refine((r) => new TextEncoder().encode(JSON.stringify(r)).length <= LIMITS.redeemerBytes, `must be at most ${LIMITS.redeemerBytes} bytes of JSON`)
+  .meta({ description: "The redeeming system: name, plus any other fields it wants recorded (host, version, run id)" });
+
+export const redeemGrantBody = z
+  .strictObject({
+    grant: z.string().min(1).max(LIMITS.grantChars).meta({ description: "The grant (compact JWS) as returned by execute: the credential of this call" }),
+    redeemer: grantRedeemer,
+  })
+  .meta({ id: "RedeemGrant" });
+
+export const grantRedemption = z
+  .object({
+    id: z.uuid().meta({ description: "The grant id (jti)" }),
+    request_id: z.uuid(),
+    redeemed_at: z.iso.datetime(),
+    redeemer: z.record(z.string(), z.unknown()),
+    claims: grantClaims,
+  })
+  .meta({ id: "GrantRedemption" });
+
+export type GrantRedemption = z.infer<typeof grantRedemption>;
 
 export const errorBody = z
   .object({

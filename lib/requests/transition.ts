@@ -27,10 +27,11 @@ export type Loaded = {
   tx: Executor;
 };
 
-/** A planned change: the row patch, an optional vote, and the audit events (the last one is announced). */
+/** A planned change: the row patch, an optional vote or issued grant, and the audit events (the last one is announced). */
 export type Change = {
   patch: Partial<Omit<RequestRow, "id">>;
   review?: RequestChangeRow["review"];
+  grant?: RequestChangeRow["grant"];
   events: NewAuditEvent[];
 };
 
@@ -41,14 +42,21 @@ type Outcome = { value: Loaded } | { error: CountersignError };
 const refusalError = (r: Refusal) => new CountersignError(r.code, r.message);
 
 /**
- * Persists a change in the caller's transaction: row, vote, audit events, outbox rows derived from
+ * Persists a change in the caller's transaction: row, vote, grant, audit events, outbox rows derived from
  * the announced (last) event, and the NOTIFY. Returns the updated row.
  */
 export async function persistChange(tx: Executor, request: RequestRow, change: Change, now: Date, announced: { outbox: number }): Promise<RequestRow> {
   const type = change.events.at(-1)?.type;
   const outbox = type ? announcementsFor({ ...request, ...change.patch }, { type, at: now }) : [];
   announced.outbox += outbox.length;
-  return recordTransition(tx, { id: request.id, patch: { ...change.patch, updatedAt: now }, review: change.review, events: change.events, outbox });
+  return recordTransition(tx, {
+    id: request.id,
+    patch: { ...change.patch, updatedAt: now },
+    review: change.review,
+    grant: change.grant,
+    events: change.events,
+    outbox,
+  });
 }
 
 /** The system's expiry of a request whose deadline has passed (the machine's `expire`). */

@@ -1,6 +1,7 @@
 // What a server process does once at start-up, and how it leaves: validate configuration, load the
-// policy (a bad file stops the server), open and migrate the database, start the audit sealer, the
-// expiry sweeper and the NOTIFY listener; on SIGTERM/SIGINT, drain long-polls and close cleanly.
+// evidence keys and the policy (either missing or bad stops the server), open and migrate the
+// database, start the audit sealer, the expiry sweeper and the NOTIFY listener; on SIGTERM/SIGINT,
+// drain long-polls and close cleanly.
 import { closeDatabase, getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
 import { insertAuditEvents } from "@/db/queries/audit";
@@ -8,6 +9,7 @@ import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@/lib/audit/sealer";
 import { readAuthSettings } from "@/lib/auth/config";
 import { env, webhookMasterSecret } from "@/lib/config/env";
+import { keyRing } from "@/lib/evidence/keys";
 import { log } from "@/lib/log";
 import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
@@ -25,6 +27,8 @@ export async function startServerRuntime(): Promise<void> {
   wireRequestEffects();
   webhookMasterSecret(); // required in production: refuse to start without it
   readAuthSettings();
+  // The signing and audit MAC keys: production on PostgreSQL refuses to start without them.
+  const keys = await keyRing();
   const policy = await getActivePolicy();
   const handle = await getDatabase();
   await migrateDatabase(handle);
@@ -45,7 +49,7 @@ export async function startServerRuntime(): Promise<void> {
   startOutboxWorker(config.COUNTERSIGN_OUTBOX_INTERVAL_MS);
   installShutdown();
   log.info(
-    { database: handle.kind, policy: policy.source, policyHash: policy.hash, rules: policy.rules.length },
+    { database: handle.kind, policy: policy.source, policyHash: policy.hash, rules: policy.rules.length, signingKey: keys.signing.kid, keys: keys.source },
     "countersign ready",
   );
 }

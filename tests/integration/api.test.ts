@@ -3,6 +3,7 @@
 // and the table itself (route misses, the Next.js catch-all, the OpenAPI document).
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
@@ -19,7 +20,9 @@ import { resetEnvCache } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { drainWaiters } from "@/lib/realtime/request-changes";
 import { createRequest } from "@/lib/requests/lifecycle";
-import { createRequestBody, errorBody, requestView, type RequestView } from "@/lib/requests/schema";
+import { createRequestBody, errorBody, executedRequest, grantRedemption, requestView, type RequestView } from "@/lib/requests/schema";
+import { GRANT_TYP, verifyGrant } from "@/lib/evidence/grants";
+import { keyRing } from "@/lib/evidence/keys";
 import { apiRequest, callAgentApi, decideAs, makeAgent, oncall, personOf, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
@@ -165,9 +168,15 @@ describe("agent API: lifecycle over HTTP", () => {
     expect(approved.reviews).toEqual([expect.objectContaining({ reviewer: await personOf(oncall()), decision: "approve", note: "ship it", channel: "console" })]);
     expect(Date.parse(approved.grant_expires_at!) - Date.parse(approved.decided_at!)).toBe(15 * 60_000);
 
-    const executed = (await readView(await execute(key, id))).view;
+    const claimed = await read(await execute(key, id));
+    expect(claimed.status).toBe(200);
+    const executed = executedRequest.parse(claimed.body);
     expect(executed.status).toBe("executed");
     expect(executed.executed_at).not.toBeNull();
+    // The one successful execute carries the signed grant for exactly this request.
+    expect(decodeProtectedHeader(executed.grant)).toMatchObject({ alg: "EdDSA", typ: GRANT_TYP });
+    const grant = await verifyGrant(executed.grant, { jwks: (await keyRing()).jwks, expect: { request_id: id, params_hash: executed.params_hash } });
+    expect(grant).toMatchObject({ ok: true, claims: { sub: id, approvals: [{ person_id: await personOf(oncall()), channel: "console" }] } });
     await expectError(execute(key, id), 409, "already_executed");
 
     const reported = (await readView(await result(key, id, { status: "failed", detail: { exit_code: 2 } }))).view;
@@ -510,9 +519,11 @@ describe("agent API: one routing table", () => {
     expect(documented.sort()).toEqual(routed.sort());
     const operationIds = Object.values(paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId));
     expect(operationIds.sort()).toEqual(
-      ["cancelRequest", "createRequest", "executeRequest", "getRequest", "reportResult", "streamRequestEvents"].sort(),
+      ["cancelRequest", "createRequest", "executeRequest", "getRequest", "redeemGrant", "reportResult", "streamRequestEvents"].sort(),
     );
-    expect(Object.keys(components.schemas).sort()).toEqual(["CancelRequest", "CreateRequest", "Error", "ReportResult", "Request"]);
+    expect(Object.keys(components.schemas).sort()).toEqual(
+      ["CancelRequest", "CreateRequest", "Error", "ExecutedRequest", "GrantClaims", "GrantRedemption", "RedeemGrant", "ReportResult", "Request"].sort(),
+    );
   });
 
   it("no route file under app/api/v1 besides the catch-all (server.ts would never reach it)", () => {
@@ -535,6 +546,8 @@ describe("agent API: one routing table", () => {
     { method: "GET", path: `/api/v1/requests/${id}/execute`, status: 405, code: "method_not_allowed", allow: "POST" },
     { method: "PATCH", path: `/api/v1/requests/${id}/result`, status: 405, code: "method_not_allowed", allow: "POST" },
     { method: "OPTIONS", path: `/api/v1/requests/${id}/cancel`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "GET", path: `/api/v1/grants/${id}/redeem`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "POST", path: `/api/v1/grants/${id}`, status: 404, code: "not_found" },
     // HEAD is not run as a bodiless GET (that would open a long-poll or a stream nobody reads).
     { method: "HEAD", path: `/api/v1/requests/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
     { method: "HEAD", path: `/api/v1/requests/${id}/events`, status: 405, code: "method_not_allowed", allow: "GET" },
@@ -565,6 +578,13 @@ describe("agent API: one routing table", () => {
     const stream = await nextCatchAll.GET(apiRequest("GET", `/api/v1/requests/${rid}/events`, { key }));
     expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(stateOf(await sseReader(stream.body!).next()).status).toBe("cancelled");
+    // execute and redeem on an auto-approved request
+    const auto = await readView(await nextCatchAll.POST(apiRequest("POST", "/api/v1/requests", { key, body: requestBody({ action: "logs.service.read" }) })), 201);
+    const executed = executedRequest.parse((await read(await nextCatchAll.POST(apiRequest("POST", `/api/v1/requests/${auto.view.id}/execute`, { key })))).body);
+    const { jti } = decodeJwt(executed.grant);
+    const redeemed = await read(await nextCatchAll.POST(apiRequest("POST", `/api/v1/grants/${jti}/redeem`, { body: { grant: executed.grant, redeemer: { name: "t" } } })));
+    expect(redeemed.status).toBe(200);
+    expect(grantRedemption.parse(redeemed.body).request_id).toBe(auto.view.id);
   });
 });
 
@@ -588,15 +608,20 @@ describe("service documents", () => {
       "/api/v1/requests/{id}/execute": { post: ["200", "401", "403", "404", "409", "410", "429"] },
       "/api/v1/requests/{id}/result": { post: ["200", "400", "401", "403", "404", "409"] },
       "/api/v1/requests/{id}/cancel": { post: ["200", "401", "403", "404", "409"] },
+      "/api/v1/grants/{id}/redeem": { post: ["200", "400", "401", "404", "409", "410", "413", "415"] },
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(doc.paths[path] ?? {}), path).toEqual(Object.keys(methods));
       for (const [method, statuses] of Object.entries(methods)) {
         const op = doc.paths[path]![method]!;
         expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(statuses));
-        expect(op.security).toEqual([{ agentKey: [] }]);
+        // A target system redeems with the grant itself as the credential: no agent key.
+        expect(op.security).toEqual(path.startsWith("/api/v1/grants/") ? [] : [{ agentKey: [] }]);
       }
     }
+    const executeOk = doc.paths["/api/v1/requests/{id}/execute"]!.post!.responses["200"] as { content: Record<string, { schema: { $ref?: string } }> };
+    expect(executeOk.content["application/json"]!.schema.$ref).toBe("#/components/schemas/ExecutedRequest");
+    expect(doc.components.schemas.ExecutedRequest?.required).toEqual(expect.arrayContaining(["id", "status", "params_hash", "grant"]));
     expect(doc.components.securitySchemes.agentKey).toMatchObject({ type: "http", scheme: "bearer" });
 
     const createSchema = doc.components.schemas.CreateRequest!;

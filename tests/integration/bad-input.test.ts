@@ -13,7 +13,7 @@ import { apiRequest, callAgentApi, makeAgent, requestBody, TEST_ACTOR } from "..
 
 // ── the database must not change ──────────────────────────────────────────────────────────────
 
-type Snapshot = { requests: number; reviews: number; audit_events: number; last_request_update: string | null };
+type Snapshot = { requests: number; reviews: number; audit_events: number; last_request_update: string | null; grants_redeemed: number };
 
 async function snapshot(): Promise<Snapshot> {
   const db = await getDb();
@@ -21,7 +21,8 @@ async function snapshot(): Promise<Snapshot> {
     select (select count(*) from requests)::int as requests,
            (select count(*) from reviews)::int as reviews,
            (select count(*) from audit_events)::int as audit_events,
-           (select max(updated_at) from requests)::text as last_request_update`);
+           (select max(updated_at) from requests)::text as last_request_update,
+           (select count(*) from grants where redeemed_at is not null)::int as grants_redeemed`);
   // postgres.js returns the rows, PGlite a { rows } result.
   const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Snapshot[];
   return { ...rows[0]! };
@@ -53,6 +54,8 @@ type World = {
   pending: string; // A's, pending
   approved: string; // A's, approved (auto)
   executed: string; // A's, executed, no result yet
+  grant: string; // the executed request's grant, not redeemed
+  grantId: string;
   revokedApproved: string; // C's, approved before C was revoked
 };
 
@@ -67,7 +70,7 @@ beforeAll(async () => {
   const pending = (await createRequest(a.agent, requestBody())).request;
   const approved = (await createRequest(a.agent, requestBody({ action: "logs.service.read" }))).request;
   const toExecute = (await createRequest(a.agent, requestBody({ action: "metrics.service.read" }))).request;
-  await claimApproval(a.agent, toExecute.id);
+  const { grant } = await claimApproval(a.agent, toExecute.id);
   const revokedApproved = (await createRequest(c.agent, requestBody({ action: "logs.service.read" }))).request;
   await revokeAgent(c.agent.id, TEST_ACTOR);
   expect([pending.status, approved.status, revokedApproved.status]).toEqual(["pending", "approved", "approved"]);
@@ -82,6 +85,8 @@ beforeAll(async () => {
     pending: pending.id,
     approved: approved.id,
     executed: toExecute.id,
+    grant,
+    grantId: (JSON.parse(Buffer.from(grant.split(".")[1]!, "base64url").toString("utf8")) as { jti: string }).jti,
     revokedApproved: revokedApproved.id,
   };
 });
@@ -102,6 +107,8 @@ const getWithQuery = (query: string, id = world.pending, key = world.key) =>
 const execute = (id: string, key = world.key) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/execute`, { key }));
 const result = (id: string, opts: Opts) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/result`, opts));
 const cancel = (id: string, opts: Opts) => callAgentApi(apiRequest("POST", `/api/v1/requests/${id}/cancel`, opts));
+const redeem = (opts: Opts, id = world.grantId) => callAgentApi(apiRequest("POST", `/api/v1/grants/${id}/redeem`, opts));
+const redeemer = { name: "deploy-gateway" };
 
 /** A POST whose body carries no Content-Type at all (a string body would default to text/plain). */
 const untypedRequest = (path: string, text: string) =>
@@ -221,6 +228,27 @@ const cases: Case[] = [
   { name: "read another agent's request with wait", send: () => getWithQuery("?wait=5", world.pending, world.otherKey), status: 403, code: "forbidden" },
   { name: "execute an unknown id", send: () => execute("6f1c2d7e-0000-4000-8000-000000000000"), status: 404, code: "not_found" },
   { name: "execute a non-uuid id", send: () => execute("../../agents"), status: 404, code: "not_found" },
+  // Redeeming a grant (the valid body would redeem world.grant)
+  { name: "redeem: malformed JSON", send: () => redeem({ rawBody: '{"grant":', headers: { "content-type": "application/json" } }), status: 400, code: "invalid_json" },
+  { name: "redeem: text/plain", send: () => redeem({ rawBody: world.grant, headers: { "content-type": "text/plain" } }), status: 415, code: "unsupported_media_type" },
+  { name: "redeem: no redeemer", send: () => redeem({ body: { grant: world.grant } }), status: 400, code: "invalid_request", paths: ["redeemer"] },
+  { name: "redeem: redeemer without a name", send: () => redeem({ body: { grant: world.grant, redeemer: { host: "gw-1" } } }), status: 400, code: "invalid_request", paths: ["redeemer.name"] },
+  { name: "redeem: unknown field", send: () => redeem({ body: { grant: world.grant, redeemer, force: true } }), status: 400, code: "invalid_request", paths: ["force"] },
+  { name: "redeem: grant is not a JWS", send: () => redeem({ body: { grant: "let-me-in", redeemer } }), status: 400, code: "invalid_grant", paths: ["grant"] },
+  {
+    name: "redeem: grant with an edited payload",
+    send: () => {
+      const [h, p, sig] = world.grant.split(".") as [string, string, string];
+      const claims = JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as Record<string, unknown>;
+      const edited = Buffer.from(JSON.stringify({ ...claims, environment: "staging" })).toString("base64url");
+      return redeem({ body: { grant: `${h}.${edited}.${sig}`, redeemer } });
+    },
+    status: 401,
+    code: "invalid_grant_signature",
+    paths: ["grant"],
+  },
+  { name: "redeem: a real grant at an unknown grant id", send: () => redeem({ body: { grant: world.grant, redeemer } }, "6f1c2d7e-0000-4000-8000-000000000000"), status: 404, code: "not_found" },
+  { name: "redeem: a non-uuid grant id", send: () => redeem({ body: { grant: world.grant, redeemer } }, "..%2Fagents"), status: 404, code: "not_found" },
 ];
 
 const STACK_FRAME = /\bat\s+\S.*:\d+:\d+|\bat <anonymous>|\w*Error:|node_modules|\.tsx?:\d+/;
@@ -240,7 +268,7 @@ describe("bad input changes nothing", () => {
       for (const issue of parsed.error.issues ?? []) expect(issue.message.length).toBeGreaterThan(0);
     }
     expect(text).not.toMatch(STACK_FRAME);
-    for (const secret of [world.key, world.otherKey, world.revokedKey, world.wrongSecretKey]) expect(text).not.toContain(secret);
+    for (const secret of [world.key, world.otherKey, world.revokedKey, world.wrongSecretKey, world.grant]) expect(text).not.toContain(secret);
     if (status === 429) expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
 
     expect(await snapshot()).toEqual(before);
@@ -270,5 +298,8 @@ describe("bad input changes nothing", () => {
     expect(states).toEqual(["pending", "approved", "executed"]);
     const res = await getWithQuery("", world.executed);
     expect(((await res.json()) as { result: unknown }).result).toBeNull();
+    // …and the grant still redeems (once): the bad calls left it as it was.
+    expect((await redeem({ body: { grant: world.grant, redeemer } })).status).toBe(200);
+    expect((await redeem({ body: { grant: world.grant, redeemer } })).status).toBe(409);
   });
 });

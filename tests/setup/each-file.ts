@@ -1,9 +1,11 @@
 // Per test file: point the app's database singleton at this run's PostgreSQL database or at a
-// fresh in-memory PGlite, and load the test policy.
+// fresh in-memory PGlite, load the test policy, and give the file evidence keys of its own.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, inject } from "vitest";
 import { closeDatabase, openDatabase, setDatabaseForProcess } from "@/db/client";
+import { resetEnvCache } from "@/lib/config/env";
 import { migrateDatabase } from "@/db/migrate";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import { wireRequestEffects } from "@/lib/runtime/wiring";
@@ -23,6 +25,15 @@ if (process.env.COUNTERSIGN_TEST_DB === "postgres") {
   setDatabaseForProcess(handle);
 }
 
+// Grants are signed at execute: keys are generated into a temporary directory (as on the embedded
+// database), never into the checkout's .data, and never shared by two files writing at once.
+const keysDir = process.env.COUNTERSIGN_SIGNING_KEY ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "countersign-test-keys-"));
+if (keysDir) {
+  process.env.COUNTERSIGN_KEYS_DIR = keysDir;
+  resetEnvCache();
+}
+
 afterAll(async () => {
   await closeDatabase();
+  if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
 });

@@ -12,10 +12,22 @@ import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
+import { redeemGrant } from "@/lib/evidence/redemption";
 import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
-import { cancelBody, createRequestBody, errorBody, LIMITS, reportResultBody, requestView, waitQuery } from "@/lib/requests/schema";
+import {
+  cancelBody,
+  createRequestBody,
+  errorBody,
+  executedRequest,
+  grantRedemption,
+  LIMITS,
+  redeemGrantBody,
+  reportResultBody,
+  requestView,
+  waitQuery,
+} from "@/lib/requests/schema";
 import { waitForStatusChange } from "@/lib/requests/wait";
-import { authenticate, json, parseRequestId, readJson, toResponse } from "./http";
+import { authenticate, json, parseGrantId, parseRequestId, readJson, toResponse } from "./http";
 import { requestEventStream } from "./request-event-stream";
 
 // ── the pieces the definitions share ──────────────────────────────────────────────────────────
@@ -26,6 +38,7 @@ const jsonContent = <S extends z.ZodType>(schema: S) => ({ content: { "applicati
 const error = (description: string) => ({ description, ...jsonContent(errorBody) });
 
 const idParam = z.object({ id: z.uuid().meta({ description: "Request id" }) });
+const grantIdParam = z.object({ id: z.uuid().meta({ description: "Grant id: the grant's jti claim" }) });
 // The handler validates `wait` with waitQuery, which coerces the query string: documented as the
 // integer it coerces to (a coercing schema would be documented as nullable, since it accepts null).
 const waitParam = z.object({ wait: z.int().min(0).max(LIMITS.waitSeconds).optional() });
@@ -158,7 +171,7 @@ operation(
     summary: "Claim the approval: 200 exactly once while approved and inside the grant window",
     request: { params: idParam },
     responses: {
-      200: { description: "Claimed; status is now executed", ...jsonContent(requestView) },
+      200: { description: "Claimed; status is now executed. Carries the signed grant (returned only here)", ...jsonContent(executedRequest) },
       409: error("`not_approved`, `already_executed`, `denied` or `cancelled`"),
       410: error("`expired`: decision deadline or grant window passed"),
       ...owned,
@@ -214,6 +227,34 @@ operation(
   },
 );
 
+operation(
+  {
+    operationId: "redeemGrant",
+    method: "post",
+    path: "/api/v1/grants/{id}/redeem",
+    summary: "A target system redeems a grant once (first wins); the grant itself is the credential, no agent key",
+    security: [],
+    request: { params: grantIdParam, body: jsonContent(redeemGrantBody) },
+    responses: {
+      200: { description: "Redeemed by this call; the verified claims", ...jsonContent(grantRedemption) },
+      400: error(
+        "Malformed JSON or fields (`invalid_json`, `invalid_request`); a token that is not a grant or not yet valid (`invalid_grant`); another grant's token (`grant_mismatch`)",
+      ),
+      401: error("The grant's signature does not verify with /.well-known/jwks.json: forged, edited, another key's or not EdDSA (`invalid_grant_signature`)"),
+      404: error("No such grant (`not_found`)"),
+      409: error("Redeemed before (`already_redeemed`, saying when)"),
+      410: error("The grant window has passed (`expired`)"),
+      413: bodyErrors[413],
+      415: bodyErrors[415],
+    },
+  },
+  async (c) => {
+    const id = parseGrantId(c.req.param("id"));
+    const body = await readJson(c.req.raw, redeemGrantBody);
+    return json(await redeemGrant(id, body.grant, body.redeemer));
+  },
+);
+
 // ── misses, errors, and the one entry point ───────────────────────────────────────────────────
 
 /** 405 with Allow when the path is an operation's under another method, else 404: always JSON. */
@@ -253,7 +294,7 @@ export function agentApiDocument(): OpenApiDocument {
       title: "Countersign agent API",
       version: "1.0.0",
       description:
-        "File just-in-time requests for privileged actions, wait for a human decision, and claim the approval exactly once.",
+        "File just-in-time requests for privileged actions, wait for a human decision, and claim the approval exactly once; target systems redeem the signed grant once.",
     },
   });
   return document;

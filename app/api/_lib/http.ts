@@ -114,8 +114,11 @@ async function readLimitedIfJson(req: Request, type: string, optional: boolean):
 }
 
 
-/** A request id from the path: any-case UUID, lower-cased; anything else is simply not found. */
-export function parseRequestId(id: string | undefined): string {
-  if (id === undefined || !isUuid(id)) throw new CountersignError("not_found", "No such request.");
+/** An id from the path: any-case UUID, lower-cased; anything else is simply not found. */
+function parsePathId(id: string | undefined, notFound: string): string {
+  if (id === undefined || !isUuid(id)) throw new CountersignError("not_found", notFound);
   return id.toLowerCase();
 }
+
+export const parseRequestId = (id: string | undefined): string => parsePathId(id, "No such request.");
+export const parseGrantId = (id: string | undefined): string => parsePathId(id, "No such grant.");
