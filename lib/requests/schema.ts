@@ -59,8 +59,14 @@ export const reportResultBody = z
 
 export const cancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).meta({ id: "CancelRequest" });
 
+/** `?wait=N`: a plain decimal integer of seconds, 0–60, written as one (no `1e1`, `0x10`, `+5`, ` 5`, `5.0` or empty). */
 export const waitQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(LIMITS.waitSeconds).optional(),
+  wait: z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/, "must be a whole number of seconds, written with digits only")
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(LIMITS.waitSeconds))
+    .optional(),
 });
 
 export const requestStatusEnum = z.enum(REQUEST_STATUSES);

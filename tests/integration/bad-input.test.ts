@@ -249,6 +249,32 @@ const cases: Case[] = [
   },
   { name: "redeem: a real grant at an unknown grant id", send: () => redeem({ body: { grant: world.grant, redeemer } }, "6f1c2d7e-0000-4000-8000-000000000000"), status: 404, code: "not_found" },
   { name: "redeem: a non-uuid grant id", send: () => redeem({ body: { grant: world.grant, redeemer } }, "..%2Fagents"), status: 404, code: "not_found" },
+
+  // What would be stored as something other than what was sent (issue 12's corpus, found by a fuzzer)
+  { name: "NUL in intent", send: () => createRaw('{"action":"widget.gadget.poke","resource":"r","environment":"sandbox","intent":"a\\u0000b"}'), status: 400, code: "invalid_request", paths: ["intent"] },
+  { name: "NUL in resource", send: () => createJson(body({ resource: "svc/a\u0000b" })), status: 400, code: "invalid_request", paths: ["resource"] },
+  { name: "NUL in a context value", send: () => createJson(body({ context: { cmd: "rm\u0000-rf" } })), status: 400, code: "invalid_request", paths: ["context.cmd"] },
+  { name: "lone surrogate in intent", send: () => createRaw('{"action":"widget.gadget.poke","resource":"r","environment":"sandbox","intent":"\\ud800"}'), status: 400, code: "invalid_request", paths: ["intent"] },
+  { name: "lone surrogate as a context key", send: () => createRaw('{"action":"a.b","resource":"r","environment":"e","intent":"i","context":{"\\udc00":1}}'), status: 400, code: "invalid_request", paths: ["context.\udc00"] },
+  { name: "lone surrogate in origin.tool", send: () => createRaw('{"action":"a.b","resource":"r","environment":"e","intent":"i","origin":{"tool":"\\udc00x"}}'), status: 400, code: "invalid_request", paths: ["origin.tool"] },
+  { name: "context number 1e400", send: () => createRaw('{"action":"a.b","resource":"r","environment":"e","intent":"i","context":{"n":1e400}}'), status: 400, code: "invalid_request", paths: ["context.n"] },
+  { name: "context nested 5,000 levels", send: () => createRaw(`{"action":"a.b","resource":"r","environment":"e","intent":"i","context":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`), status: 400, code: "invalid_request", paths: [`context${".a".repeat(31)}`] },
+  { name: "duplicate action key", send: () => createRaw('{"action":"vault.prod.purge","resource":"r","environment":"production","intent":"i","action":"metrics.cpu.lookup"}'), status: 400, code: "invalid_request", paths: ["action"] },
+  { name: "__proto__ in context", send: () => createRaw('{"action":"a.b","resource":"r","environment":"e","intent":"i","context":{"__proto__":{"a":1},"b":2}}'), status: 400, code: "invalid_request", paths: ["context.__proto__"] },
+  { name: "bytes that are not UTF-8", send: () => create({ key: world.key, headers: { "content-type": "application/json" }, bytes: Uint8Array.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]) }), status: 400, code: "invalid_json" },
+  { name: "NUL in a result detail", send: () => result(world.executed, { key: world.key, body: { status: "succeeded", detail: { log: "ok\u0000" } } }), status: 400, code: "invalid_request", paths: ["detail.log"] },
+  { name: "1e400 in a result detail", send: () => result(world.executed, { key: world.key, rawBody: '{"status":"succeeded","detail":{"n":1e400}}', headers: { "content-type": "application/json" } }), status: 400, code: "invalid_request", paths: ["detail.n"] },
+  { name: "result detail nested 5,000 levels", send: () => result(world.executed, { key: world.key, rawBody: `{"status":"failed","detail":${"[".repeat(5000)}${"]".repeat(5000)}}`, headers: { "content-type": "application/json" } }), status: 400, code: "invalid_request", paths: [`detail${"[0]".repeat(31)}`] },
+  { name: "NUL in a cancel reason", send: () => cancel(world.pending, { key: world.key, body: { reason: "no\u0000" } }), status: 400, code: "invalid_request", paths: ["reason"] },
+  { name: "wait=1e1", send: () => getWithQuery("?wait=1e1"), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "wait=0x10", send: () => getWithQuery("?wait=0x10"), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "wait=+5", send: () => getWithQuery("?wait=%2B5"), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "wait= 5", send: () => getWithQuery("?wait=%205"), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "wait=5.0", send: () => getWithQuery("?wait=5.0"), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "wait= (empty)", send: () => getWithQuery("?wait="), status: 400, code: "invalid_request", paths: ["wait"] },
+  { name: "bad percent-encoding in an id (execute)", send: () => callAgentApi(apiRequest("POST", "/api/v1/requests/%ff%fe/execute", { key: world.key })), status: 404, code: "not_found" },
+  { name: "overlong UTF-8 in an id (get)", send: () => callAgentApi(apiRequest("GET", "/api/v1/requests/%C0%AF", { key: world.key })), status: 404, code: "not_found" },
+  { name: "dot segments as an id", send: () => callAgentApi(apiRequest("POST", "/api/v1/requests/%2e%2e/execute", { key: world.key })), status: 404, code: "not_found" },
 ];
 
 const STACK_FRAME = /\bat\s+\S.*:\d+:\d+|\bat <anonymous>|\w*Error:|node_modules|\.tsx?:\d+/;

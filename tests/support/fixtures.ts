@@ -106,11 +106,11 @@ const BASE = "http://countersign.test";
 export function apiRequest(
   method: string,
   path: string,
-  opts: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  opts: { key?: string; body?: unknown; rawBody?: string; bytes?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> } = {},
 ): Request {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  let body: string | undefined = opts.rawBody;
+  let body: string | Uint8Array<ArrayBuffer> | undefined = opts.bytes ?? opts.rawBody;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
     headers["content-type"] ??= "application/json";

@@ -7,6 +7,7 @@ import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { LIMITS } from "@/lib/requests/schema";
+import { parseStrictJson } from "@/lib/input/strict-json";
 import { isUuid } from "@/lib/vocabulary";
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -87,11 +88,7 @@ export async function readJson<S extends z.ZodType>(
   const text = await readLimitedIfJson(req, type, opts.optional ?? false);
   let value: unknown = {};
   if (text.trim() !== "") {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new CountersignError("invalid_json", "The request body is not valid JSON.");
-    }
+    value = parseStrictJson(text);
   } else if (!opts.optional) {
     throw new CountersignError("invalid_request", "A JSON body is required.");
   }
@@ -102,6 +99,16 @@ export async function readJson<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** A JSON body's text: bytes that are not UTF-8 are refused, never replaced with U+FFFD. */
+async function readUtf8(req: Request, limit: number): Promise<string> {
+  const bytes = await readBodyBytes(req, limit);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CountersignError("invalid_json", "The request body is not valid UTF-8.");
+  }
+}
+
 async function readLimitedIfJson(req: Request, type: string, optional: boolean): Promise<string> {
   const isJson = /^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim());
   if (!isJson) {
@@ -110,7 +117,7 @@ async function readLimitedIfJson(req: Request, type: string, optional: boolean):
     if (optional && !type && (await readLimited(req, LIMITS.bodyBytes)).trim() === "") return "";
     throw new CountersignError("unsupported_media_type", "Send the body as Content-Type: application/json.");
   }
-  return readLimited(req, LIMITS.bodyBytes);
+  return readUtf8(req, LIMITS.bodyBytes);
 }
 
 
