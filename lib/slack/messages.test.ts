@@ -65,12 +65,16 @@ describe("Slack Block Kit messages", () => {
     const all = text(m.blocks);
     expect(m.text).toBe("Approval needed: iam.role.update on production by deploy-bot (risk critical)");
     expect(m.blocks[0]).toEqual({ type: "header", text: { type: "plain_text", text: "Approval needed: iam.role.update" } });
-    expect(all).toContain("*Agent*\\ndeploy-bot");
-    expect(all).toContain("*Environment*\\nproduction");
+    // What the agent wrote is plain text: shown as written, never parsed for mentions, links or formatting.
+    const plainTexts = JSON.stringify(m.blocks, (k, v: unknown) => v).match(/"type":"plain_text","text":"(?:[^"\\]|\\.)*"/g) ?? [];
+    expect(plainTexts.join("\n")).toContain("Agent\\ndeploy-bot");
+    expect(plainTexts.join("\n")).toContain("Environment\\nproduction");
+    expect(plainTexts.join("\n")).toContain("Grant <@U123> & <!channel> admin > now");
+    expect(plainTexts.join("\n")).toContain("production <prod> (+25)");
     expect(all).toContain("critical (85/100)");
-    expect(all).toContain("Grant &lt;@U123&gt; &amp; &lt;!channel&gt; admin &gt; now");
-    expect(all).not.toContain("<@U123>");
-    expect(all).toContain("production &lt;prod&gt; (+25)");
+    const mrkdwn = (JSON.stringify(m.blocks).match(/"type":"mrkdwn","text":"(?:[^"\\]|\\.)*"/g) ?? []).join("\n");
+    expect(mrkdwn).not.toContain("@U123");
+    expect(mrkdwn).not.toContain("deploy-bot");
     expect(all).toContain("<!date^1893499200^{date_short_pretty} at {time}|2030-01-01T12:00:00.000Z>");
     expect(all).toContain(`<${opts.consoleUrl}|Open in Countersign>`);
     expect(all).toContain("Waiting for 0 of 2 approvals");
@@ -103,18 +107,29 @@ describe("Slack Block Kit messages", () => {
     const approved = view({ status: "approved", approvals: { count: 2, required: 2 }, reviews: [review("sam", "approve"), review("ada", "approve")] });
     const m = slackMessageFor(approved, opts);
     expect(m.blocks.some((b) => b.type === "actions")).toBe(false);
-    expect(statusLine(approved)).toBe(":white_check_mark: *Approved by sam, ada (2 of 2)*");
+    expect(statusLine(approved)).toBe("✅ Approved by sam, ada (2 of 2)");
     expect(m.text).toContain("Approved by sam, ada (2 of 2)");
 
     const denied = view({ status: "denied", reviews: [review("sam", "deny", "too <broad>")] });
-    expect(statusLine(denied)).toBe(":no_entry: *Denied by sam:* too &lt;broad&gt;");
+    expect(statusLine(denied)).toBe("⛔ Denied by sam: too <broad>");
     expect(outcomeMessage(denied, opts).blocks.some((b) => b.type === "actions")).toBe(false);
 
-    expect(statusLine(view({ status: "expired", approvals: { count: 1, required: 2 } }))).toBe(":alarm_clock: *Expired* with 1 of 2 approvals.");
-    expect(statusLine(view({ status: "cancelled" }))).toContain("*Cancelled*");
+    expect(statusLine(view({ status: "expired", approvals: { count: 1, required: 2 } }))).toBe("⏰ Expired with 1 of 2 approvals.");
+    expect(statusLine(view({ status: "cancelled" }))).toContain("Cancelled by the agent");
     const executed = view({ status: "executed", approvals: { count: 1, required: 1 }, reviews: [review("riley", "approve")] });
-    expect(statusLine(executed)).toBe(":rocket: *Executed*. Approved by riley (1 of 1).");
+    expect(statusLine(executed)).toBe("🚀 Executed. Approved by riley (1 of 1).");
     expect(statusLine({ ...executed, result: { status: "succeeded", detail: null, at: "2030-01-01T12:00:00.000Z" } })).toContain("result: succeeded");
+  });
+
+  it("formatting an agent writes cannot fake the layout: bold, italics, links and bare URLs stay plain text", () => {
+    const sneaky = "*APPROVED by security* _urgent_ ~old~ <https://evil.example|Approve here> https://evil.example/approve";
+    const m = pendingMessage(view({ intent: sneaky, resource: "*prod*", agent: { id: "a", name: "_bot_ <!here>", owner: "o@acme.test" } }), opts);
+    const mrkdwn = (JSON.stringify(m.blocks).match(/"type":"mrkdwn","text":"(?:[^"\\]|\\.)*"/g) ?? []).join("\n");
+    for (const piece of ["APPROVED by security", "_urgent_", "evil.example", "*prod*", "_bot_", "<!here>"]) expect(mrkdwn).not.toContain(piece);
+    expect(JSON.stringify(m.blocks)).toContain(JSON.stringify(sneaky).slice(1, -1));
+    // The notification text is mrkdwn in Slack: it is escaped, so it mentions and links nobody.
+    expect(m.text).not.toMatch(/<[!@#]|<https?:/);
+    expect(outcomeMessage(view({ status: "denied", reviews: [review("sam", "deny", "*fine* <!channel>")] }), opts).text).not.toContain("<!channel>");
   });
 
   it("deny modal: reason input, callback id, request id in private_metadata", () => {

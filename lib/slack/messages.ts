@@ -1,7 +1,9 @@
 // Block Kit for Slack, as pure functions of a request view: the message posted when a request needs
 // approval (with Approve / Deny buttons), its progress and outcome versions (re-rendered from the
 // current view on every update, so updates are idempotent and order-insensitive), and the modal
-// that asks a denying reviewer for the reason.
+// that asks a denying reviewer for the reason. Text an agent or a person wrote (intent, resource,
+// names, risk reasons, a denial's note) is sent as `plain_text`, never as mrkdwn: bold, italics,
+// strikethrough, links and bare URLs in it cannot fake the message's layout.
 import type { KnownBlock, ModalView } from "@slack/web-api";
 import { LIMITS, type RequestView } from "@/lib/requests/schema";
 import type { ReviewDecision, RiskLevel } from "@/lib/vocabulary";
@@ -47,40 +49,43 @@ function slackDate(iso: string): string {
 
 const approvalsLine = (view: RequestView) => `${view.approvals.count} of ${view.approvals.required} approval${view.approvals.required === 1 ? "" : "s"}`;
 
-const names = (view: RequestView, decision: ReviewDecision) =>
-  view.reviews.filter((r) => r.decision === decision).map((r) => escapeSlackText(r.name));
+/** Text someone else wrote, shown exactly as written. */
+const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: false });
 
-/** One line saying where the request stands: progress while pending, otherwise the outcome. */
+const names = (view: RequestView, decision: ReviewDecision) => view.reviews.filter((r) => r.decision === decision).map((r) => r.name);
+
+/**
+ * One line saying where the request stands: progress while pending, otherwise the outcome. Plain
+ * text (names and a denial's note are people's words), with the symbols written out as emoji.
+ */
 export function statusLine(view: RequestView): string {
   const approvers = names(view, "approve");
   const approvedBy = `Approved by ${approvers.join(", ")} (${view.approvals.count} of ${view.approvals.required})`;
   switch (view.status) {
     case "pending":
       return view.approvals.count > 0
-        ? `:hourglass_flowing_sand: *${approvalsLine(view)}* so far (${approvers.join(", ")}); waiting for more.`
-        : `:hourglass_flowing_sand: Waiting for ${approvalsLine(view)}.`;
+        ? `⏳ ${approvalsLine(view)} so far (${approvers.join(", ")}); waiting for more.`
+        : `⏳ Waiting for ${approvalsLine(view)}.`;
     case "approved":
-      return `:white_check_mark: *${approvedBy}*`;
+      return `✅ ${approvedBy}`;
     case "denied": {
       const denial = view.reviews.find((r) => r.decision === "deny");
-      return denial
-        ? `:no_entry: *Denied by ${escapeSlackText(denial.name)}:* ${escapeSlackText(truncate(denial.note ?? "", 500))}`
-        : `:no_entry: *Refused by policy.*`;
+      return denial ? `⛔ Denied by ${denial.name}: ${truncate(denial.note ?? "", 500)}` : `⛔ Refused by policy.`;
     }
     case "expired":
-      return `:alarm_clock: *Expired* with ${approvalsLine(view)}.`;
+      return `⏰ Expired with ${approvalsLine(view)}.`;
     case "cancelled":
-      return `:heavy_multiplication_x: *Cancelled* by the agent.`;
+      return `✖️ Cancelled by the agent.`;
     case "executed": {
       const result = view.result ? ` — result: ${view.result.status}` : "";
-      return `:rocket: *Executed*${result}. ${approvedBy}.`;
+      return `🚀 Executed${result}. ${approvedBy}.`;
     }
   }
 }
 
 function factBlocks(view: RequestView, opts: MessageOptions): KnownBlock[] {
   const risk = view.risk;
-  const reasons = risk.reasons.map((r) => `• ${escapeSlackText(r.message)} (+${r.points})`).join("\n");
+  const reasons = risk.reasons.map((r) => `• ${r.message} (+${r.points})`).join("\n");
   return [
     {
       type: "header",
@@ -89,16 +94,17 @@ function factBlocks(view: RequestView, opts: MessageOptions): KnownBlock[] {
     {
       type: "section",
       fields: [
-        { type: "mrkdwn", text: `*Agent*\n${escapeSlackText(view.agent.name)}` },
-        { type: "mrkdwn", text: `*Action*\n\`${escapeSlackText(view.action)}\`` },
-        { type: "mrkdwn", text: `*Environment*\n${escapeSlackText(view.environment)}` },
-        { type: "mrkdwn", text: `*Resource*\n\`${escapeSlackText(truncate(view.resource, 200))}\`` },
+        plain(`Agent\n${view.agent.name}`),
+        plain(`Action\n${view.action}`),
+        plain(`Environment\n${view.environment}`),
+        plain(`Resource\n${truncate(view.resource, 200)}`),
         { type: "mrkdwn", text: `*Risk*\n${RISK_EMOJI[risk.level]} ${risk.level} (${risk.score}/100)` },
         { type: "mrkdwn", text: `*Decide by*\n${slackDate(view.decision_deadline)}` },
       ],
     },
-    { type: "section", text: { type: "mrkdwn", text: `*Intent*\n${escapeSlackText(truncate(view.intent, 1500))}` } },
-    ...(reasons ? [{ type: "section" as const, text: { type: "mrkdwn" as const, text: `*Why this risk*\n${truncate(reasons, 2500)}` } }] : []),
+    { type: "section", text: { type: "mrkdwn", text: "*Intent*" } },
+    { type: "section", text: plain(truncate(view.intent, 1500)) },
+    ...(reasons ? [{ type: "section" as const, text: { type: "mrkdwn" as const, text: "*Why this risk*" } }, { type: "section" as const, text: plain(truncate(reasons, 2500)) }] : []),
     { type: "section", text: { type: "mrkdwn", text: `*Parameters*\n\`\`\`${parametersExcerpt(view.context)}\`\`\`` } },
     {
       type: "context",
@@ -112,10 +118,11 @@ function factBlocks(view: RequestView, opts: MessageOptions): KnownBlock[] {
   ];
 }
 
-const statusBlock = (view: RequestView): KnownBlock => ({ type: "section", block_id: "countersign_status", text: { type: "mrkdwn", text: statusLine(view) } });
+const statusBlock = (view: RequestView): KnownBlock => ({ type: "section", block_id: "countersign_status", text: plain(statusLine(view)) });
 
+/** The notification text (mrkdwn where Slack insists on it): escaped so it can mention and link nobody. */
 const fallbackText = (view: RequestView) =>
-  `${view.status === "pending" ? "Approval needed" : `Request ${view.status}`}: ${view.action} on ${view.environment} by ${view.agent.name} (risk ${view.risk.level})`;
+  escapeSlackText(`${view.status === "pending" ? "Approval needed" : `Request ${view.status}`}: ${view.action} on ${view.environment} by ${view.agent.name} (risk ${view.risk.level})`);
 
 /**
  * The message while a decision is pending: the facts, progress, and Approve / Deny. A step-up
@@ -142,7 +149,7 @@ export function pendingMessage(view: RequestView, opts: MessageOptions): SlackMe
 
 /** The message once decided, expired, cancelled or executed: the facts and the outcome, no buttons. */
 export function outcomeMessage(view: RequestView, opts: MessageOptions): SlackMessage {
-  return { text: `${fallbackText(view)} — ${statusLine(view).replace(/[*:]/g, "").trim()}`, blocks: [...factBlocks(view, opts), statusBlock(view)] };
+  return { text: `${fallbackText(view)} — ${escapeSlackText(statusLine(view))}`, blocks: [...factBlocks(view, opts), statusBlock(view)] };
 }
 
 /** The message for the request as it stands now. */
@@ -162,7 +169,7 @@ export function denyReasonModal(view: Pick<RequestView, "id" | "action" | "envir
     blocks: [
       {
         type: "section",
-        text: { type: "mrkdwn", text: `Deny \`${escapeSlackText(view.action)}\` on *${escapeSlackText(view.environment)}*? The agent sees your reason.` },
+        text: plain(`Deny ${view.action} on ${view.environment}? The agent sees your reason.`),
       },
       {
         type: "input",

@@ -31,7 +31,7 @@ export async function sendSlackPost(row: OutboxRow): Promise<Delivery> {
   const message = await currentMessage(row.requestId);
   if (!message) return { ok: false, error: "request no longer exists" };
   try {
-    const res = await slackClient(config).chat.postMessage({ channel: row.target, text: message.text, blocks: message.blocks, unfurl_links: false });
+    const res = await slackClient(config).chat.postMessage({ channel: row.target, text: message.text, blocks: message.blocks, mrkdwn: false, unfurl_links: false, unfurl_media: false });
     if (!res.channel || !res.ts) return { ok: false, error: "slack: chat.postMessage answered without channel or ts" };
     await insertSlackMessage(db, { requestId: row.requestId, channel: res.channel, ts: res.ts, postedAt: new Date() });
     return { ok: true, statusCode: 200 };

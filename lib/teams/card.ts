@@ -1,6 +1,8 @@
 // The Microsoft Teams message: an Adaptive Card in the envelope a Teams Workflows "when a webhook
 // request is received" flow posts to a channel. Teams cannot call back into Countersign, so the
-// card carries the facts and a deep link to the request page instead of buttons.
+// card carries the facts and a deep link to the request page instead of buttons. Teams renders
+// Markdown in TextBlocks and FactSet values, so everything an agent wrote goes in a RichTextBlock's
+// TextRuns, which Adaptive Cards never parse: `[Approve here](https://evil)` stays those characters.
 import type { RequestView } from "@/lib/requests/schema";
 
 export type AdaptiveCardMessage = {
@@ -11,6 +13,17 @@ export type AdaptiveCardMessage = {
 const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 const RISK_COLOR: Record<RequestView["risk"]["level"], string> = { low: "Good", medium: "Warning", high: "Attention", critical: "Attention" };
+
+/** Text someone else wrote, in a TextRun: Adaptive Cards render a TextRun's text as is, no Markdown. */
+function plainBlock(text: string, run: Record<string, string> = {}): Record<string, unknown> {
+  const { spacing, ...style } = run;
+  return { type: "RichTextBlock", ...(spacing ? { spacing } : {}), inlines: [{ type: "TextRun", text, ...style }] };
+}
+
+/** A label and a value someone else wrote (FactSet values would render Markdown). */
+function fact(title: string, value: string): Record<string, unknown> {
+  return { type: "RichTextBlock", spacing: "Small", inlines: [{ type: "TextRun", text: `${title}: `, weight: "Bolder" }, { type: "TextRun", text: value }] };
+}
 
 export function teamsCardFor(view: RequestView, consoleUrl: string): AdaptiveCardMessage {
   const status = view.status === "pending" ? `Waiting for ${view.approvals.count} of ${view.approvals.required} approvals` : `Status: ${view.status}`;
@@ -25,7 +38,8 @@ export function teamsCardFor(view: RequestView, consoleUrl: string): AdaptiveCar
           type: "AdaptiveCard",
           version: "1.4",
           body: [
-            { type: "TextBlock", size: "Large", weight: "Bolder", wrap: true, text: truncate(`Approval needed: ${view.action}`, 200) },
+            { type: "TextBlock", size: "Large", weight: "Bolder", wrap: true, text: "Approval needed" },
+            plainBlock(truncate(view.action, 200), { size: "Medium", weight: "Bolder", fontType: "Monospace" }),
             {
               type: "TextBlock",
               wrap: true,
@@ -33,28 +47,21 @@ export function teamsCardFor(view: RequestView, consoleUrl: string): AdaptiveCar
               color: RISK_COLOR[view.risk.level],
               text: `Risk ${view.risk.level} (${view.risk.score}/100)`,
             },
-            {
-              type: "FactSet",
-              facts: [
-                { title: "Agent", value: view.agent.name },
-                { title: "Action", value: view.action },
-                { title: "Environment", value: view.environment },
-                { title: "Resource", value: truncate(view.resource, 200) },
-                { title: "Decide by", value: view.decision_deadline },
-                { title: "Rule", value: view.policy.rule },
-              ],
-            },
-            // Adaptive Cards render a Markdown subset in TextBlocks; plain facts stay in FactSet values.
+            fact("Agent", view.agent.name),
+            fact("Environment", view.environment),
+            fact("Resource", truncate(view.resource, 200)),
+            fact("Decide by", view.decision_deadline),
+            fact("Rule", view.policy.rule),
             { type: "TextBlock", wrap: true, text: "Intent", weight: "Bolder" },
-            { type: "TextBlock", wrap: true, text: truncate(view.intent, 1500) },
+            plainBlock(truncate(view.intent, 1500)),
             ...(view.risk.reasons.length > 0
               ? [
                   { type: "TextBlock", wrap: true, text: "Why this risk", weight: "Bolder" },
-                  ...view.risk.reasons.map((r) => ({ type: "TextBlock", wrap: true, spacing: "None", text: `• ${r.message} (+${r.points})` })),
+                  ...view.risk.reasons.map((r) => plainBlock(`• ${r.message} (+${r.points})`, { spacing: "None" })),
                 ]
               : []),
             { type: "TextBlock", wrap: true, text: "Parameters", weight: "Bolder" },
-            { type: "TextBlock", wrap: true, fontType: "Monospace", text: truncate(JSON.stringify(view.context), 400) },
+            plainBlock(truncate(JSON.stringify(view.context), 400), { fontType: "Monospace" }),
             { type: "TextBlock", wrap: true, isSubtle: true, text: status },
           ],
           actions: [{ type: "Action.OpenUrl", title: "Open in Countersign", url: consoleUrl }],

@@ -270,7 +270,9 @@ describe("Slack: posting and updating through the outbox", () => {
     expect(post.auth).toBe("Bearer xoxb-test-token");
     expect(post.args.channel).toBe("#approvals");
     expect(post.args.text).toContain("Approval needed: deploy.service.release on production");
-    expect(blocksText(post)).toContain("Release &lt;@U0ALL&gt; &amp; ship");
+    // The agent's words go as plain_text: shown as written, mentioning nobody.
+    expect(blocksText(post)).toContain('{"type":"plain_text","text":"Release <@U0ALL> & ship","emoji":false}');
+    expect(post.args.mrkdwn).toBe(false);
     expect(blocksText(post)).toContain(`<https://countersign.test/requests/${request.id}|Open in Countersign>`);
     expect((post.args.blocks as { type: string; elements?: unknown[] }[]).find((b) => b.type === "actions")?.elements).toMatchObject([
       { action_id: "countersign_approve", value: request.id },
@@ -365,7 +367,7 @@ describe("Slack: posting and updating through the outbox", () => {
     const updates = updatesFor(ts);
     expect(updates).toHaveLength(1);
     expect(at(updates, 0).args.channel).toBe(CHANNEL_ID);
-    expect(blocksText(at(updates, 0))).toContain("Denied by sam:* too broad");
+    expect(blocksText(at(updates, 0))).toContain("Denied by sam: too broad");
     expect(hasButtons(at(updates, 0))).toBe(false);
   });
 
@@ -378,7 +380,7 @@ describe("Slack: posting and updating through the outbox", () => {
     const updates = updatesFor(ts);
     expect(updates).toHaveLength(1);
     expect(at(updates, 0).args.channel).toBe(CHANNEL_ID);
-    expect(blocksText(at(updates, 0))).toContain("*Expired* with 0 of 1 approval.");
+    expect(blocksText(at(updates, 0))).toContain("Expired with 0 of 1 approval.");
     expect(hasButtons(at(updates, 0))).toBe(false);
   });
 
@@ -392,12 +394,12 @@ describe("Slack: posting and updating through the outbox", () => {
     await claimApproval(agent, request.id);
     await settle([request.id]);
     expect(updatesFor(ts)).toHaveLength(2);
-    expect(blocksText(at(updatesFor(ts), 1))).toContain("*Executed*");
+    expect(blocksText(at(updatesFor(ts), 1))).toContain("Executed");
 
     const other = await postedRequest();
     await cancelRequest(other.agent, other.request.id, "not needed");
     await settle([other.request.id]);
-    expect(blocksText(at(updatesFor(other.ts), 0))).toContain("*Cancelled*");
+    expect(blocksText(at(updatesFor(other.ts), 0))).toContain("Cancelled by the agent");
   });
 
   it("posting waits out a 429 with Retry-After (WebClient) and posts once", async () => {
