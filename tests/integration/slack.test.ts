@@ -272,7 +272,7 @@ describe("Slack: posting and updating through the outbox", () => {
     expect(post.args.text).toContain("Approval needed: deploy.service.release on production");
     // The agent's words go as plain_text: shown as written, mentioning nobody.
     expect(blocksText(post)).toContain('{"type":"plain_text","text":"Release <@U0ALL> & ship","emoji":false}');
-    expect(post.args.mrkdwn).toBe(false);
+    expect(String(post.args.mrkdwn)).toBe("false"); // form-encoded by the Web API client
     expect(blocksText(post)).toContain(`<https://countersign.test/requests/${request.id}|Open in Countersign>`);
     expect((post.args.blocks as { type: string; elements?: unknown[] }[]).find((b) => b.type === "actions")?.elements).toMatchObject([
       { action_id: "countersign_approve", value: request.id },
