@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { staticSecurityHeaders } from "./lib/http/security-headers";
 
 const nextConfig: NextConfig = {
   // PGlite ships WASM and must be loaded by Node as-is; pino uses worker-thread transports.
@@ -7,6 +8,10 @@ const nextConfig: NextConfig = {
   // The build type-checks the app only; `npm run typecheck` covers tests, e2e and scripts too.
   typescript: { tsconfigPath: "tsconfig.next.json" },
   typedRoutes: false,
+  async headers() {
+    const production = process.env.NODE_ENV === "production";
+    return [{ source: "/:path*", headers: Object.entries(staticSecurityHeaders(production)).map(([key, value]) => ({ key, value })) }];
+  },
 };
 
 export default nextConfig;

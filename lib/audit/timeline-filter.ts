@@ -1,6 +1,7 @@
 // The audit timeline's view as a URL says it: filter names, sort keys, page size and the schema
 // that parses them. One definition for the page, the API (events and export) and the client table
 // (components/audit/timeline-url.ts), so a filter cannot mean two things. No server imports.
+import "@/lib/input/zod-config";
 import { z } from "zod";
 import { CHANNELS, RISK_LEVELS } from "@/lib/vocabulary";
 

@@ -1,5 +1,6 @@
 // The agent API's wire shapes: one zod schema per body and response, used both to validate and
 // to generate /api/openapi.json.
+import "@/lib/input/zod-config";
 import { z } from "zod";
 import { GRANT_TYP, grantClaims } from "@/lib/evidence/grant-claims";
 import { POLICY_DECISIONS, REQUEST_STATUSES, RESULT_STATUSES, REVIEW_DECISIONS, RISK_LEVELS } from "@/lib/vocabulary";

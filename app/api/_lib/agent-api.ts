@@ -11,7 +11,9 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
+import { env } from "@/lib/config/env";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
+import { staticSecurityHeaders } from "@/lib/http/security-headers";
 import { redeemGrant } from "@/lib/evidence/redemption";
 import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
 import {
@@ -64,6 +66,12 @@ const bodyErrors = {
 // ── the table ─────────────────────────────────────────────────────────────────────────────────
 
 const api = new OpenAPIHono({ strict: false });
+// The agent API's direct path under `npm start` skips next.config.ts: the same headers, set here.
+const securityHeaders = Object.entries(staticSecurityHeaders(env().NODE_ENV === "production"));
+api.use("*", async (c, next) => {
+  await next();
+  for (const [name, value] of securityHeaders) c.res.headers.set(name, value);
+});
 api.openAPIRegistry.registerComponent("securitySchemes", "agentKey", {
   type: "http",
   scheme: "bearer",
