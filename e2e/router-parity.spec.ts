@@ -252,6 +252,23 @@ for (const name of SERVERS) {
       expect(res.headers()["allow"], what).toBe(miss.allow);
       if (miss.status === 404) expect(error.message, what).toMatch(ROUTE_MISS);
     }
+    // Outside the agent API too, every /api answer is the envelope: unknown paths, and methods a
+    // route does not have (which Next.js would answer with an empty 405).
+    const elsewhere: { method: string; path: string; status: number; code: string; allow?: string }[] = [
+      { method: "GET", path: "/api/nope", status: 404, code: "not_found" },
+      { method: "POST", path: "/api/audit/nope/deeper", status: 404, code: "not_found" },
+      { method: "POST", path: "/api/health", status: 405, code: "method_not_allowed", allow: "GET" },
+      { method: "DELETE", path: "/api/openapi.json", status: 405, code: "method_not_allowed", allow: "GET" },
+      { method: "PUT", path: "/api/audit/export", status: 405, code: "method_not_allowed", allow: "GET" },
+      { method: "GET", path: "/api/integrations/slack/interactions", status: 405, code: "method_not_allowed", allow: "POST" },
+      { method: "PATCH", path: "/api/auth/session", status: 405, code: "method_not_allowed", allow: "GET, POST" },
+    ];
+    for (const miss of elsewhere) {
+      const what = `${name}: ${miss.method} ${miss.path}`;
+      const res = await request.fetch(`${server.url}${miss.path}`, { method: miss.method });
+      await expectEnvelope(res, miss.status, miss.code, what);
+      expect(res.headers()["allow"], what).toBe(miss.allow);
+    }
     // HEAD is refused like any other method a path does not have (no body to read, by HTTP).
     const head = await request.fetch(`${server.url}/api/v1/requests/${id}`, { method: "HEAD", headers: auth() });
     expect(head.status(), `${name}: HEAD`).toBe(405);

@@ -129,3 +129,20 @@ function parsePathId(id: string | undefined, notFound: string): string {
 
 export const parseRequestId = (id: string | undefined): string => parsePathId(id, "No such request.");
 export const parseGrantId = (id: string | undefined): string => parsePathId(id, "No such grant.");
+
+type MethodHandler = (req: Request) => Promise<Response>;
+
+/**
+ * Handlers for the methods a route does not answer: 405 with the JSON envelope and `Allow`, where
+ * Next.js would answer an empty 405. Export the ones the route lacks, e.g.
+ * `export const { POST, PUT, PATCH, DELETE } = refuseOtherMethods("GET");`.
+ */
+export function refuseOtherMethods(...allowed: string[]): Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", MethodHandler> {
+  const refuse: MethodHandler = async (req) =>
+    json(new CountersignError("method_not_allowed", `Use ${allowed.join(" or ")} for ${new URL(req.url).pathname}.`).toJSON(), 405, { allow: allowed.join(", ") });
+  return { GET: refuse, POST: refuse, PUT: refuse, PATCH: refuse, DELETE: refuse };
+}
+
+/** Any path under /api that no route answers: the JSON envelope's 404, whatever the method. */
+export const noSuchApiRoute: MethodHandler = async (req) =>
+  toResponse(new CountersignError("not_found", `No API route ${new URL(req.url).pathname}.`));

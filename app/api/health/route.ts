@@ -2,6 +2,7 @@
 import { pingDatabase } from "@/db/queries/health";
 import { getDatabase } from "@/db/client";
 import { isDraining } from "@/lib/realtime/request-changes";
+import { refuseOtherMethods } from "../_lib/http";
 
 export async function GET(): Promise<Response> {
   if (isDraining()) return Response.json({ status: "draining" }, { status: 503 });
@@ -16,3 +17,5 @@ export async function GET(): Promise<Response> {
     );
   }
 }
+
+export const { POST, PUT, PATCH, DELETE } = refuseOtherMethods("GET");

@@ -3,7 +3,7 @@
 import { getViewer } from "@/lib/auth/session";
 import { exportTimeline, timelineQuery } from "@/lib/audit/timeline";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
-import { apiRoute } from "../../_lib/http";
+import { apiRoute, refuseOtherMethods } from "../../_lib/http";
 
 export const GET = apiRoute(async (req: Request) => {
   const params = Object.fromEntries(new URL(req.url).searchParams);
@@ -26,3 +26,5 @@ export const GET = apiRoute(async (req: Request) => {
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE } = refuseOtherMethods("GET");

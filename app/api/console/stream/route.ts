@@ -4,7 +4,7 @@ import { getViewer } from "@/lib/auth/session";
 import { sessionStillAlive } from "@/lib/auth/sessions";
 import { assertCan } from "@/lib/auth/viewer";
 import { ANY_REQUEST, ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
-import { apiRoute } from "../../_lib/http";
+import { apiRoute, refuseOtherMethods } from "../../_lib/http";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -64,3 +64,5 @@ export const GET = apiRoute(async (req: Request) => {
     headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store, no-transform", "x-accel-buffering": "no" },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE } = refuseOtherMethods("GET");
