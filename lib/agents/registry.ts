@@ -102,7 +102,7 @@ export async function rotateAgentKey(idOrName: string, by: Performer): Promise<{
     ]);
     await notifyAgentsChanged(tx, agent.id);
   });
-  authCache.entries.clear();
+  agentChanged(agent.id);
   kickSealer();
   return { agent, key: issued.key };
 }
@@ -121,7 +121,7 @@ export async function revokeAgent(idOrName: string, by: Performer): Promise<Agen
     return row;
   });
   if (!revoked) throw new CountersignError("conflict", `Agent "${agent.name}" is already revoked.`);
-  authCache.entries.clear();
+  agentChanged(agent.id);
   kickSealer();
   return revoked;
 }
@@ -140,8 +140,19 @@ const CACHE_TTL_MS = 5_000;
 const AGENTS_CHANNEL = "countersign_agents";
 
 type CachedKey = { key: AgentKey; agent: Agent; at: number };
-type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown> };
-const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map() }));
+type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown>; changed: Set<(agentId: string) => void> };
+const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map(), changed: new Set() }));
+
+/** Calls `fn` with the agent's id whenever any process revokes or rotates that agent or one of its keys. */
+export function onAgentChanged(fn: (agentId: string) => void): () => void {
+  authCache.changed.add(fn);
+  return () => authCache.changed.delete(fn);
+}
+
+function agentChanged(agentId: string): void {
+  authCache.entries.clear();
+  for (const fn of authCache.changed) fn(agentId);
+}
 
 /**
  * Key lookups are cached for a few seconds so the hot path costs no query. Revocation and rotation
@@ -149,7 +160,7 @@ const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: ne
  */
 async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent } | undefined> {
   authCache.listening ??= getDatabase()
-    .then((h) => h.listen(AGENTS_CHANNEL, () => authCache.entries.clear()))
+    .then((h) => h.listen(AGENTS_CHANNEL, agentChanged))
     .catch(() => (authCache.listening = undefined));
   const hit = authCache.entries.get(prefix);
   if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit;

@@ -32,6 +32,10 @@ const schema = z.object({
   COUNTERSIGN_POLICY: z.string().min(1).default("./policy.yaml"),
   COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
   COUNTERSIGN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Open event streams one agent may hold on one instance (one more answers 429). */
+  COUNTERSIGN_AGENT_MAX_STREAMS: z.coerce.number().int().min(1).default(10),
+  /** Long-polls (`?wait=N`) one agent may hold open at once on one instance. */
+  COUNTERSIGN_AGENT_MAX_LONG_POLLS: z.coerce.number().int().min(1).default(20),
   COUNTERSIGN_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   COUNTERSIGN_PUBLIC_URL: z.string().url().optional(),
   /** Master secret from which each agent's webhook signing secret is derived. Required in production. */

@@ -23,6 +23,7 @@ import { createRequest } from "@/lib/requests/lifecycle";
 import { createRequestBody, errorBody, executedRequest, grantRedemption, requestView, type RequestView } from "@/lib/requests/schema";
 import { GRANT_TYP, verifyGrant } from "@/lib/evidence/grants";
 import { keyRing } from "@/lib/evidence/keys";
+import { sseReader, type SseEvent } from "../support/sse";
 import { apiRequest, callAgentApi, decideAs, makeAgent, oncall, personOf, requestBody, security, TEST_ACTOR } from "../support/fixtures";
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
@@ -64,48 +65,6 @@ const auditTypes = async (id: string) => (await selectEventsForRequest(await get
 /** Files a request over HTTP and returns its view. */
 async function filed(key: string, over: Parameters<typeof requestBody>[0] = {}): Promise<RequestView> {
   return (await readView(await create(key, requestBody(over)), 201)).view;
-}
-
-type SseEvent = { event: string; data: string; id?: string };
-
-/** Reads Server-Sent Events one at a time; `next()` is null once the server closes the stream. */
-function sseReader(body: ReadableStream<Uint8Array>) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  return {
-    async next(timeoutMs = 3000): Promise<SseEvent | null> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const end = buffer.indexOf("\n\n");
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.split("\n").every((l) => l.startsWith(":"))) continue; // keep-alive comment
-          const ev: SseEvent = { event: "message", data: "" };
-          for (const line of block.split("\n")) {
-            const i = line.indexOf(":");
-            const field = line.slice(0, i);
-            const value = line.slice(i + 1).replace(/^ /, "");
-            if (field === "event") ev.event = value;
-            else if (field === "data") ev.data += value;
-            else if (field === "id") ev.id = value;
-          }
-          return ev;
-        }
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) throw new Error(`no SSE event within ${timeoutMs} ms`);
-        const chunk = await Promise.race([reader.read(), sleep(remaining).then(() => "timeout" as const)]);
-        if (chunk === "timeout") throw new Error(`no SSE event within ${timeoutMs} ms`);
-        if (chunk.done) {
-          expect(buffer.trim()).toBe("");
-          return null;
-        }
-        buffer += decoder.decode(chunk.value, { stream: true });
-      }
-    },
-    cancel: () => reader.cancel(),
-  };
 }
 
 const stateOf = (ev: SseEvent | null) => {

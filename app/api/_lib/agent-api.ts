@@ -29,6 +29,7 @@ import {
   waitQuery,
 } from "@/lib/requests/schema";
 import { waitForStatusChange } from "@/lib/requests/wait";
+import { openWaitSlot } from "@/lib/agents/open-waits";
 import { authenticate, json, parseGrantId, parseRequestId, readJson, toResponse } from "./http";
 import { requestEventStream } from "./request-event-stream";
 
@@ -52,6 +53,10 @@ const common = {
     headers: { "Retry-After": { schema: { type: "integer" as const }, description: "Seconds to wait" } },
   },
 };
+/** Long-polls and streams: also refused past the agent's cap of open ones (COUNTERSIGN_AGENT_MAX_*). */
+const capped = (what: string) => ({
+  429: { ...common[429], ...error(`Rate limited, or the agent already holds its limit of open ${what} (\`rate_limited\`); see Retry-After`) },
+});
 const owned = {
   ...common,
   403: error("The request belongs to another agent (`forbidden`)"),
@@ -139,7 +144,12 @@ operation(
     path: "/api/v1/requests/{id}",
     summary: "Current state; ?wait=N long-polls up to N seconds for a state change",
     request: { params: idParam, query: waitParam },
-    responses: { 200: { description: "The request", ...jsonContent(requestView) }, 400: error("Invalid wait"), ...owned },
+    responses: {
+      200: { description: "The request", ...jsonContent(requestView) },
+      400: error("Invalid wait"),
+      ...owned,
+      ...capped("long-polls"),
+    },
   },
   async (c) => {
     const req = c.req.raw;
@@ -149,7 +159,16 @@ operation(
     if (!query.success) {
       throw new CountersignError("invalid_request", "Invalid query.", { issues: issuesFromZod(query.error.issues) });
     }
-    return json(await waitForStatusChange(agent, id, query.data.wait ?? 0, req.signal));
+    const wait = query.data.wait ?? 0;
+    if (wait === 0) return json(await waitForStatusChange(agent, id, 0));
+    const slot = openWaitSlot(agent, "poll", req.headers.get("authorization"));
+    try {
+      const view = await waitForStatusChange(agent, id, wait, AbortSignal.any([req.signal, slot.signal]));
+      if (slot.signal.aborted) throw slot.signal.reason; // revoked while waiting: the 401 the next call would get
+      return json(view);
+    } finally {
+      slot.release();
+    }
   },
 );
 
@@ -158,11 +177,13 @@ operation(
     operationId: "streamRequestEvents",
     method: "get",
     path: "/api/v1/requests/{id}/events",
-    summary: "Server-Sent Events: `event: state` with the request on connect and on every change; ends at a terminal state",
+    summary:
+      "Server-Sent Events: `event: state` with the request on connect and on every change; ends at a terminal state, or with `event: error` (the 401 envelope) when the agent or its key is revoked",
     request: { params: idParam },
     responses: {
       200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
       ...owned,
+      ...capped("event streams"),
     },
   },
   async (c) => {

@@ -1,6 +1,8 @@
 // The agent API's Server-Sent Events framing for one request: the current state at once, then
 // every change (votes included) until the request reaches a terminal state or the client leaves.
 import type { Agent } from "@/db/schema";
+import { openWaitSlot } from "@/lib/agents/open-waits";
+import { CountersignError } from "@/lib/errors";
 import { isTerminal } from "@/lib/requests/machine";
 import { getRequestForAgent } from "@/lib/requests/read";
 import { msUntilClockChange } from "@/lib/requests/wait";
@@ -11,6 +13,7 @@ const HEARTBEAT_MS = 15_000;
 export async function requestEventStream(req: Request, agent: Agent, id: string): Promise<Response> {
   await getRequestForAgent(agent, id); // 404/403 before the stream opens
   await ensureListening();
+  const slot = openWaitSlot(agent, "stream", req.headers.get("authorization")); // 429 past the agent's cap
 
   const encoder = new TextEncoder();
   let cleanup = () => {};
@@ -47,7 +50,18 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: keep-alive\n\n`)), HEARTBEAT_MS);
       const onAbort = () => close();
       req.signal.addEventListener("abort", onAbort);
+      // Revoked (agent or key, in any process): the 401 envelope as a last event, then the end.
+      const onRevoked = () => {
+        if (closed) return;
+        const reason: unknown = slot.signal.reason;
+        const body = reason instanceof CountersignError ? reason.toJSON() : new CountersignError("agent_revoked", "This agent key has been revoked.").toJSON();
+        controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`));
+        close();
+      };
+      slot.signal.addEventListener("abort", onRevoked);
       cleanup = () => {
+        slot.release();
+        slot.signal.removeEventListener("abort", onRevoked);
         unsubscribe();
         undrain();
         clearInterval(heartbeat);
