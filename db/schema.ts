@@ -468,3 +468,22 @@ export const auditCheckpoints = pgTable("audit_checkpoints", {
 });
 
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
+
+// Limits every instance shares (issue 12): the agent API's rate limit buckets, in the shape
+// rate-limiter-flexible's Drizzle store reads and writes (key, points, expire).
+export const rateLimits = pgTable("rate_limits", {
+  key: text("key").primaryKey(),
+  points: integer("points").notNull(),
+  expire: ts("expire"),
+});
+
+// Slack request signatures seen in the replay window, for every instance: a second sighting of
+// one is a replay. Rows older than the window are pruned as new ones arrive.
+export const slackSeenSignatures = pgTable(
+  "slack_seen_signatures",
+  {
+    signature: text("signature").primaryKey(),
+    seenAt: ts("seen_at").notNull(),
+  },
+  (t) => [index("slack_seen_signatures_seen_at_idx").on(t.seenAt)],
+);

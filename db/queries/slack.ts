@@ -1,8 +1,8 @@
 // SQL for Slack: the message posted per request (its channel ID and ts, for later chat.update calls),
 // and the Slack accounts people linked to themselves.
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import type { Executor } from "../client";
-import { slackLinkCodes, slackLinks, slackMessages, type SlackMessageRow } from "../schema";
+import { slackLinkCodes, slackLinks, slackMessages, slackSeenSignatures, type SlackMessageRow } from "../schema";
 
 /** Remembers the posted message; a second post for the same request keeps the first. */
 export async function insertSlackMessage(tx: Executor, row: SlackMessageRow): Promise<void> {
@@ -56,4 +56,18 @@ export async function useSlackLinkCode(tx: Executor, codeHash: string, now: Date
     .where(and(eq(slackLinkCodes.codeHash, codeHash), isNull(slackLinkCodes.usedAt), gt(slackLinkCodes.expiresAt, now)))
     .returning({ teamId: slackLinkCodes.teamId, userId: slackLinkCodes.userId });
   return row;
+}
+
+/**
+ * Records a Slack request signature seen at `at`, forgetting those seen before `forgetBefore`.
+ * True on its first sighting by any instance; false when it was seen already (a replay).
+ */
+export async function recordSlackSignature(tx: Executor, signature: string, at: Date, forgetBefore: Date): Promise<boolean> {
+  await tx.delete(slackSeenSignatures).where(lt(slackSeenSignatures.seenAt, forgetBefore));
+  const inserted = await tx
+    .insert(slackSeenSignatures)
+    .values({ signature, seenAt: at })
+    .onConflictDoNothing()
+    .returning({ signature: slackSeenSignatures.signature });
+  return inserted.length === 1;
 }

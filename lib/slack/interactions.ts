@@ -12,7 +12,8 @@ import { getActivePolicy } from "@/lib/policy/load";
 import { ballotOf, voteRefusal } from "@/lib/requests/eligibility";
 import { decideRequest } from "@/lib/requests/lifecycle";
 import { getRequestView } from "@/lib/requests/read";
-import { processWide } from "@/lib/runtime/process-wide";
+import { getDb } from "@/db/client";
+import { recordSlackSignature } from "@/db/queries/slack";
 import { slackClient, slackConfig, type SlackConfig } from "./client";
 import { slackLinkUrl } from "./linking";
 import {
@@ -65,27 +66,20 @@ const requestId = z.uuid();
 // ── signature and replay ──────────────────────────────────────────────────────────────────────
 
 /**
- * Signatures seen in the last window, per process: an identical request re-sent inside the
- * five-minute window is refused too (outside it, the timestamp check refuses it). The vote itself
- * is also protected by the one-vote-per-reviewer rule, across instances.
+ * Signatures seen in the last window, shared by every instance through the database: an identical
+ * request re-sent inside the five-minute window is refused too (outside it, the timestamp check
+ * refuses it), whichever instance it reaches. The vote itself is also protected by the
+ * one-vote-per-reviewer rule.
  */
 const SEEN_TTL_MS = 10 * 60_000;
-const seen = processWide("slack-seen-signatures", () => new Map<string, number>());
 
-function firstSighting(signature: string, nowMs: number): boolean {
-  if (seen.size > 10_000) for (const [sig, at] of seen) if (nowMs - at > SEEN_TTL_MS) seen.delete(sig);
-  if (seen.has(signature)) return false;
-  seen.set(signature, nowMs);
-  return true;
-}
-
-function authenticate(config: SlackConfig, input: SlackInteractionInput, now: Date): void {
+async function authenticate(config: SlackConfig, input: SlackInteractionInput, now: Date): Promise<void> {
   const check = verifySlackSignature({ signingSecret: config.signingSecret, timestamp: input.timestamp, signature: input.signature, rawBody: input.rawBody, now });
   if (!check.ok) {
     log.warn({ reason: check.reason }, "refused a Slack request");
     throw new CountersignError("unauthorized", `Slack request refused: ${check.reason.replace(/_/g, " ")}.`);
   }
-  if (!firstSighting(input.signature!, now.getTime())) {
+  if (!(await recordSlackSignature(await getDb(), input.signature!, now, new Date(now.getTime() - SEEN_TTL_MS)))) {
     log.warn({ reason: "replayed" }, "refused a Slack request");
     throw new CountersignError("unauthorized", "Slack request refused: replayed.");
   }
@@ -224,7 +218,7 @@ export async function handleSlackInteraction(input: SlackInteractionInput): Prom
   const config = slackConfig();
   if (!config) throw new CountersignError("unavailable", "Slack is not configured on this Countersign.");
   const now = input.now ?? new Date();
-  authenticate(config, input, now);
+  await authenticate(config, input, now);
 
   const payload = parsePayload(input.rawBody);
   const actions = blockActions.safeParse(payload);
