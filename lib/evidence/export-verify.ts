@@ -6,7 +6,6 @@
 // rows, the filter, the sort, the row count and digest. It names the first row that fails.
 import fs from "node:fs";
 import { createHash } from "node:crypto";
-import { parse as csvParser } from "csv-parse";
 import { parse as parseCsvSync } from "csv-parse/sync";
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from "jose";
 import { canonicalJson } from "@/lib/audit/canonical";
@@ -232,15 +231,83 @@ async function* ndjsonLines(file: string): AsyncGenerator<string> {
   if (rest !== "") yield rest;
 }
 
+/**
+ * RFC 4180 records of a text, from `start`: null when the text ends inside a record and more may
+ * come. An unquoted empty field is NULL, a quoted one the empty string. Hops between quotes,
+ * commas and newlines with native searches (csv-parse spends ~0.5 ms a record on these rows).
+ */
+function csvRecordAt(s: string, start: number, final: boolean): { cells: (string | null)[]; end: number } | null {
+  const cells: (string | null)[] = [];
+  let i = start;
+  let comma = -2;
+  let nl = -2;
+  for (;;) {
+    if (s.charCodeAt(i) === 34) {
+      let text = "";
+      let j = i + 1;
+      for (;;) {
+        const k = s.indexOf('"', j);
+        if (k === -1) return null;
+        if (s.charCodeAt(k + 1) === 34) {
+          text += s.slice(j, k + 1);
+          j = k + 2;
+          continue;
+        }
+        if (k + 1 === s.length && !final) return null;
+        text += s.slice(j, k);
+        i = k + 1;
+        break;
+      }
+      cells.push(text);
+    } else {
+      if (comma !== -1 && comma < i) comma = s.indexOf(",", i);
+      if (nl !== -1 && nl < i) nl = s.indexOf("\n", i);
+      let end = comma === -1 ? nl : nl === -1 ? comma : Math.min(comma, nl);
+      if (end === -1) {
+        if (!final) return null;
+        end = s.length;
+      }
+      if (end === nl && s.charCodeAt(end - 1) === 13) end--;
+      const text = s.slice(i, end);
+      if (text.includes('"')) refuse(`a quote inside an unquoted CSV field, at character ${i}`);
+      cells.push(text === "" ? null : text);
+      i = end;
+    }
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i++;
+      continue;
+    }
+    if (c === 10) return { cells, end: i + 1 };
+    if (c === 13 && s.charCodeAt(i + 1) === 10) return { cells, end: i + 2 };
+    if (i >= s.length) return final ? { cells, end: i } : null;
+    return refuse(`text after a closing quote in a CSV field, at character ${i}`);
+  }
+}
+
 async function* csvRecords(file: string): AsyncGenerator<(string | null)[]> {
-  const parser = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
-    csvParser({
-      relax_column_count: true,
-      // An unquoted empty field is NULL, a quoted one the empty string.
-      cast: (value, context) => (value === "" && !context.quoting ? null : value),
-    }),
-  );
-  for await (const record of parser) yield record as (string | null)[];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let text = "";
+  let final = false;
+  const chunks = fs.createReadStream(file, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]();
+  while (!final) {
+    const next = await chunks.next();
+    if (next.done) {
+      text += decoder.decode();
+      final = true;
+    } else {
+      text += decoder.decode(next.value as Buffer, { stream: true });
+    }
+    let pos = 0;
+    for (;;) {
+      if (pos >= text.length) break;
+      const record = csvRecordAt(text, pos, final);
+      if (record === null) break;
+      yield record.cells;
+      pos = record.end;
+    }
+    text = text.slice(pos);
+  }
 }
 
 // ── the whole file ───────────────────────────────────────────────────────────────────────────
