@@ -146,7 +146,11 @@ function filterCheck(filter: Record<string, string>): { admits: (c: ChainContent
     tests.push((c) => (types.size === 0 || types.has(c.type) ? null : `type=${filter.type}`));
   }
   equal("actor", (c) => c.actor.id);
-  equal("agent", (c) => c.agent_id);
+  if (filter.agent !== undefined) {
+    // A uuid: PostgreSQL compares it case-insensitively.
+    const agent = filter.agent.toLowerCase();
+    tests.push((c) => (c.agent_id?.toLowerCase() === agent ? null : `agent=${filter.agent}`));
+  }
   equal("action", (c) => c.action);
   equal("environment", (c) => c.environment);
   equal("risk", (c) => c.risk_level);

@@ -1,5 +1,7 @@
 import { hash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { canonicalJson, sha256Hex } from "@/lib/audit/canonical";
+import { rowsDigest } from "./export-format";
 import { HASH_BYTES, leafHash, MerkleTree, nodeHash, rootFromInclusionProof } from "./merkle";
 
 // The RFC 6962 / 9162 reference leaves and tree heads (Certificate Transparency's test vectors).
@@ -77,4 +79,52 @@ describe("Merkle tree (RFC 9162)", () => {
     expect(path).toHaveLength(20);
     expect(rootFromInclusionProof(leaves.subarray(123_456 * 32, 123_457 * 32), 123_456, n, path)?.equals(tree.root())).toBe(true);
   }, 30_000);
+});
+
+describe("the documented export vector (README, Audit exports)", () => {
+  it("three events: their hashes, leaves, tree head, audit paths and the rows digest of [#3, #1]", () => {
+    const hashes: string[] = [];
+    let prev = "0".repeat(64);
+    for (let seq = 1; seq <= 3; seq++) {
+      const content = {
+        seq,
+        event_id: `00000000-0000-4000-8000-00000000000${seq}`,
+        occurred_at: `2027-01-01T00:00:0${seq}.000Z`,
+        type: "auth.signed_in",
+        actor: { kind: "user", id: "ann@acme.test", display: "Ann", idp: "okta", groups: ["auditors"] },
+        channel: "console",
+        request_id: null,
+        agent_id: null,
+        action: null,
+        environment: null,
+        risk_level: null,
+        outcome: null,
+        payload: {},
+      };
+      prev = sha256Hex(prev + canonicalJson(content));
+      hashes.push(prev);
+    }
+    expect(canonicalJson({ seq: 1, actor: { kind: "user", groups: ["auditors"] }, payload: {} })).toBe('{"actor":{"groups":["auditors"],"kind":"user"},"payload":{},"seq":1}');
+    expect(hashes).toEqual([
+      "c228dec30a2c7c538e8d98f5963611be05ad8f9619421a09c1fba2f7de8fced4",
+      "49e702c8867e3ff27a97b969db4ab1bf60a7253530f77e3f2a8685ec8e43977e",
+      "53502bef7ea9cbdd9f7f5e8312258c7c8876b1efd4e429848f4af46b784e08da",
+    ]);
+    expect(hashes.map((h) => leafHash(Buffer.from(h, "hex")).toString("hex"))).toEqual([
+      "063ade35e5f91755d7ad894264d4e4d4e72327aa4e8f337e7eab0455c8020c1d",
+      "1794a851840df12283876aec85e3988aa00f14d9a8a236bc04fc6fc60528ad16",
+      "db5b22eaa0b5202a6e243387f848efca70333d6c57f26b02525023bbc30b718f",
+    ]);
+    const tree = MerkleTree.fromEventHashes(hashes);
+    expect(tree.root().toString("hex")).toBe("09fb2aea79ab3885ea99cad381bb76a78f8cd6aab63939661cd54cf0bccf5d0b");
+    expect(tree.auditPath(1).map((b) => b.toString("hex"))).toEqual([
+      "063ade35e5f91755d7ad894264d4e4d4e72327aa4e8f337e7eab0455c8020c1d",
+      "db5b22eaa0b5202a6e243387f848efca70333d6c57f26b02525023bbc30b718f",
+    ]);
+    expect(tree.auditPath(2).map((b) => b.toString("hex"))).toEqual(["c5a072646efe21228d87c85ba6e62b1b90ad91cbc2785928771e446235ad4c19"]);
+    const digest = rowsDigest();
+    digest.add(hashes[2]!);
+    digest.add(hashes[0]!);
+    expect(digest.hex()).toBe("6d895fbf55d18082b6fdfe9aa9924c1ec1fc428868d8a034e247e39e7f134f12");
+  });
 });
