@@ -1,5 +1,6 @@
 // Admin CLI: `npm run countersign -- <command>`. Every command takes --json for scripts.
 // On the embedded database it refuses to run while the console holds the data directory.
+import fs from "node:fs";
 import os from "node:os";
 import { Command, CommanderError } from "commander";
 import { closeDatabase, getDatabase } from "@/db/client";
@@ -145,7 +146,14 @@ db.command("seed")
 /** `audit verify --file`: an export checked against a JWKS alone, never opening the database. */
 async function verifyExportOffline(file: string, jwks: string | undefined) {
   if (!jwks) throw new CountersignError("invalid_request", "--file needs --jwks <file>: the JWKS (/.well-known/jwks.json) whose keys sign exports.");
-  const result = await verifyExportFile(file, readJwks(jwks));
+  if (!fs.existsSync(file)) throw new CountersignError("not_found", `--file: ${file} does not exist.`);
+  let keys: ReturnType<typeof readJwks>;
+  try {
+    keys = readJwks(jwks);
+  } catch (err) {
+    throw new CountersignError("invalid_request", `--jwks: cannot read a JWKS from ${jwks} (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  const result = await verifyExportFile(file, keys);
   out(describeVerification(file, result), result);
   if (!result.ok) process.exitCode = 1;
 }

@@ -249,3 +249,19 @@ describe("CSV cells", () => {
     }
   });
 });
+
+describe("what else is refused", () => {
+  it("an NDJSON member no hash covers, bytes that are not UTF-8, a whole-log export missing a row", async () => {
+    const { file: extra } = await build("ndjson", typeFilter, approvals, editLine("ndjson", 1, (l) => l.replace('{"id":', '{"approved_by_ceo":true,"id":')));
+    expect((await verifyExportFile(extra, jwks)).failure).toMatchObject({ row: 2, reason: "the row has a member no hash covers: approved_by_ceo" });
+
+    const { file: bytes } = await build("csv", typeFilter, approvals);
+    const raw = fs.readFileSync(bytes);
+    fs.writeFileSync(bytes, Buffer.concat([raw.subarray(0, 400), Buffer.from([0xff, 0xfe]), raw.subarray(400)]));
+    expect((await verifyExportFile(bytes, jwks)).failure?.reason).toBe("the file is not valid UTF-8");
+
+    // A whole-log export re-signed by someone holding the key but missing an event still fails the tree head.
+    const { file: whole } = await build("ndjson", {}, newestFirst(EVENTS).filter((e) => e.seq !== 7));
+    expect((await verifyExportFile(whole, jwks)).failure?.reason).toBe("a whole-log export of a tree of 23 must hold 23 rows, it holds 22");
+  });
+});

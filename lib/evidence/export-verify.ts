@@ -172,6 +172,8 @@ function filterCheck(filter: Record<string, string>): { admits: (c: ChainContent
 
 // ── rows ─────────────────────────────────────────────────────────────────────────────────────
 
+const NDJSON_MEMBERS = new Set<string>(["id", ...CONTENT_FIELDS, "prev_hash", "hash", "inclusion_proof"]);
+
 type Row = { content: ChainContent; contentText: string; prevHash: string; hash: string; proof: string[] | null };
 
 function rowFromNdjson(line: string, n: number): Row {
@@ -182,7 +184,10 @@ function rowFromNdjson(line: string, n: number): Row {
     return refuse("the row is not JSON", { row: n });
   }
   const seq = typeof e.seq === "number" ? e.seq : undefined;
+  if (typeof e !== "object" || e === null || Array.isArray(e)) refuse("the row is not a JSON object", { row: n });
   for (const k of CONTENT_FIELDS) if (!(k in e)) refuse(`the row has no ${k}`, { row: n, seq });
+  // Nothing beside what is hashed, the chain columns, the proof and the row id (which no hash covers).
+  for (const k of Object.keys(e)) if (!NDJSON_MEMBERS.has(k)) refuse(`the row has a member no hash covers: ${k}`, { row: n, seq });
   const proof = e.inclusion_proof === undefined ? null : (e.inclusion_proof as string[]);
   if (proof !== null && (!Array.isArray(proof) || !proof.every((h) => typeof h === "string"))) refuse("inclusion_proof is not a list of hashes", { row: n, seq });
   const content = contentOf(e);
@@ -223,9 +228,23 @@ function rowFromCsv(record: (string | null)[], n: number): Row {
 }
 
 /** The rows' raw records, one at a time, without the CSV header and the trailer. */
+/** A strict UTF-8 decoder whose failure is a refusal, not a crash. */
+function utf8() {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  return {
+    decode(bytes?: Uint8Array, opts?: { stream: boolean }): string {
+      try {
+        return decoder.decode(bytes, opts);
+      } catch {
+        return refuse("the file is not valid UTF-8");
+      }
+    },
+  };
+}
+
 async function* ndjsonLines(file: string): AsyncGenerator<string> {
   let rest = "";
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const decoder = utf8();
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
     const lines = (rest + decoder.decode(chunk as Buffer, { stream: true })).split("\n");
     rest = lines.pop()!;
@@ -290,7 +309,7 @@ function csvRecordAt(s: string, start: number, final: boolean): { cells: (string
 }
 
 async function* csvRecords(file: string): AsyncGenerator<(string | null)[]> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const decoder = utf8();
   let text = "";
   let final = false;
   const chunks = fs.createReadStream(file, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]();
