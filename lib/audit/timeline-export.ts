@@ -24,7 +24,7 @@ import { CSV_COLUMNS, signExportClaims, trailerLine, type ExportClaims, type Exp
 import { exportWriter, type ExportSourceRow } from "@/lib/evidence/export-writer";
 import { grantIssuer } from "@/lib/evidence/grants";
 import { keyRing } from "@/lib/evidence/keys";
-import { HASH_BYTES, MerkleTree } from "@/lib/evidence/merkle";
+import { HASH_BYTES, MerkleRootBuilder, MerkleTree } from "@/lib/evidence/merkle";
 import { auditEvent } from "./events";
 import { kickSealer } from "./sealer";
 import { describedFilter, type TimelineQuery } from "./timeline-filter";
@@ -103,9 +103,12 @@ function batchSource(db: Database, filter: TimelineFilter, sort: TimelineSort, t
   };
 }
 
-/** The Merkle tree over the sealed events 1..size, read as hex in large slices and hashed into leaves once. */
-async function chainTree(db: Database, size: number): Promise<MerkleTree> {
-  const leaves = Buffer.allocUnsafe(size * HASH_BYTES);
+/**
+ * The leaves of the sealed events 1..size, in order, read as hex in large slices and hashed once,
+ * given to `add`: into a tree whose audit paths the rows carry (filtered exports), or into a
+ * root builder that keeps only O(log n) hashes (a whole-log export needs the root alone).
+ */
+async function addChainLeaves(db: Database, size: number, add: (leaf: Buffer, index: number) => void): Promise<void> {
   const input = Buffer.allocUnsafe(1 + HASH_BYTES);
   input[0] = 0;
   for (let from = 1; from <= size; from += TREE_BATCH) {
@@ -115,10 +118,21 @@ async function chainTree(db: Database, size: number): Promise<MerkleTree> {
     const bytes = Buffer.from(hex, "hex");
     for (let i = 0; i < to - from + 1; i++) {
       bytes.copy(input, 1, i * HASH_BYTES, (i + 1) * HASH_BYTES);
-      hash("sha256", input, "buffer").copy(leaves, (from - 1 + i) * HASH_BYTES);
+      add(hash("sha256", input, "buffer"), from - 1 + i);
     }
   }
+}
+
+async function chainTree(db: Database, size: number): Promise<MerkleTree> {
+  const leaves = Buffer.allocUnsafe(size * HASH_BYTES);
+  await addChainLeaves(db, size, (leaf, i) => leaf.copy(leaves, i * HASH_BYTES));
   return MerkleTree.fromLeafHashes(leaves);
+}
+
+async function chainRoot(db: Database, size: number): Promise<MerkleRootBuilder> {
+  const builder = new MerkleRootBuilder();
+  await addChainLeaves(db, size, (leaf) => builder.add(leaf));
+  return builder;
 }
 
 // Each running export on PostgreSQL holds a pooled connection for as long as its reader takes: at
@@ -186,9 +200,9 @@ async function startExport(handle: DatabaseHandle, who: Viewer, q: TimelineQuery
   await db.transaction((tx) => insertAuditEvents(tx, [exported]));
   kickSealer();
 
-  const tree = await chainTree(db, treeSize);
   // With no filter the rows are the whole tree: a verifier rebuilds its root from them, no per-row proof needed.
   const proofs = Object.keys(described).length > 0;
+  const tree = proofs ? await chainTree(db, treeSize) : await chainRoot(db, treeSize);
   const source = handle.copyOut ? copySource(await handle.copyOut(timelineExportCopy(filter, sort, treeSize))) : batchSource(db, filter, sort, treeSize);
   const writer = exportWriter(format, tree, proofs);
   const encoder = new TextEncoder();

@@ -4,20 +4,24 @@
 // (lib/audit/timeline-export.ts) streams through it, the verifier's tests build files with it.
 import { canonicalJson } from "@/lib/audit/canonical";
 import { contentOf, csvCells, CSV_HEADER, csvRecord, rowsDigest, type ExportClaims, type ExportFormat } from "./export-format";
-import type { MerkleTree } from "./merkle";
+import { MerkleTree, type MerkleRootBuilder } from "./merkle";
 
 /** One event as the database writes it: its seq, its hash and its JSON (ending in `}`). */
 export type ExportSourceRow = { seq: number; hash: string; line: string };
 
 export type RowClaims = Pick<ExportClaims, "rows" | "first_seq" | "last_seq" | "rows_sha256" | "tree_head" | "proofs">;
 
-/** `proofs`: each row carries its audit path in `tree` (a filtered export), or none (the rows are the whole tree). */
-export function exportWriter(format: ExportFormat, tree: MerkleTree, proofs: boolean) {
+/**
+ * `proofs`: each row carries its audit path in `tree` (a filtered export), or none (the rows are the
+ * whole tree, of which only the root is needed: a MerkleRootBuilder will do).
+ */
+export function exportWriter(format: ExportFormat, tree: MerkleTree | MerkleRootBuilder, proofs: boolean) {
+  if (proofs && !(tree instanceof MerkleTree)) throw new Error("inclusion proofs need the whole tree");
   const digest = rowsDigest();
   let rows = 0;
   let firstSeq: number | null = null;
   let lastSeq: number | null = null;
-  const proofOf = (seq: number): string[] | null => (proofs ? tree.auditPath(seq - 1).map((b) => b.toString("hex")) : null);
+  const proofOf = (seq: number): string[] | null => (tree instanceof MerkleTree && proofs ? tree.auditPath(seq - 1).map((b) => b.toString("hex")) : null);
   return {
     header: (): string => (format === "csv" ? CSV_HEADER : ""),
     row(r: ExportSourceRow): string {

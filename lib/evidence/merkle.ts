@@ -115,3 +115,35 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
   }
   return sn === 0 ? r : null;
 }
+
+/**
+ * RFC 9162's root of leaves given one at a time, in O(log n) memory: complete subtrees are merged
+ * as they fill (a binary counter), and the ragged right edge is folded in from the right at the end.
+ * For an export whose rows are the whole tree, which needs the root and no audit path.
+ */
+export class MerkleRootBuilder {
+  private readonly stack: { hash: Buffer; size: number }[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds the next leaf hash (SHA-256(0x00 || data)). */
+  add(leaf: Uint8Array): void {
+    let top: { hash: Buffer; size: number } = { hash: Buffer.from(leaf), size: 1 };
+    while (this.stack.length > 0 && this.stack.at(-1)!.size === top.size) {
+      const left = this.stack.pop()!;
+      top = { hash: nodeHash(left.hash, top.hash), size: left.size * 2 };
+    }
+    this.stack.push(top);
+    this.count++;
+  }
+
+  root(): Buffer {
+    if (this.stack.length === 0) return hash("sha256", Buffer.alloc(0), "buffer");
+    let r = this.stack.at(-1)!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) r = nodeHash(this.stack[i]!.hash, r);
+    return r;
+  }
+}
