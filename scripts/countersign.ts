@@ -1,5 +1,6 @@
 // Admin CLI: `npm run countersign -- <command>`. Every command takes --json for scripts.
 // On the embedded database it refuses to run while the console holds the data directory.
+import fs from "node:fs";
 import os from "node:os";
 import { Command, CommanderError } from "commander";
 import { closeDatabase, getDatabase } from "@/db/client";
@@ -8,6 +9,7 @@ import type { AuditActor } from "@/db/schema";
 import { createAgent, listAgents, resolveAgent, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
 import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
 import { verifyAuditChain } from "@/lib/audit/verify";
+import { describeVerification, readJwks, verifyExportFile } from "@/lib/evidence/export-verify";
 import { EnvError, webhookMasterSecret } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
@@ -141,12 +143,30 @@ db.command("seed")
     out(result.skipped ? "Demo data already present; nothing to do." : `Seeded ${result.requests} demo requests.`, result);
   });
 
+/** `audit verify --file`: an export checked against a JWKS alone, never opening the database. */
+async function verifyExportOffline(file: string, jwks: string | undefined) {
+  if (!jwks) throw new CountersignError("invalid_request", "--file needs --jwks <file>: the JWKS (/.well-known/jwks.json) whose keys sign exports.");
+  if (!fs.existsSync(file)) throw new CountersignError("not_found", `--file: ${file} does not exist.`);
+  let keys: ReturnType<typeof readJwks>;
+  try {
+    keys = readJwks(jwks);
+  } catch (err) {
+    throw new CountersignError("invalid_request", `--jwks: cannot read a JWKS from ${jwks} (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  const result = await verifyExportFile(file, keys);
+  out(describeVerification(file, result), result);
+  if (!result.ok) process.exitCode = 1;
+}
+
 program
   .command("audit")
   .description("audit log tools")
   .command("verify")
-  .description("recompute the hash chain and name the first broken link")
-  .action(async () => {
+  .description("recompute the hash chain and name the first broken link; with --file, verify an export offline")
+  .option("--file <export>", "an exported .csv or .ndjson file to verify offline, with no database")
+  .option("--jwks <file>", "with --file: the JWKS whose keys may sign the export's trailer")
+  .action(async (o: { file?: string; jwks?: string }) => {
+    if (o.file) return verifyExportOffline(o.file, o.jwks);
     await openMigrated();
     await sealPendingAuditEvents();
     const result = await verifyAuditChain({

@@ -115,3 +115,16 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
 export async function selectEventsForRequest(tx: Executor, requestId: string): Promise<AuditEventRow[]> {
   return tx.select().from(auditEvents).where(eq(auditEvents.requestId, requestId)).orderBy(asc(auditEvents.id));
 }
+
+/**
+ * The hashes of the sealed events fromSeq..toSeq, in seq order, as one text of 64 hex characters
+ * per event (what an export's Merkle tree is built from): one value per call, however many rows.
+ */
+export async function selectChainHashesHex(tx: Executor, fromSeq: number, toSeq: number): Promise<string> {
+  if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) throw new RangeError("fromSeq and toSeq must be integers");
+  const result = await tx.execute<{ hashes: string | null }>(sql`
+    select string_agg(hash, '' order by seq) as hashes
+      from audit_events
+     where seq between ${sql.raw(String(fromSeq))} and ${sql.raw(String(toSeq))}`);
+  return rowsOf<{ hashes: string | null }>(result)[0]?.hashes ?? "";
+}

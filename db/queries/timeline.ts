@@ -1,6 +1,6 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
-import { and, eq, gte, inArray, isNotNull, like, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, like, lt, lte, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
 import type { Channel, RiskLevel } from "@/lib/vocabulary";
@@ -122,39 +122,16 @@ export async function selectTimelineFacets(tx: Executor): Promise<{ types: strin
 
 // ── export ────────────────────────────────────────────────────────────────────────────────────
 //
-// An export is written by the database: each row comes out as text (CSV cells, or one NDJSON line
-// built by row_to_json), so on PostgreSQL the whole view is one `COPY (SELECT …) TO STDOUT` the app
-// passes through, and on PGlite the same SELECT runs in keyset batches. Same expressions, same
-// text, whichever database.
-
-export type ExportFormat = "csv" | "ndjson";
+// An export's rows come out of the database as text: each event's seq, hash and one JSON line
+// built by row_to_json, so on PostgreSQL the whole view is one `COPY (SELECT …) TO STDOUT` the app
+// reads as it goes, and on PGlite the same SELECT runs in keyset batches. The app writes the file
+// (NDJSON or CSV, with each row's inclusion proof) from these lines: lib/audit/timeline.ts.
 
 const ISO_TIME = `to_char("audit_events"."occurred_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** The CSV columns and the text expression of each (NULL is an empty cell; an empty string is `""`, as COPY writes it). */
-export const EXPORT_CSV_COLUMNS: readonly (readonly [name: string, expression: string])[] = [
-  ["seq", `"audit_events"."seq"::text`],
-  ["event_id", `"audit_events"."event_id"::text`],
-  ["occurred_at", ISO_TIME],
-  ["type", `"audit_events"."type"`],
-  ["actor_kind", `"audit_events"."actor"->>'kind'`],
-  ["actor_id", `"audit_events"."actor"->>'id'`],
-  ["actor_display", `"audit_events"."actor"->>'display'`],
-  ["channel", `"audit_events"."channel"::text`],
-  ["request_id", `"audit_events"."request_id"::text`],
-  ["agent_id", `"audit_events"."agent_id"::text`],
-  ["action", `"audit_events"."action"`],
-  ["environment", `"audit_events"."environment"`],
-  ["risk_level", `"audit_events"."risk_level"::text`],
-  ["outcome", `"audit_events"."outcome"`],
-  ["payload", `"audit_events"."payload"::text`],
-  ["prev_hash", `"audit_events"."prev_hash"`],
-  ["hash", `"audit_events"."hash"`],
-];
-
-/** One NDJSON line per event: the members of the timeline API's event, in its order, compact. */
-const NDJSON_LINE = sql.raw(`row_to_json("e")::text as "line"`);
-const NDJSON_EVENT = sql.raw(
+/** One JSON line per event: the members of the timeline API's event, in its order, compact. */
+const EXPORT_COLUMNS = sql.raw(`"e"."seq"::text as "seq", "e"."hash" as "hash", row_to_json("e")::text as "line"`);
+const EXPORT_EVENT = sql.raw(
   `cross join lateral (select "audit_events"."id", "audit_events"."seq", "audit_events"."event_id", ${ISO_TIME} as "occurred_at", ` +
     `"audit_events"."type", "audit_events"."actor", "audit_events"."channel", "audit_events"."request_id", "audit_events"."agent_id", ` +
     `"audit_events"."action", "audit_events"."environment", "audit_events"."risk_level", "audit_events"."outcome", ` +
@@ -163,34 +140,32 @@ const NDJSON_EVENT = sql.raw(
 
 /** What a keyset batch also returns, to continue after its last row. */
 export type ExportCursorColumns = { cursor_id: number; cursor_at: string; cursor_value: string | null };
+export type ExportRowColumns = { seq: string; hash: string; line: string };
 
 /**
- * The export of the filtered view, in the view's order: all of it, or (for batches) `limit` rows
- * after `after`, then with the cursor columns. CSV rows hold the columns of EXPORT_CSV_COLUMNS as
- * text, NDJSON rows one `line`.
+ * The export of the filtered view, in the view's order, of the events sealed up to `throughSeq`
+ * (the tree head the export is proven against): all of it, or (for batches) `limit` rows after
+ * `after`, then with the cursor columns. Each row: seq, hash and line (ExportRowColumns).
  */
 export function timelineExportStatement(
   filter: TimelineFilter,
   sort: TimelineSort,
-  format: ExportFormat,
+  throughSeq: number,
   batch?: { limit: number; after?: TimelineCursor },
 ): SQL {
-  const where = and(timelineWhere(filter), batch?.after ? keysetAfter(sort, batch.after) : undefined);
-  const columns =
-    format === "csv" ? sql.raw(EXPORT_CSV_COLUMNS.map(([name, expr]) => `${expr} as "${name}"`).join(", ")) : NDJSON_LINE;
+  const where = and(timelineWhere(filter), lte(auditEvents.seq, throughSeq), batch?.after ? keysetAfter(sort, batch.after) : undefined);
   const cursor = batch
     ? sql`, ${auditEvents.id}::float8 as cursor_id, ${sql.raw(ISO_TIME)} as cursor_at, ${sort.by === "time" ? sql`null` : sql`${SORT_COLUMNS[sort.by]}::text`} as cursor_value`
     : sql``;
-  return sql`select ${columns}${cursor} from ${auditEvents} ${format === "ndjson" ? NDJSON_EVENT : sql``} where ${where} order by ${orderBy(sort)} ${batch ? sql`limit ${batch.limit}` : sql``}`;
+  return sql`select ${EXPORT_COLUMNS}${cursor} from ${auditEvents} ${EXPORT_EVENT} where ${where} order by ${orderBy(sort)} ${batch ? sql`limit ${batch.limit}` : sql``}`;
 }
 
 /**
- * The whole export as one `COPY (…) TO STDOUT` (parameters written in: COPY takes none). NDJSON is
- * one column whose text is never quoted: JSON holds no raw newline, and no \x01 or \x02.
+ * The whole export as one `COPY (…) TO STDOUT` (parameters written in: COPY takes none): one line
+ * per row, `seq \x02 hash \x02 json`, never quoted — JSON holds no raw newline, \x01 or \x02.
  */
-export function timelineExportCopy(filter: TimelineFilter, sort: TimelineSort, format: ExportFormat): string {
-  const options = format === "csv" ? "format csv" : "format csv, quote e'\\x01', delimiter e'\\x02'";
-  return `copy (${inlineStatement(timelineExportStatement(filter, sort, format))}) to stdout with (${options})`;
+export function timelineExportCopy(filter: TimelineFilter, sort: TimelineSort, throughSeq: number): string {
+  return `copy (${inlineStatement(timelineExportStatement(filter, sort, throughSeq))}) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
 }
 
 export function exportCursorOf(row: ExportCursorColumns): TimelineCursor {

@@ -320,7 +320,7 @@ async function appExport(server: AppServer, cookie: string, filter: Record<strin
     const summary =
       format === "ndjson"
         ? (JSON.parse(last) as { _export: { rows: number } })._export
-        : (JSON.parse(JSON.parse(`"${/^#export,"(.*)"$/.exec(last)?.[1]?.replace(/""/g, '\\"') ?? ""}"`) as string) as { rows: number });
+        : (JSON.parse(JSON.parse(`"${/^#export,"(.*)",[\w.-]+$/.exec(last)?.[1]?.replace(/""/g, '\\"') ?? ""}"`) as string) as { rows: number });
     // The view is what it was when the export began, which includes the export's own
     // audit.exported event when the filter matches it (every event, say): one row more at most.
     if (summary.rows !== expectedRows && summary.rows !== expectedRows + 1) {

@@ -70,7 +70,9 @@ function fromCsv(header: string[], record: string[]) {
     event_id: r.event_id,
     occurred_at: r.occurred_at,
     type: r.type,
-    actor: { kind: r.actor_kind, id: r.actor_id, display: r.actor_display },
+    // The readable cells name the actor; the content cell holds it whole (idp, groups, issuer…), as hashed.
+    actor: (JSON.parse(r.content!) as { actor: TimelineEvent["actor"] }).actor,
+    actor_cells: { kind: r.actor_kind, id: r.actor_id, display: r.actor_display, idp: r.actor_idp, groups: r.actor_groups === null ? undefined : (JSON.parse(r.actor_groups!) as string[]) },
     channel: r.channel,
     request_id: r.request_id,
     agent_id: r.agent_id,
@@ -176,7 +178,14 @@ describe("audit timeline", () => {
     const nd = lines.filter((l) => ids.has(l.event_id as string));
     expect(nd).toEqual(view);
     const csv = records.map((r) => fromCsv(header, r)).filter((e) => ids.has(e.event_id!));
-    expect(csv).toEqual(view.map(({ id: _id, ...e }) => ({ ...e, actor: { kind: e.actor.kind, id: e.actor.id, display: e.actor.display } })));
+    expect(csv.map(({ actor_cells: _cells, ...e }) => e)).toEqual(view.map(({ id: _id, ...e }) => e));
+    for (const e of csv) {
+      const { kind, id, display, idp, groups } = e.actor;
+      // Formula-like text is neutralised in readable cells (the content keeps it raw).
+      const shown = (t: string | undefined) => (t !== undefined && /^[=+\-@\t\r]/.test(t) ? `'${t}` : t ?? null);
+      expect(e.actor_cells).toEqual({ kind, id: shown(id), display: shown(display), idp: idp ?? null, groups });
+    }
+    expect(csv.some((e) => e.actor.groups?.length)).toBe(true);
     expect(csvSummary.rows).toBe(records.length);
     expect(ndSummary.rows).toBe(lines.length);
 

@@ -1,5 +1,6 @@
 // GET /api/audit/export?format=csv|ndjson&<timeline filters> — the filtered audit view, streamed,
-// with a trailer holding the filter, row count, export time and chain head. Auditors and admins.
+// each row with what proves it, closed by a signed trailer (filter, seq range, rows digest, tree
+// head): `countersign audit verify --file` checks it offline. Auditors and admins.
 import { getViewer } from "@/lib/auth/session";
 import { exportTimeline, timelineQuery } from "@/lib/audit/timeline";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
