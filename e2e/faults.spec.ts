@@ -138,9 +138,12 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   cleanups.push(() => sql.end({ timeout: 5 }));
   const receiver = await startReceiver(30); // slow enough that deliveries are in flight at the kill
-  const [first] = await startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["before-kill"] });
+  // The CLI and the server both migrate the new database; the advisory lock makes that safe.
+  const [[first], agent] = await Promise.all([
+    startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["before-kill"] }),
+    createAgentWithCli(database.url),
+  ]);
   servers.push(first!);
-  const agent = await createAgentWithCli(database.url);
 
   // Load: TOTAL creates with Idempotency-Keys, IN_FLIGHT at a time; SIGKILL once KILL_AFTER are answered.
   const TOTAL = 300;
@@ -218,6 +221,9 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
     select count(*)::int as n, count(distinct idempotency_key)::int as keys from requests where agent_id = ${agent.id}`;
   expect(perKey[0], "one request per Idempotency-Key").toEqual({ n: TOTAL, keys: TOTAL });
 
+  // The chain, sealed, verifies (checked while the outbox drains).
+  const verifying = auditVerify(database.url);
+
   // The outbox drains: every row delivered, each recorded delivered exactly once.
   await eventually("the outbox to drain", 30_000, async () => {
     const [row] = await sql<{ left: number }[]>`select count(*)::int as left from notification_outbox where status <> 'delivered'`;
@@ -249,8 +255,7 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
   const duplicates = [...counts].filter(([, c]) => c.before + c.after > 1);
   expect(duplicates.filter(([id]) => atKill.get(id) !== "sending"), "duplicates other than in-flight rows").toEqual([]);
 
-  // The chain, sealed, verifies.
-  const verified = await auditVerify(database.url);
+  const verified = await verifying;
   expect(verified.ok, JSON.stringify(verified)).toBe(true);
   expect(verified.unsealed).toBe(0);
 
@@ -327,9 +332,11 @@ test("a PostgreSQL restart under open long-polls and streams: retryable answers,
   cleanups.push(() => pg.destroy());
   const database = await createTestDatabase({ prefix: "countersign_e2e_pgrestart", adminUrl: pg.urlFor("postgres") });
   const receiver = await startReceiver(0);
-  const [server] = await startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["pg-restart"] });
+  const [[server], agent] = await Promise.all([
+    startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["pg-restart"] }),
+    createAgentWithCli(database.url),
+  ]);
   servers.push(server!);
-  const agent = await createAgentWithCli(database.url);
 
   // The reviewer decides in this process, on its own connections to the private database.
   setDatabaseForProcess(await openDatabase({ databaseUrl: database.url, poolSize: 2 }));
