@@ -61,6 +61,13 @@ describe("toResponse", () => {
     expect(await res.json()).toEqual({ error: { code: "unavailable", message: "The database is not answering; retry shortly." } });
   });
 
+  it("answers a write refused for a full disk 503 unavailable too: retryable, nothing was stored", async () => {
+    const res = toResponse(wrapped(coded("53100", 'could not extend file "base/1/2": No space left on device')));
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unavailable");
+  });
+
   it("still answers anything else unknown 500 internal, and domain errors by their code", async () => {
     expect(toResponse(new Error("boom")).status).toBe(500);
     expect(toResponse(new CountersignError("not_found", "No such request.")).status).toBe(404);

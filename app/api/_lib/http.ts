@@ -1,7 +1,7 @@
 // The agent API's HTTP adapter: body reading with limits, agent authentication and rate limiting,
 // and the single mapping from domain errors to JSON responses.
 import type { z } from "zod";
-import { isDatabaseUnavailable } from "@/db/errors";
+import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import type { Agent } from "@/db/schema";
 import { authenticateAgent } from "@/lib/agents/registry";
 import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
@@ -35,6 +35,12 @@ export function toResponse(err: unknown): Response {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, "database unavailable: answering 503");
     }
     return toResponse(databaseUnavailable());
+  }
+  if (isDiskFull(err)) {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, "database disk full: answering 503");
+    return toResponse(
+      new CountersignError("unavailable", "The database cannot store anything right now; retry later.", { retryAfterSeconds: 30 }),
+    );
   }
   if (err instanceof CountersignError) {
     const headers: Record<string, string> = {};
