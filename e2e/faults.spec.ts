@@ -5,6 +5,7 @@
 // - a PostgreSQL restart (a private server, never the shared one) while agents hold long-polls and
 //   event streams: clean retryable answers or resumed streams, bounded in time, and the same server
 //   process serves, wakes, seals and delivers afterwards;
+// - the disk under a table filling up while the server runs: 503 unavailable, then recovery;
 // - start-up against a refused connection or a full disk: one clear message, exit 1.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -513,6 +514,70 @@ test("a PostgreSQL restart under open long-polls and streams: retryable answers,
     fresh_poll_woken_ms: freshWakeMs,
     missed_notify_caught_up_ms_after_listen_allowed: caughtUpMs,
   });
+});
+
+// ── a full disk under the database while it runs ──────────────────────────────────────────────
+
+test("a full disk under the requests table: creates answer 503 unavailable with Retry-After, and work again once there is room", async ({}, testInfo) => {
+  test.setTimeout(60_000);
+  // The requests table (and its TOAST) moved to a tablespace on a 512 KiB filesystem: inserts into it
+  // fail with PostgreSQL's disk_full (53100, ENOSPC), while the WAL and everything else have room.
+  const mount = tinyFilesystem("512k");
+  test.skip(mount === null, "mounting a tmpfs is not permitted here");
+  const pg = await startPrivatePostgres();
+  cleanups.push(() => pg.destroy());
+  const spaceDir = path.join(mount!, "space");
+  fs.mkdirSync(spaceDir);
+  if (process.getuid?.() === 0) execFileSync("chown", ["postgres:postgres", spaceDir]);
+  const database = await createTestDatabase({ prefix: "countersign_e2e_diskfull", adminUrl: pg.urlFor("postgres") });
+  const [[server], agent] = await Promise.all([
+    startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["disk-full"] }),
+    createAgentWithCli(database.url),
+  ]);
+  servers.push(server!);
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  cleanups.push(() => sql.end({ timeout: 5 }));
+  await sql.unsafe(`create tablespace tiny location '${spaceDir}'`);
+  cleanups.push(() => sql.unsafe("drop tablespace if exists tiny"));
+  await sql.unsafe("alter table requests set tablespace tiny");
+
+  // Incompressible context, so each request takes its bytes of the little room there is.
+  const filler = (i: number) =>
+    JSON.stringify({
+      action: "deploy.service.release",
+      resource: `svc/disk-${i}`,
+      environment: "staging",
+      intent: "Fill the disk.",
+      context: { blob: Array.from({ length: 40 }, () => crypto.randomUUID()).join("") },
+    });
+  const answers: Answer[] = [];
+  for (let i = 0; i < 400; i++) {
+    const started = performance.now();
+    const res = await fetch(`${server!.url}/api/v1/requests`, {
+      method: "POST",
+      headers: agentHeaders(agent, { "idempotency-key": `disk-${i}` }),
+      body: filler(i),
+    });
+    answers.push({ status: res.status, body: await res.text(), retryAfter: res.headers.get("retry-after"), ms: Math.round(performance.now() - started) });
+    if (res.status !== 201) break;
+  }
+  const refused = answers.at(-1)!;
+  expect(answers.length, "the disk filled up").toBeLessThan(400);
+  expectRetryable(refused.status, refused.body, refused.retryAfter, "a create on a full disk");
+  const filed = answers.filter((a) => a.status === 201).length;
+
+  // Room again (the table back on the main disk): the same server files, and the retried key files once.
+  await sql.unsafe("alter table requests set tablespace pg_default");
+  const retry = await fetch(`${server!.url}/api/v1/requests`, {
+    method: "POST",
+    headers: agentHeaders(agent, { "idempotency-key": `disk-${answers.length - 1}` }),
+    body: filler(answers.length - 1),
+  });
+  expect(retry.status, await retry.clone().text()).toBe(201);
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from requests`;
+  expect(row!.n).toBe(filed + 1);
+  expect(server!.output()).not.toMatch(/unhandled error in API route/);
+  await report(testInfo, "disk-full-at-runtime", { filed_before_full: filed, refused: JSON.parse(refused.body) as unknown, retry_after: refused.retryAfter });
 });
 
 // ── start-up faults ───────────────────────────────────────────────────────────────────────────
