@@ -77,17 +77,18 @@ export function nextChange(requestId: string, timeoutMs: number, signal?: AbortS
       clearTimeout(timer);
       hub.emitter.off(requestId, onChange);
       hub.emitter.off(DRAIN, onDrain);
-      hub.emitter.off(RESYNC, onDrain);
+      hub.emitter.off(RESYNC, onMissed);
       signal?.removeEventListener("abort", onAbort);
       resolve(value);
     };
     const onChange = (c: RequestChange) => done(c);
     const onDrain = () => done(null);
+    const onMissed = () => done(null);
     const onAbort = () => done(null);
     const timer = setTimeout(() => done(null), Math.max(0, timeoutMs));
     hub.emitter.on(requestId, onChange);
     hub.emitter.on(DRAIN, onDrain);
-    hub.emitter.on(RESYNC, onDrain);
+    hub.emitter.on(RESYNC, onMissed);
     signal?.addEventListener("abort", onAbort);
   });
 }
