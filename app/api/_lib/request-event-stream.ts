@@ -23,6 +23,7 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
 
   const encoder = new TextEncoder();
   let cleanup = () => {};
+  let cancelled = false; // the client went away: nothing more can be sent
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
@@ -56,6 +57,7 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
       // anything else ends the stream with the error envelope as its last event.
       const failed = (err: unknown) => {
         if (closed) return;
+        if (cancelled) return close();
         if (isDatabaseUnavailable(err)) {
           clearTimeout(retryTimer);
           retryTimer = setTimeout(() => void push().catch(failed), UNAVAILABLE_RETRY_MS);
@@ -64,10 +66,14 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
         void toResponse(err)
           .text()
           .then((body) => {
-            if (closed) return;
-            controller.enqueue(encoder.encode(`event: error\ndata: ${body}\n\n`));
-            close();
-          });
+            if (closed || cancelled) return;
+            try {
+              controller.enqueue(encoder.encode(`event: error\ndata: ${body}\n\n`));
+            } finally {
+              close();
+            }
+          })
+          .catch(close);
       };
       const refresh = () => void push().catch(failed);
       const unsubscribe = subscribe(id, refresh);
@@ -99,6 +105,7 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
       refresh();
     },
     cancel() {
+      cancelled = true;
       cleanup();
     },
   });
