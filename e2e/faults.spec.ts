@@ -138,7 +138,7 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
   cleanups.push(() => database.drop());
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   cleanups.push(() => sql.end({ timeout: 5 }));
-  const receiver = await startReceiver(30); // slow enough that deliveries are in flight at the kill
+  const receiver = await startReceiver(150); // slow enough that deliveries are in flight at the kill
   // The CLI and the server both migrate the new database; the advisory lock makes that safe.
   const [[first], agent] = await Promise.all([
     startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["before-kill"] }),
