@@ -3,15 +3,21 @@
 // (app/api/_lib/agent-api.ts, which Next.js serves too, through app/api/v1/[[...path]]) called
 // directly on node:http, skipping Next's per-request routing machinery (measured in
 // `npm run bench`). Start-up (migrations, policy, sealer, sweeper, NOTIFY listener, graceful
-// shutdown) runs once, from instrumentation.ts, before the port opens.
+// shutdown) runs once, here, before the port opens; instrumentation.ts runs it for `next start`
+// (Next runs that hook only as it prepares, after a custom server could already be listening, and
+// the direct agent-API path would answer before the database was migrated).
 import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import next from "next";
 import { agentApi } from "@/app/api/_lib/agent-api";
+import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import { env, EnvError } from "@/lib/config/env";
+import { startServerRuntimeOrExit } from "@/lib/runtime/startup";
+import { startupFailureMessage } from "@/lib/runtime/startup-failure";
 
 async function main(): Promise<void> {
   const { PORT: port, HOSTNAME: hostname } = env();
+  await startServerRuntimeOrExit();
   const app = next({ dev: false, dir: process.cwd(), hostname, port });
   const nextHandler = app.getRequestHandler();
   await app.prepare();
@@ -28,7 +34,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Configuration errors are written for humans; anything else with its stack.
-  console.error(err instanceof EnvError ? `\nCountersign failed to start:\n${err.message}\n` : err);
+  // Configuration errors, an unreachable database and a full disk are written for humans; anything else with its stack.
+  const forHumans = err instanceof EnvError || isDatabaseUnavailable(err) || isDiskFull(err);
+  console.error(forHumans ? `\nCountersign failed to start:\n${startupFailureMessage(err)}\n` : err);
   process.exit(1);
 });

@@ -33,8 +33,12 @@ export type DatabaseHandle = {
   copyOut?(text: string): Promise<CopyOut>;
   /** PostgreSQL only: the pool's size (connections this process may open). */
   poolSize?: number;
-  /** Subscribe to a NOTIFY channel; resolves once the LISTEN is active. */
-  listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
+  /**
+   * Subscribe to a NOTIFY channel; resolves once the LISTEN is active. `onListening` runs each time
+   * it becomes active: first, and again after the driver re-established a dropped connection
+   * (notifications sent while it was down are lost, so listeners should re-read).
+   */
+  listen(channel: string, fn: Listener, onListening?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
 
@@ -59,7 +63,16 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<DatabaseHand
 async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
-  const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 60, connect_timeout: 10 });
+  const sql = postgres(url, {
+    max,
+    onnotice: () => {},
+    idle_timeout: 60,
+    connect_timeout: 10,
+    // After failed connects postgres.js waits before the next attempt, growing to 20 s; a query
+    // then waits that long just to fail. Capped at 1 s, a restarted database is back in use (and
+    // LISTEN re-established) within a second of accepting connections, and callers fail fast meanwhile.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+  });
   const db = drizzle(sql, { schema }) as unknown as Database;
   return {
     kind: "postgres",
@@ -106,8 +119,10 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
         },
       };
     },
-    async listen(channel, fn) {
-      const sub = await sql.listen(channel, fn);
+    async listen(channel, fn, onListening) {
+      // postgres.js re-issues LISTEN on a new connection whenever its connection closes, and calls
+      // onlisten each time that succeeds.
+      const sub = await sql.listen(channel, fn, onListening);
       return () => sub.unlisten();
     },
     async close() {
@@ -136,8 +151,10 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     async run(text, params) {
       await client.query(text, params);
     },
-    async listen(channel, fn) {
-      return client.listen(channel, fn);
+    async listen(channel, fn, onListening) {
+      const unlisten = await client.listen(channel, fn);
+      onListening?.(); // in process: never drops
+      return unlisten;
     },
     async close() {
       await client.close();

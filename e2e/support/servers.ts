@@ -35,8 +35,8 @@ function track(child: ChildProcess): void {
 export type TestDatabase = { name: string; url: string; drop(): Promise<void> };
 
 /** Database URL for `name` on the same server as the admin URL. */
-function urlFor(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
+function urlFor(name: string, adminUrl = PG_ADMIN_URL): string {
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
@@ -44,25 +44,27 @@ function urlFor(name: string): string {
 /**
  * Creates an empty database named `<prefix>_<timestamp>_<pid>[_suffix]`. The app migrates it at
  * start-up; pass `migrate: true` when something else (the bench baseline) writes to it first.
+ * `adminUrl` names another PostgreSQL server (a spec's private one) than the shared test server.
  */
 export async function createTestDatabase(
-  opts: { prefix?: string; suffix?: string; migrate?: boolean } = {},
+  opts: { prefix?: string; suffix?: string; migrate?: boolean; adminUrl?: string } = {},
 ): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? PG_ADMIN_URL;
   const name = [opts.prefix ?? "countersign_e2e", Date.now(), process.pid, opts.suffix].filter(Boolean).join("_");
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
-  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database ${name}`);
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const url = urlFor(name);
+  const url = urlFor(name, adminUrl);
   if (opts.migrate) await migrate(url);
   return {
     name,
     url,
     async drop() {
-      const a = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
         await a.unsafe(`drop database if exists ${name} with (force)`);
       } finally {
@@ -275,6 +277,12 @@ export async function stopServer(
   return info;
 }
 
+/** SIGKILL (`kill -9`): no shutdown hook runs. Resolves once the process is gone. */
+export async function killServer(server: AppServer): Promise<void> {
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGKILL");
+  await server.exited;
+}
+
 export async function stopServers(servers: AppServer[], opts: { timeoutMs?: number; expectCleanExit?: boolean } = {}): Promise<ExitInfo[]> {
   const results = await Promise.allSettled(servers.map((s) => stopServer(s, opts)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -296,7 +304,15 @@ export async function createAgentWithCli(
 ): Promise<RegisteredAgent> {
   const name = opts.name ?? `e2e-agent-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const owner = opts.owner ?? "agent-owner@example.com";
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--json", "agents", "create", "--name", name, "--owner", owner], {
+  return runCliJson(databaseUrl, ["agents", "create", "--name", name, "--owner", owner], parseAgent);
+}
+
+/**
+ * Runs `countersign --json <args>` against `databaseUrl` and returns what `parse` makes of its
+ * output (undefined: not complete yet). Throws with the output if it never parses.
+ */
+export async function runCliJson<T>(databaseUrl: string, args: string[], parse: (stdout: string) => T | undefined): Promise<T> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--json", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, COUNTERSIGN_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET, ...E2E_KEYS.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -308,21 +324,21 @@ export async function createAgentWithCli(
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  // The JSON is printed after the agent's transaction committed. The CLI can then linger for up to
+  // The JSON is printed after the command's transaction committed. The CLI can then linger for up to
   // the pool's idle timeout (a sealer pass reopens the database after `closeDatabase`), so once the
   // answer is in, give it a moment to exit on its own and otherwise stop it.
   const deadline = Date.now() + 60_000;
-  let agent: RegisteredAgent | undefined;
+  let result: T | undefined;
   let code: number | null | undefined;
   void exited.then((c) => (code = c));
-  while (Date.now() < deadline && code === undefined && !agent) {
-    agent = parseAgent(stdout);
-    if (!agent) await sleep(50);
+  while (Date.now() < deadline && code === undefined && result === undefined) {
+    result = parse(stdout);
+    if (result === undefined) await sleep(50);
   }
-  if (!agent) agent = parseAgent(stdout);
-  if (!agent) {
+  result ??= parse(stdout);
+  if (result === undefined) {
     child.kill("SIGKILL");
-    throw new Error(`countersign agents create failed (exit ${code}):\n${stdout}\n${stderr}`);
+    throw new Error(`countersign ${args.join(" ")} failed (exit ${code}):\n${stdout}\n${stderr}`);
   }
   if (code === undefined) {
     const gone = await Promise.race([exited.then(() => true), sleep(3_000).then(() => false)]);
@@ -331,7 +347,7 @@ export async function createAgentWithCli(
       await exited;
     }
   }
-  return agent;
+  return result;
 }
 
 function parseAgent(stdout: string): RegisteredAgent | undefined {

@@ -1,6 +1,8 @@
 // Pushes request state changes to waiters in this process. One LISTEN per process on the
 // `countersign_requests` channel (NOTIFY is sent inside each transition's transaction, so it is
-// delivered on commit, to every app instance sharing the database).
+// delivered on commit, to every app instance sharing the database). When the LISTEN connection drops
+// (PostgreSQL restarted, a failover), the driver re-establishes it; notifications sent in between are
+// lost, so every waiter is told to re-read ("resync") the moment LISTEN is active again.
 import { EventEmitter } from "node:events";
 import { getDatabase } from "@/db/client";
 import { REQUEST_CHANGES_CHANNEL } from "@/db/queries/requests";
@@ -19,20 +21,32 @@ const hub = processWide<Hub>("request-changes-hub", () => ({ emitter: new EventE
 
 export const ANY_REQUEST = "*";
 const DRAIN = "drain";
+const RESYNC = "resync";
 
 /** Starts the process's LISTEN once; later calls share it. */
 export function ensureListening(): Promise<void> {
   hub.ready ??= (async () => {
     const db = await getDatabase();
-    await db.listen(REQUEST_CHANGES_CHANNEL, (payload) => {
-      try {
-        const change = JSON.parse(payload) as RequestChange;
-        hub.emitter.emit(change.id, change);
-        hub.emitter.emit(ANY_REQUEST, change);
-      } catch (err) {
-        log.warn({ err }, "ignored malformed request notification");
-      }
-    });
+    let listening = false;
+    await db.listen(
+      REQUEST_CHANGES_CHANNEL,
+      (payload) => {
+        try {
+          const change = JSON.parse(payload) as RequestChange;
+          hub.emitter.emit(change.id, change);
+          hub.emitter.emit(ANY_REQUEST, change);
+        } catch (err) {
+          log.warn({ err }, "ignored malformed request notification");
+        }
+      },
+      () => {
+        if (listening) {
+          log.warn("LISTEN re-established after the database connection dropped: waiters re-read");
+          hub.emitter.emit(RESYNC);
+        }
+        listening = true;
+      },
+    );
   })().catch((err: unknown) => {
     hub.ready = undefined;
     throw err;
@@ -45,9 +59,16 @@ export function subscribe(key: string, fn: (change: RequestChange) => void): () 
   return () => hub.emitter.off(key, fn);
 }
 
+/** Calls `fn` when changes may have been missed (LISTEN was re-established): re-read what you show. */
+export function onResync(fn: () => void): () => void {
+  hub.emitter.on(RESYNC, fn);
+  return () => hub.emitter.off(RESYNC, fn);
+}
+
 /**
- * Resolves on the next change to `requestId`, after `timeoutMs`, when `signal` aborts, or when the
- * server starts draining for shutdown, whichever comes first.
+ * Resolves on the next change to `requestId` (null: one may have been missed while LISTEN was
+ * down), after `timeoutMs`, when `signal` aborts, or when the server starts draining for shutdown,
+ * whichever comes first.
  */
 export function nextChange(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<RequestChange | null> {
   return new Promise((resolve) => {
@@ -56,15 +77,18 @@ export function nextChange(requestId: string, timeoutMs: number, signal?: AbortS
       clearTimeout(timer);
       hub.emitter.off(requestId, onChange);
       hub.emitter.off(DRAIN, onDrain);
+      hub.emitter.off(RESYNC, onMissed);
       signal?.removeEventListener("abort", onAbort);
       resolve(value);
     };
     const onChange = (c: RequestChange) => done(c);
     const onDrain = () => done(null);
+    const onMissed = () => done(null);
     const onAbort = () => done(null);
     const timer = setTimeout(() => done(null), Math.max(0, timeoutMs));
     hub.emitter.on(requestId, onChange);
     hub.emitter.on(DRAIN, onDrain);
+    hub.emitter.on(RESYNC, onMissed);
     signal?.addEventListener("abort", onAbort);
   });
 }

@@ -2,6 +2,7 @@
 // pass at a time, with kicks during a pass coalescing into one more pass. The audit sealer and the
 // notification outbox worker run this way. State is process-wide so a dev hot reload (or the route
 // code loaded twice by server.ts) keeps one job per process.
+import { isDatabaseUnavailable } from "@/db/errors";
 import { log } from "@/lib/log";
 import { processWide } from "./process-wide";
 
@@ -33,7 +34,7 @@ export function backgroundPass(opts: { key: string; delayMs: number; failure: st
             await opts.run();
           } while (state.again);
         } catch (err) {
-          log.error({ err }, opts.failure);
+          logPassFailure(err, opts.failure);
         } finally {
           state.running = false;
           resolve();
@@ -58,4 +59,20 @@ export function backgroundPass(opts: { key: string; delayMs: number; failure: st
       };
     },
   };
+}
+
+// While the database is down every pass of every job fails; one line per job every few seconds
+// says so, where a stack per pass would bury the log.
+const quietUntil = new Map<string, number>();
+
+/** Logs a failed pass (or sweep): a database outage briefly, at most every 10 s per job; anything else in full. */
+export function logPassFailure(err: unknown, failure: string): void {
+  if (!isDatabaseUnavailable(err)) {
+    log.error({ err }, failure);
+    return;
+  }
+  const now = Date.now();
+  if ((quietUntil.get(failure) ?? 0) > now) return;
+  quietUntil.set(failure, now + 10_000);
+  log.warn({ err: err instanceof Error ? err.message : String(err) }, `${failure} (database unavailable)`);
 }

@@ -15,7 +15,9 @@ import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
 import { expireDueRequests } from "@/lib/requests/lifecycle";
+import { logPassFailure } from "./background-pass";
 import { processWide } from "./process-wide";
+import { startupFailureMessage } from "./startup-failure";
 import { wireRequestEffects } from "./wiring";
 
 const started = processWide("server-runtime", () => ({ once: false }));
@@ -63,7 +65,7 @@ function startSweeper(intervalMs: number): void {
       const n = await expireDueRequests();
       if (n > 0) log.info({ expired: n }, "expired requests past their deadline");
     } catch (err) {
-      log.error({ err }, "expiry sweep failed; will retry");
+      logPassFailure(err, "expiry sweep failed; will retry");
     } finally {
       running = false;
     }
@@ -98,12 +100,12 @@ function installShutdown(): void {
   process.once("SIGINT", stop);
 }
 
-/** Configuration and policy errors are written for humans: print them and stop the process. */
+/** Configuration, policy and database errors are written for humans: print one message and stop the process. */
 export async function startServerRuntimeOrExit(): Promise<void> {
   try {
     await startServerRuntime();
   } catch (err) {
-    console.error(`\nCountersign failed to start:\n${err instanceof Error ? err.message : String(err)}\n`);
+    console.error(`\nCountersign failed to start:\n${startupFailureMessage(err)}\n`);
     process.exit(1);
   }
 }

@@ -1,6 +1,7 @@
 // The agent API's HTTP adapter: body reading with limits, agent authentication and rate limiting,
 // and the single mapping from domain errors to JSON responses.
 import type { z } from "zod";
+import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import type { Agent } from "@/db/schema";
 import { authenticateAgent } from "@/lib/agents/registry";
 import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
@@ -14,7 +15,33 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
 }
 
+/** Seconds a caller is told to wait while the database is unreachable (a restart takes a few). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
+/** The answer while the database is unreachable: retryable, and what the agent should do. */
+export function databaseUnavailable(): CountersignError {
+  return new CountersignError("unavailable", "The database is not answering; retry shortly.", {
+    retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+  });
+}
+
+// An outage fails every call at once: log it once per burst, not once per request.
+let lastOutageLog = 0;
+
 export function toResponse(err: unknown): Response {
+  if (isDatabaseUnavailable(err)) {
+    if (Date.now() - lastOutageLog > 5_000) {
+      lastOutageLog = Date.now();
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, "database unavailable: answering 503");
+    }
+    return toResponse(databaseUnavailable());
+  }
+  if (isDiskFull(err)) {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, "database disk full: answering 503");
+    return toResponse(
+      new CountersignError("unavailable", "The database cannot store anything right now; retry later.", { retryAfterSeconds: 30 }),
+    );
+  }
   if (err instanceof CountersignError) {
     const headers: Record<string, string> = {};
     if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.retryAfterSeconds);

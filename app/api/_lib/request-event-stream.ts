@@ -1,14 +1,20 @@
 // The agent API's Server-Sent Events framing for one request: the current state at once, then
 // every change (votes included) until the request reaches a terminal state or the client leaves.
+// A database outage does not end it: a read that fails for that reason is retried, heartbeats keep
+// flowing, and once LISTEN is back (resync) the current state is sent if it changed meanwhile.
+import { isDatabaseUnavailable } from "@/db/errors";
 import type { Agent } from "@/db/schema";
 import { openWaitSlot } from "@/lib/agents/open-waits";
 import { CountersignError } from "@/lib/errors";
 import { isTerminal } from "@/lib/requests/machine";
 import { getRequestForAgent } from "@/lib/requests/read";
 import { msUntilClockChange } from "@/lib/requests/wait";
-import { ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
+import { ensureListening, onDrain, onResync, subscribe } from "@/lib/realtime/request-changes";
+import { toResponse } from "./http";
 
 const HEARTBEAT_MS = 15_000;
+/** How soon a read that failed because the database is unreachable is tried again. */
+const UNAVAILABLE_RETRY_MS = 1_000;
 
 export async function requestEventStream(req: Request, agent: Agent, id: string): Promise<Response> {
   await getRequestForAgent(agent, id); // 404/403 before the stream opens
@@ -17,11 +23,13 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
 
   const encoder = new TextEncoder();
   let cleanup = () => {};
+  let cancelled = false; // the client went away: nothing more can be sent
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
       let sent = "";
       let expiryTimer: NodeJS.Timeout | undefined;
+      let retryTimer: NodeJS.Timeout | undefined;
       const close = () => {
         if (closed) return;
         closed = true;
@@ -43,9 +51,33 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
         clearTimeout(expiryTimer);
         if (isTerminal(view.status)) return close();
         const ms = msUntilClockChange(view);
-        if (Number.isFinite(ms)) expiryTimer = setTimeout(() => void push().catch(close), ms + 5);
+        if (Number.isFinite(ms)) expiryTimer = setTimeout(refresh, ms + 5);
       };
-      const unsubscribe = subscribe(id, () => void push().catch(close));
+      // A failed read: while the database is unreachable, try again soon (the stream stays open);
+      // anything else ends the stream with the error envelope as its last event.
+      const failed = (err: unknown) => {
+        if (closed) return;
+        if (cancelled) return close();
+        if (isDatabaseUnavailable(err)) {
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(() => void push().catch(failed), UNAVAILABLE_RETRY_MS);
+          return;
+        }
+        void toResponse(err)
+          .text()
+          .then((body) => {
+            if (closed || cancelled) return;
+            try {
+              controller.enqueue(encoder.encode(`event: error\ndata: ${body}\n\n`));
+            } finally {
+              close();
+            }
+          })
+          .catch(close);
+      };
+      const refresh = () => void push().catch(failed);
+      const unsubscribe = subscribe(id, refresh);
+      const unresync = onResync(refresh);
       const undrain = onDrain(close);
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: keep-alive\n\n`)), HEARTBEAT_MS);
       const onAbort = () => close();
@@ -63,14 +95,17 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
         slot.release();
         slot.signal.removeEventListener("abort", onRevoked);
         unsubscribe();
+        unresync();
         undrain();
         clearInterval(heartbeat);
         clearTimeout(expiryTimer);
+        clearTimeout(retryTimer);
         req.signal.removeEventListener("abort", onAbort);
       };
-      void push().catch(close);
+      refresh();
     },
     cancel() {
+      cancelled = true;
       cleanup();
     },
   });

@@ -3,7 +3,7 @@
 import { getViewer } from "@/lib/auth/session";
 import { sessionStillAlive } from "@/lib/auth/sessions";
 import { assertCan } from "@/lib/auth/viewer";
-import { ANY_REQUEST, ensureListening, onDrain, subscribe } from "@/lib/realtime/request-changes";
+import { ANY_REQUEST, ensureListening, onDrain, onResync, subscribe } from "@/lib/realtime/request-changes";
 import { apiRoute, refuseOtherMethods } from "../../_lib/http";
 
 const HEARTBEAT_MS = 15_000;
@@ -27,6 +27,8 @@ export const GET = apiRoute(async (req: Request) => {
       const unsubscribe = subscribe(only ?? ANY_REQUEST, (change) =>
         send(`event: change\ndata: ${JSON.stringify({ id: change.id, status: change.status })}\n\n`),
       );
+      // LISTEN came back after a dropped connection: changes may have been missed, so refresh.
+      const unresync = onResync(() => send(`event: change\ndata: ${JSON.stringify({ id: only, resync: true })}\n\n`));
       // Each heartbeat also asks whether the session still lives: signed out, idle, or ended by an
       // admin or SCIM, the stream says so and closes (the page then finds itself signed out).
       const heartbeat = setInterval(() => {
@@ -51,6 +53,7 @@ export const GET = apiRoute(async (req: Request) => {
       req.signal.addEventListener("abort", close);
       cleanup = () => {
         unsubscribe();
+        unresync();
         undrain();
         clearInterval(heartbeat);
         req.signal.removeEventListener("abort", close);
