@@ -2,11 +2,13 @@
 import { asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import { rowsOf, type Executor } from "../client";
 import { auditEvents, type AuditEventRow } from "../schema";
+import { withMacs } from "@/lib/audit/mac";
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
 
+/** Every audit row goes in here (or through insertRequestWithEvents), with its MAC (lib/audit/mac.ts). */
 export async function insertAuditEvents(tx: Executor, rows: NewAuditEvent[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  if (rows.length > 0) await tx.insert(auditEvents).values(await withMacs(rows));
 }
 
 /** Serialises sealers across processes for the length of the caller's transaction. */
@@ -28,6 +30,11 @@ export async function selectUnsealedEvents(tx: Executor, limit: number): Promise
   return tx.select().from(auditEvents).where(isNull(auditEvents.seq)).orderBy(asc(auditEvents.id)).limit(limit);
 }
 
+/**
+ * Seals through seal_audit_events (migration 0011): a SECURITY DEFINER function owned by the owner
+ * role, so the server's runtime role needs no UPDATE on the audit log; it only fills the chain
+ * columns of unsealed rows, continuing the head without a gap.
+ */
 export async function writeSeals(
   tx: Executor,
   seals: { id: number; seq: number; prevHash: string; hash: string }[],
@@ -35,11 +42,8 @@ export async function writeSeals(
 ): Promise<void> {
   if (seals.length === 0) return;
   await tx.execute(sql`
-    update audit_events a
-       set seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, sealed_at = ${sealedAt.toISOString()}::timestamptz
-      from jsonb_to_recordset(${JSON.stringify(seals.map((s) => ({ id: s.id, seq: s.seq, prev_hash: s.prevHash, hash: s.hash })))}::jsonb)
-           as v(id bigint, seq bigint, prev_hash text, hash text)
-     where a.id = v.id and a.seq is null`);
+    select seal_audit_events(${JSON.stringify(seals.map((s) => ({ id: s.id, seq: s.seq, prev_hash: s.prevHash, hash: s.hash })))}::jsonb,
+                             ${sealedAt.toISOString()}::timestamptz)`);
 }
 
 /** A sealed event as the verifier reads it: the hashed content plus the chain columns. */
