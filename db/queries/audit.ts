@@ -1,7 +1,7 @@
 // SQL for the audit log: unsealed inserts, the sealer's batch, and chain reads for the verifier.
 import { asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import { rowsOf, type Executor } from "../client";
-import { auditEvents, type AuditEventRow } from "../schema";
+import { auditCheckpoints, auditEvents, type AuditCheckpointRow, type AuditEventRow } from "../schema";
 import { withMacs } from "@/lib/audit/mac";
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
@@ -66,11 +66,13 @@ export type ChainRow = {
   payload: Record<string, unknown>;
   prevHash: string | null;
   hash: string | null;
+  /** The MAC written with the row (lib/audit/mac.ts). */
+  mac: string | null;
 };
 
 type ChainTuple = [
   number, string, number, string, string, string, ChainRow["actor"], ChainRow["channel"], string | null, string | null,
-  string | null, string | null, ChainRow["riskLevel"], string | null, Record<string, unknown>, string | null, string | null,
+  string | null, string | null, ChainRow["riskLevel"], string | null, Record<string, unknown>, string | null, string | null, string | null,
 ];
 
 /**
@@ -88,7 +90,7 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
     select json_agg(e.r order by e.seq)::text as page
       from (select seq, json_build_array(seq, event_id, floor(extract(epoch from occurred_at) * 1000), type, actor_kind, actor_id,
                                          actor, channel, request_id, agent_id, action, environment, risk_level, outcome, payload,
-                                         prev_hash, hash) as r
+                                         prev_hash, hash, mac) as r
               from audit_events
              where seq is not null and seq > ${sql.raw(String(afterSeq))}
              order by seq
@@ -113,9 +115,59 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
     payload: t[14],
     prevHash: t[15],
     hash: t[16],
+    mac: t[17],
   }));
 }
 
 export async function selectEventsForRequest(tx: Executor, requestId: string): Promise<AuditEventRow[]> {
   return tx.select().from(auditEvents).where(eq(auditEvents.requestId, requestId)).orderBy(asc(auditEvents.id));
+}
+
+/** Stores a signed checkpoint; false when another sealer already signed that position. */
+export async function insertCheckpoint(tx: Executor, row: AuditCheckpointRow): Promise<boolean> {
+  const inserted = await tx.insert(auditCheckpoints).values(row).onConflictDoNothing().returning({ seq: auditCheckpoints.seq });
+  return inserted.length > 0;
+}
+
+export async function selectLatestCheckpoint(tx: Executor): Promise<AuditCheckpointRow | null> {
+  const [row] = await tx.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1);
+  return row ?? null;
+}
+
+/** Every stored checkpoint, oldest first (one per ≥ 10 s of activity: a small table). */
+export async function selectCheckpoints(tx: Executor): Promise<AuditCheckpointRow[]> {
+  return tx.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq));
+}
+
+/** Requests with events not (yet) in the chain verified up to `headSeq`: their rows may be ahead of it. */
+export async function selectRequestsBeyond(tx: Executor, headSeq: number): Promise<string[]> {
+  const rows = await tx
+    .selectDistinct({ id: auditEvents.requestId })
+    .from(auditEvents)
+    .where(sql`(${auditEvents.seq} is null or ${auditEvents.seq} > ${headSeq}) and ${auditEvents.requestId} is not null`);
+  return rows.map((r) => r.id!);
+}
+
+/** What `audit verify` compares with a request's sealed events: its row's state and its votes. */
+export type RequestStateRow = {
+  id: string;
+  status: string;
+  paramsHash: string;
+  resultStatus: string | null;
+  /** [reviewer_id, decision, channel, created_at in ms] per vote. */
+  votes: [string, string, string, number][];
+};
+
+/** Requests after `afterId` in id order with their votes, read as one JSON text (like selectChainPage). */
+export async function selectRequestStatePage(tx: Executor, afterId: string | null, limit: number): Promise<RequestStateRow[]> {
+  const result = await tx.execute<{ page: string | null }>(sql`
+    select json_agg(json_build_array(r.id, r.status, r.params_hash, r.result_status,
+             (select coalesce(json_agg(json_build_array(v.reviewer_id, v.decision, v.channel, floor(extract(epoch from v.created_at) * 1000))), '[]'::json)
+                from reviews v where v.request_id = r.id)) order by r.id)::text as page
+      from (select id, status, params_hash, result_status from requests
+             where ${afterId === null ? sql`true` : sql`id > ${afterId}::uuid`}
+             order by id limit ${limit}) r`);
+  const [row] = rowsOf<{ page: string | null }>(result);
+  const tuples = row?.page ? (JSON.parse(row.page) as [string, string, string, string | null, RequestStateRow["votes"]][]) : [];
+  return tuples.map(([id, status, paramsHash, resultStatus, votes]) => ({ id, status, paramsHash, resultStatus, votes }));
 }
