@@ -74,8 +74,15 @@ export function checkpointSinkFile(): string | null {
 const sinkLine = (c: AuditCheckpointRow) =>
   `${JSON.stringify({ seq: c.seq, hash: c.hash, signed_at: c.signedAt.toISOString(), kid: c.kid, jws: c.jws })}\n`;
 
-type SinkState = { warned: boolean; last: WeakMap<object, { seq: number; at: number }> };
-const sinkState = processWide<SinkState>("checkpoint-sink", () => ({ warned: false, last: new WeakMap() }));
+type SinkState = { last: WeakMap<object, { seq: number; at: number }> };
+const sinkState = processWide<SinkState>("checkpoint-sink", () => ({ last: new WeakMap() }));
+
+/** Said once at server start-up (the CLI's report says it too): without a sink, checkpoints live in the database only. */
+export function warnIfNoCheckpointSink(): void {
+  if (!checkpointSinkDir()) {
+    log.warn("no external checkpoint sink configured (COUNTERSIGN_CHECKPOINT_DIR): signed checkpoints are kept in the database only");
+  }
+}
 
 async function postCheckpoint(url: string, c: AuditCheckpointRow): Promise<void> {
   const target = new URL(url);
@@ -93,9 +100,6 @@ export async function publishCheckpoint(c: AuditCheckpointRow): Promise<void> {
   if (file) {
     await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await fs.promises.appendFile(file, sinkLine(c), { flag: "a", mode: 0o600 });
-  } else if (!sinkState.warned) {
-    sinkState.warned = true;
-    log.warn("no external checkpoint sink configured (COUNTERSIGN_CHECKPOINT_DIR): signed checkpoints are kept in the database only");
   }
   const url = env().COUNTERSIGN_CHECKPOINT_URL;
   if (url) {
@@ -152,5 +156,4 @@ export function readSinkFile(file: string): { lines: SinkLine[]; bad: { line: nu
 /** Tests reset what a process remembers about the last checkpoint. */
 export function forgetCheckpointsForTests(): void {
   sinkState.last = new WeakMap();
-  sinkState.warned = false;
 }
