@@ -219,14 +219,17 @@ export async function verifyAuditEvidence(
 
   // Signed heads: the database's, then the sink's (which a database superuser cannot rewrite).
   const expected = new Map<number, ExpectedHead>();
-  const verifiedJws = new Set<string>();
+  // The same JWS in the table and the sink is verified once; its claims are compared every time.
+  const signed = new Map<string, { seq: number; hash: string }>();
   const check = async (jws: string, seq: number, hash: string, source: string): Promise<ChainBreak | null> => {
-    if (!verifiedJws.has(jws)) {
+    let claims = signed.get(jws);
+    if (!claims) {
       const v = await verifyCheckpoint(jws, ring.jwks);
       if (!v.ok) return { seq, reason: `checkpoint #${seq} in ${source}: ${v.reason}` };
-      if (v.claims.seq !== seq || v.claims.hash !== hash) return { seq, reason: `checkpoint #${seq} in ${source}: its seq or hash differs from what it signs` };
-      verifiedJws.add(jws);
+      claims = v.claims;
+      signed.set(jws, claims);
     }
+    if (claims.seq !== seq || claims.hash !== hash) return { seq, reason: `checkpoint #${seq} in ${source}: its seq or hash differs from what it signs` };
     const other = expected.get(seq);
     if (other && other.hash !== hash) return { seq, reason: `checkpoint #${seq} in ${source} and in ${other.source} sign different hashes` };
     expected.set(seq, { seq, hash, source });
