@@ -43,6 +43,14 @@ describe("event MAC", () => {
   const canonical = eventCanonical(event);
   const mac = macOf(key, canonical);
 
+  it("matches the documented test vector (checked independently with Python's json, hmac and hashlib)", () => {
+    expect(canonical).toBe(
+      '{"action":"deploy.service","actor":{"display":"Probe, \\"P\\"","groups":["b","a"],"id":"p-1","idp":"okta","kind":"user"},"agent_id":null,"channel":"console","environment":"production","event_id":"0b6c4d2e-8f1a-4c3b-9d5e-7a6f1e2d3c4b","occurred_at":"2026-09-21T14:13:20.123Z","outcome":"approved","payload":{"note":"ok\\nfine","params_hash":"abababababababababababababababababababababababababababababababab","type":"a payload member named type"},"request_id":"6a1f0c52-3d4e-4f60-8a7b-9c0d1e2f3a4b","risk_level":"high","type":"review.approved"}',
+    );
+    expect(mac).toBe("mac-test:096acd42e54a5f83fd42e93d65cb12d70bc8ea08d9d1d91985ce8b94c640f863");
+    expect(chainHash(GENESIS_HASH, event, 1)).toBe("6308a36128c3570159c785626e56c3c15d17de7931dd4579a7845a5ef2c1aca8");
+  });
+
   it("is kid:hex(HMAC-SHA256(key, canonical content without seq))", () => {
     expect(mac).toBe(`mac-test:${createHmac("sha256", key.secret).update(canonicalJson(eventContent(event)), "utf8").digest("hex")}`);
   });
