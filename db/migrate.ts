@@ -5,7 +5,7 @@
 // Two roles on PostgreSQL (issue 11): migrations run as the owner role — DATABASE_MIGRATION_URL, or
 // DATABASE_URL when that is unset (the quick start: one role) — and the server runs as DATABASE_URL's
 // role. When the two differ, every migration run ends by granting the runtime role its privileges
-// (countersign_grant_runtime, migration 0011). A server holding only the runtime role's credentials
+// (countersign_grant_runtime, migration 0012). A server holding only the runtime role's credentials
 // does not migrate: it checks that every migration has been applied and says how to apply them.
 import fs from "node:fs";
 import path from "node:path";

@@ -31,7 +31,7 @@ export async function selectUnsealedEvents(tx: Executor, limit: number): Promise
 }
 
 /**
- * Seals through seal_audit_events (migration 0011): a SECURITY DEFINER function owned by the owner
+ * Seals through seal_audit_events (migration 0012): a SECURITY DEFINER function owned by the owner
  * role, so the server's runtime role needs no UPDATE on the audit log; it only fills the chain
  * columns of unsealed rows, continuing the head without a gap.
  */

@@ -440,7 +440,23 @@ async function materializeRequests(sql: postgres.Sql): Promise<void> {
       insert into agents (id, name, owner, created_at, created_by)
       select agent_id, 'bench-' || agent_id, 'owner@bench.test', min(occurred_at), 'audit-seed'
         from audit_events where agent_id is not null group by agent_id`;
+    // One pass each (DISTINCT ON, hash joins), never a per-request lookup: this runs before ANALYZE.
     await tx`
+      with s as (
+        select distinct on (request_id) request_id,
+               case type when 'request.auto_approved' then 'approved' when 'request.approved' then 'approved'
+                         when 'request.refused' then 'denied' when 'request.denied' then 'denied'
+                         when 'request.expired' then 'expired' when 'request.cancelled' then 'cancelled'
+                         when 'request.executed' then 'executed' end as status
+          from audit_events
+         where request_id is not null
+           and type in ('request.auto_approved', 'request.approved', 'request.refused', 'request.denied', 'request.expired', 'request.cancelled', 'request.executed')
+         order by request_id, seq desc
+      ), res as (
+        select distinct on (request_id) request_id, payload->>'status' as status
+          from audit_events where request_id is not null and type = 'request.result'
+         order by request_id, seq desc
+      )
       insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of, params_hash,
                             status, risk_score, risk_level, risk_reasons, policy_rule, policy_hash, policy_decision, explanation,
                             approvals_required, approver_groups, grant_window_seconds, decision_deadline, created_at, updated_at,
@@ -451,18 +467,8 @@ async function materializeRequests(sql: postgres.Sql): Promise<void> {
              c.payload->>'rule', c.payload->>'policy_hash', 'require_approval', '', (c.payload->>'approvals_required')::int,
              c.payload->'approver_groups', 900, c.occurred_at + interval '1 hour', c.occurred_at, c.occurred_at, '', res.status
         from audit_events c
-        left join lateral (
-          select case e.type when 'request.auto_approved' then 'approved' when 'request.approved' then 'approved'
-                             when 'request.refused' then 'denied' when 'request.denied' then 'denied'
-                             when 'request.expired' then 'expired' when 'request.cancelled' then 'cancelled'
-                             when 'request.executed' then 'executed' end as status
-            from audit_events e
-           where e.request_id = c.request_id
-             and e.type in ('request.auto_approved', 'request.approved', 'request.refused', 'request.denied', 'request.expired', 'request.cancelled', 'request.executed')
-           order by e.seq desc limit 1) s on true
-        left join lateral (
-          select e.payload->>'status' as status from audit_events e
-           where e.request_id = c.request_id and e.type = 'request.result' order by e.seq desc limit 1) res on true
+        left join s on s.request_id = c.request_id
+        left join res on res.request_id = c.request_id
        where c.type = 'request.created'`;
     await tx`
       insert into reviews (id, request_id, reviewer_id, reviewer_name, idp, groups, decision, channel, created_at)
