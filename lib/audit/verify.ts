@@ -276,7 +276,7 @@ export async function verifyAuditEvidence(
     return {
       ...chain,
       ok: false,
-      broken: { seq: m.seq, reason: `request ${m.requestId}: ${m.reason}`, ...(m.eventId ? { eventId: m.eventId } : {}), requestId: m.requestId },
+      broken: { seq: m.seq, reason: `the request's row disagrees with its sealed events: ${m.reason}`, ...(m.eventId ? { eventId: m.eventId } : {}), requestId: m.requestId },
       checked,
     };
   }
