@@ -1,6 +1,7 @@
 // Vitest global setup for the PostgreSQL project: a fresh database per run on the local server,
 // owned by an owner role that migrates it, with the app's tests connecting as the runtime role (as
 // in production, tests/support/pg-roles.ts); dropped afterwards with its roles.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { migrateDatabase } from "@/db/migrate";
@@ -15,6 +16,11 @@ declare module "vitest" {
     databaseUrl: string;
     /** The owner role's URL (migrations). */
     ownerDatabaseUrl: string;
+    /**
+     * One set of evidence keys for every file of the run: they all write to the one database, and
+     * each event's MAC must verify whichever file reads the chain.
+     */
+    evidenceKeys: { COUNTERSIGN_SIGNING_KEY: string; COUNTERSIGN_SIGNING_KEY_ID: string; COUNTERSIGN_AUDIT_MAC_KEY: string };
   }
 }
 
@@ -27,6 +33,11 @@ export default async function setup(project: TestProject) {
   await handle.close();
   project.provide("databaseUrl", roles.runtimeUrl);
   project.provide("ownerDatabaseUrl", roles.ownerUrl);
+  project.provide("evidenceKeys", {
+    COUNTERSIGN_SIGNING_KEY: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    COUNTERSIGN_SIGNING_KEY_ID: `test-run-${process.pid}`,
+    COUNTERSIGN_AUDIT_MAC_KEY: `test-run-mac:${randomBytes(32).toString("base64")}`,
+  });
   return async () => {
     await dropDatabaseWithRoles(admin, name);
     await admin.end();
