@@ -8,7 +8,8 @@ import { migrateDatabase } from "@/db/migrate";
 import type { AuditActor } from "@/db/schema";
 import { createAgent, listAgents, resolveAgent, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
 import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
-import { verifyAuditChain } from "@/lib/audit/verify";
+import { verifyAuditEvidence } from "@/lib/audit/verify";
+import { evidenceReport } from "@/lib/audit/verify-report";
 import { describeVerification, readJwks, verifyExportFile } from "@/lib/evidence/export-verify";
 import { EnvError, webhookMasterSecret } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
@@ -162,25 +163,22 @@ program
   .command("audit")
   .description("audit log tools")
   .command("verify")
-  .description("recompute the hash chain and name the first broken link; with --file, verify an export offline")
+  .description(
+    "check the hash chain, each event's MAC, the signed checkpoints (database and sink) and every request's row, naming the first failure; with --file, verify an export offline",
+  )
   .option("--file <export>", "an exported .csv or .ndjson file to verify offline, with no database")
   .option("--jwks <file>", "with --file: the JWKS whose keys may sign the export's trailer")
   .action(async (o: { file?: string; jwks?: string }) => {
     if (o.file) return verifyExportOffline(o.file, o.jwks);
     await openMigrated();
     await sealPendingAuditEvents();
-    const result = await verifyAuditChain({
+    const result = await verifyAuditEvidence({
       onProgress: (n, total) => {
         if (!asJson) process.stderr.write(`\rverified ${n.toLocaleString()} / ${total.toLocaleString()} events`);
       },
     });
     if (!asJson) process.stderr.write("\n");
-    out(
-      result.ok
-        ? `Chain OK: ${result.sealed} sealed events up to #${result.head?.seq ?? 0} (head ${result.head?.hash ?? "-"}), ${result.unsealed} not yet sealed.`
-        : `Chain BROKEN at #${result.broken?.seq}: ${result.broken?.reason}`,
-      result,
-    );
+    out(evidenceReport(result), result);
     if (!result.ok) process.exitCode = 1;
   });
 

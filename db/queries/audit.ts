@@ -1,12 +1,14 @@
 // SQL for the audit log: unsealed inserts, the sealer's batch, and chain reads for the verifier.
 import { asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import { rowsOf, type Executor } from "../client";
-import { auditEvents, type AuditEventRow } from "../schema";
+import { auditCheckpoints, auditEvents, type AuditCheckpointRow, type AuditEventRow } from "../schema";
+import { withMacs } from "@/lib/audit/mac";
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
 
+/** Every audit row goes in here (or through insertRequestWithEvents), with its MAC (lib/audit/mac.ts). */
 export async function insertAuditEvents(tx: Executor, rows: NewAuditEvent[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  if (rows.length > 0) await tx.insert(auditEvents).values(await withMacs(rows));
 }
 
 /** Serialises sealers across processes for the length of the caller's transaction. */
@@ -28,6 +30,11 @@ export async function selectUnsealedEvents(tx: Executor, limit: number): Promise
   return tx.select().from(auditEvents).where(isNull(auditEvents.seq)).orderBy(asc(auditEvents.id)).limit(limit);
 }
 
+/**
+ * Seals through seal_audit_events (migration 0012): a SECURITY DEFINER function owned by the owner
+ * role, so the server's runtime role needs no UPDATE on the audit log; it only fills the chain
+ * columns of unsealed rows, continuing the head without a gap.
+ */
 export async function writeSeals(
   tx: Executor,
   seals: { id: number; seq: number; prevHash: string; hash: string }[],
@@ -35,11 +42,8 @@ export async function writeSeals(
 ): Promise<void> {
   if (seals.length === 0) return;
   await tx.execute(sql`
-    update audit_events a
-       set seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, sealed_at = ${sealedAt.toISOString()}::timestamptz
-      from jsonb_to_recordset(${JSON.stringify(seals.map((s) => ({ id: s.id, seq: s.seq, prev_hash: s.prevHash, hash: s.hash })))}::jsonb)
-           as v(id bigint, seq bigint, prev_hash text, hash text)
-     where a.id = v.id and a.seq is null`);
+    select seal_audit_events(${JSON.stringify(seals.map((s) => ({ id: s.id, seq: s.seq, prev_hash: s.prevHash, hash: s.hash })))}::jsonb,
+                             ${sealedAt.toISOString()}::timestamptz)`);
 }
 
 /** A sealed event as the verifier reads it: the hashed content plus the chain columns. */
@@ -62,11 +66,13 @@ export type ChainRow = {
   payload: Record<string, unknown>;
   prevHash: string | null;
   hash: string | null;
+  /** The MAC written with the row (lib/audit/mac.ts). */
+  mac: string | null;
 };
 
 type ChainTuple = [
   number, string, number, string, string, string, ChainRow["actor"], ChainRow["channel"], string | null, string | null,
-  string | null, string | null, ChainRow["riskLevel"], string | null, Record<string, unknown>, string | null, string | null,
+  string | null, string | null, ChainRow["riskLevel"], string | null, Record<string, unknown>, string | null, string | null, string | null,
 ];
 
 /**
@@ -84,7 +90,7 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
     select json_agg(e.r order by e.seq)::text as page
       from (select seq, json_build_array(seq, event_id, floor(extract(epoch from occurred_at) * 1000), type, actor_kind, actor_id,
                                          actor, channel, request_id, agent_id, action, environment, risk_level, outcome, payload,
-                                         prev_hash, hash) as r
+                                         prev_hash, hash, mac) as r
               from audit_events
              where seq is not null and seq > ${sql.raw(String(afterSeq))}
              order by seq
@@ -109,6 +115,7 @@ export async function selectChainPage(tx: Executor, afterSeq: number, limit: num
     payload: t[14],
     prevHash: t[15],
     hash: t[16],
+    mac: t[17],
   }));
 }
 
@@ -127,4 +134,53 @@ export async function selectChainHashesHex(tx: Executor, fromSeq: number, toSeq:
       from audit_events
      where seq between ${sql.raw(String(fromSeq))} and ${sql.raw(String(toSeq))}`);
   return rowsOf<{ hashes: string | null }>(result)[0]?.hashes ?? "";
+}
+
+/** Stores a signed checkpoint; false when another sealer already signed that position. */
+export async function insertCheckpoint(tx: Executor, row: AuditCheckpointRow): Promise<boolean> {
+  const inserted = await tx.insert(auditCheckpoints).values(row).onConflictDoNothing().returning({ seq: auditCheckpoints.seq });
+  return inserted.length > 0;
+}
+
+export async function selectLatestCheckpoint(tx: Executor): Promise<AuditCheckpointRow | null> {
+  const [row] = await tx.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1);
+  return row ?? null;
+}
+
+/** Every stored checkpoint, oldest first (one per ≥ 10 s of activity: a small table). */
+export async function selectCheckpoints(tx: Executor): Promise<AuditCheckpointRow[]> {
+  return tx.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq));
+}
+
+/** Requests with events not (yet) in the chain verified up to `headSeq`: their rows may be ahead of it. */
+export async function selectRequestsBeyond(tx: Executor, headSeq: number): Promise<string[]> {
+  const rows = await tx
+    .selectDistinct({ id: auditEvents.requestId })
+    .from(auditEvents)
+    .where(sql`(${auditEvents.seq} is null or ${auditEvents.seq} > ${headSeq}) and ${auditEvents.requestId} is not null`);
+  return rows.map((r) => r.id!);
+}
+
+/** What `audit verify` compares with a request's sealed events: its row's state and its votes. */
+export type RequestStateRow = {
+  id: string;
+  status: string;
+  paramsHash: string;
+  resultStatus: string | null;
+  /** [reviewer_id, decision, channel, created_at in ms] per vote. */
+  votes: [string, string, string, number][];
+};
+
+/** Requests after `afterId` in id order with their votes, read as one JSON text (like selectChainPage). */
+export async function selectRequestStatePage(tx: Executor, afterId: string | null, limit: number): Promise<RequestStateRow[]> {
+  const result = await tx.execute<{ page: string | null }>(sql`
+    select json_agg(json_build_array(r.id, r.status, r.params_hash, r.result_status,
+             (select coalesce(json_agg(json_build_array(v.reviewer_id, v.decision, v.channel, floor(extract(epoch from v.created_at) * 1000))), '[]'::json)
+                from reviews v where v.request_id = r.id)) order by r.id)::text as page
+      from (select id, status, params_hash, result_status from requests
+             where ${afterId === null ? sql`true` : sql`id > ${afterId}::uuid`}
+             order by id limit ${limit}) r`);
+  const [row] = rowsOf<{ page: string | null }>(result);
+  const tuples = row?.page ? (JSON.parse(row.page) as [string, string, string, string | null, RequestStateRow["votes"]][]) : [];
+  return tuples.map(([id, status, paramsHash, resultStatus, votes]) => ({ id, status, paramsHash, resultStatus, votes }));
 }

@@ -3,6 +3,7 @@ import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
+import { withMacs } from "@/lib/audit/mac";
 import { insertAuditEvents, type NewAuditEvent } from "./audit";
 import type { NewGrant } from "./grants";
 import { insertOutbox } from "./outbox";
@@ -32,12 +33,12 @@ with r as (
     $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $35)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
-    agent_id, action, environment, risk_level, outcome, payload)
+    agent_id, action, environment, risk_level, outcome, payload, mac)
   select event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id, agent_id, action,
-    environment, risk_level, outcome, payload
+    environment, risk_level, outcome, payload, mac
   from jsonb_to_recordset($31::jsonb) as e(event_id uuid, occurred_at timestamptz, type text,
     actor_kind actor_kind, actor_id text, actor jsonb, channel channel, request_id uuid, agent_id uuid,
-    action text, environment text, risk_level risk_level, outcome text, payload jsonb)
+    action text, environment text, risk_level risk_level, outcome text, payload jsonb, mac text)
 ), o as (
   insert into notification_outbox (event_id, request_id, kind, target, payload, next_attempt_at, created_at)
   select event_id, request_id, kind, target, payload, next_attempt_at, created_at
@@ -54,7 +55,7 @@ export async function insertRequestWithEvents(
   events: NewAuditEvent[],
   outbox: NewOutboxRow[],
 ): Promise<void> {
-  const eventRows = events.map((e) => ({
+  const eventRows = (await withMacs(events)).map((e) => ({
     event_id: e.eventId,
     occurred_at: iso(e.occurredAt),
     type: e.type,
@@ -69,6 +70,7 @@ export async function insertRequestWithEvents(
     risk_level: e.riskLevel ?? null,
     outcome: e.outcome ?? null,
     payload: e.payload,
+    mac: e.mac,
   }));
   await handle.run(INSERT_REQUEST_WITH_EVENTS, [
     row.id,

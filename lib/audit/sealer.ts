@@ -1,10 +1,13 @@
 // Seals committed audit events into the hash chain, after their transactions commit, so writers
 // never queue on a chain-head lock (SPEC §7). One sealer at a time across all processes
-// (advisory lock); each gives the next gapless seq to the oldest unsealed events.
+// (advisory lock); each gives the next gapless seq to the oldest unsealed events, then signs the
+// new head when a checkpoint is due (lib/audit/checkpoints.ts).
 import { getDb, type Database } from "@/db/client";
 import { lockSealer, selectChainHead, selectUnsealedEvents, writeSeals } from "@/db/queries/audit";
+import { log } from "@/lib/log";
 import { backgroundPass } from "@/lib/runtime/background-pass";
 import { chainHash, GENESIS_HASH } from "./chain";
+import { checkpointIfDue } from "./checkpoints";
 
 const BATCH = 1000;
 
@@ -30,8 +33,11 @@ export async function sealPendingAuditEvents(db?: Database): Promise<number> {
       return seals.length;
     });
     total += sealed;
-    if (sealed < BATCH) return total;
+    if (sealed < BATCH) break;
   }
+  // A checkpoint that fails (a key or sink problem) never undoes or blocks the seal.
+  await checkpointIfDue(database).catch((err: unknown) => log.error({ err }, "signing the audit checkpoint failed; will retry"));
+  return total;
 }
 
 /**

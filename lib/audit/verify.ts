@@ -1,5 +1,9 @@
 // Recomputes the audit hash chain from the first sealed event and names the first broken link.
-// Unsealed events (committed, awaiting the sealer) are counted separately, not judged.
+// Unsealed events (committed, awaiting the sealer) are counted separately, not judged. Each sealed
+// event's MAC is checked on the way (a row written without the MAC key is named), and, for
+// `verifyAuditEvidence` (what `countersign audit verify` runs), the chain is also held against every
+// signed checkpoint (stored, and in the external sink) and every request's row is reconciled with
+// its sealed events.
 //
 // The verifier runs while writers append and the sealer seals, without holding one snapshot for
 // the whole walk (that would block PGlite's single connection for the length of a long run). It
@@ -13,9 +17,23 @@
 // by chain.ts's own `chainHash` (whose canonical JSON is the fast one, see canonical.ts).
 import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
-import { selectChainPage, type ChainRow } from "@/db/queries/audit";
+import { selectChainPage, selectCheckpoints, selectRequestsBeyond, type ChainRow } from "@/db/queries/audit";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
-import { chainHash, GENESIS_HASH } from "./chain";
+import { keyRing, type KeyRing } from "@/lib/evidence/keys";
+import { chainHashOf, eventCanonical, GENESIS_HASH } from "./chain";
+import { checkpointSinkFile, readSinkFile, verifyCheckpoint } from "./checkpoints";
+import { macChecker } from "./mac";
+import { RequestLedger } from "./reconcile";
+
+export type ChainBreak = {
+  /** The chain position where verification failed (for a request, its last sealed event; 0 if none). */
+  seq: number;
+  reason: string;
+  /** The event at that position, when there is one. */
+  eventId?: string;
+  /** The request whose stored row disagrees with its sealed events. */
+  requestId?: string;
+};
 
 export type ChainVerification = {
   ok: boolean;
@@ -24,8 +42,11 @@ export type ChainVerification = {
   /** Events not in the verified chain when the run ended: awaiting the sealer (or sealed since). */
   unsealed: number;
   head: { seq: number; hash: string } | null;
-  broken: { seq: number; reason: string } | null;
+  broken: ChainBreak | null;
 };
+
+/** A signed chain head the walk must agree with: where it came from, for the report. */
+export type ExpectedHead = { seq: number; hash: string; source: string };
 
 const PAGE = 10_000;
 /** Rounds spent catching up with events sealed during the walk before reporting what was verified. */
@@ -68,10 +89,6 @@ function asEventRow(row: ChainRow): AuditEventRow {
   } as AuditEventRow;
 }
 
-/** Whether the row's hash is `chainHash` of its content after `prev`. */
-function hashMatches(prev: string, row: ChainRow): boolean {
-  return chainHash(prev, asEventRow(row), row.seq) === row.hash;
-}
 
 /** Why a sealed row's indexed columns disagree with the hashed content they are copied from. */
 function denormalisedMismatch(row: { actorKind: string; actorId: string; actor: AuditEventRow["actor"] }): string | null {
@@ -86,17 +103,25 @@ export async function verifyAuditChain(
     onProgress?: (done: number, total: number) => void;
     /** Continue from a head an earlier run verified, instead of from #1. */
     from?: { seq: number; hash: string } | null;
+    /** Keys for the MAC check (default: this process's keyRing). */
+    keys?: Pick<KeyRing, "mac" | "previousMacs">;
+    /** Signed heads the chain must pass through (checked checkpoints), by seq. */
+    checkpoints?: ReadonlyMap<number, ExpectedHead>;
+    /** Sees every verified event in chain order (request reconciliation). */
+    ledger?: RequestLedger;
   } = {},
 ): Promise<ChainVerification> {
   const db = opts.db ?? (await getDb());
+  const checkMac = macChecker(opts.keys ?? (await keyRing()));
+  const checkpoints = opts.checkpoints;
   let expected = (opts.from?.seq ?? 0) + 1;
   let prev = opts.from?.hash ?? GENESIS_HASH;
   let head: ChainVerification["head"] = opts.from ?? null;
   let progressTotal = opts.onProgress ? await countSealed(db) : 0;
 
-  const fail = async (seq: number, reason: string): Promise<ChainVerification> => {
+  const fail = async (seq: number, reason: string, eventId?: string): Promise<ChainVerification> => {
     const counts = await countAround(db, expected - 1);
-    return { ok: false, sealed: counts.sealed, unsealed: counts.total - counts.sealed, head, broken: { seq, reason } };
+    return { ok: false, sealed: counts.sealed, unsealed: counts.total - counts.sealed, head, broken: { seq, reason, ...(eventId ? { eventId } : {}) } };
   };
 
   for (let round = 1; ; round++) {
@@ -116,18 +141,28 @@ export async function verifyAuditChain(
       }
       for (const row of rows) {
         const seq = row.seq;
-        if (seq < expected) return fail(seq, `duplicate: #${seq} appears more than once`);
+        const id = row.eventId;
+        if (seq < expected) return fail(seq, `duplicate: #${seq} appears more than once`, id);
         if (seq !== expected) {
           return fail(expected, `gap: expected #${expected} next, found #${seq} (events missing or deleted)`);
         }
         if (row.prevHash !== prev) {
-          return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)");
+          return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)", id);
         }
-        if (row.hash === null || !hashMatches(prev, row)) {
-          return fail(seq, "hash mismatch: the event's content was altered after it was sealed");
+        // One canonicalisation serves the hash and the MAC.
+        const content = eventCanonical(asEventRow(row));
+        if (row.hash === null || chainHashOf(prev, content, row.type, seq) !== row.hash) {
+          return fail(seq, "hash mismatch: the event's content was altered after it was sealed", id);
         }
         const mismatch = denormalisedMismatch(row);
-        if (mismatch) return fail(seq, `${mismatch} (altered after it was sealed)`);
+        if (mismatch) return fail(seq, `${mismatch} (altered after it was sealed)`, id);
+        const mac = checkMac(row.mac, content);
+        if (!mac.ok) return fail(seq, mac.reason, id);
+        const signed = checkpoints?.get(seq);
+        if (signed && signed.hash !== row.hash) {
+          return fail(seq, `the chain's hash at #${seq} is not the one signed in ${signed.source} (history rewritten and re-hashed)`, id);
+        }
+        opts.ledger?.observe(row);
         prev = row.hash;
         head = { seq, hash: row.hash };
         expected += 1;
@@ -149,4 +184,101 @@ export async function verifyAuditChain(
     // More events were sealed while we walked: verify those too.
     progressTotal = Math.max(progressTotal, counts.sealed);
   }
+}
+
+export type EvidenceVerification = ChainVerification & {
+  /** What was checked, for the report (the counts are of what passed before any failure). */
+  checked: {
+    /** Sealed events whose hash link and MAC were both checked. */
+    events: number;
+    /** Signed checkpoints whose signature verified, in the database and in the sink file. */
+    checkpoints: { stored: number; sink: number; sinkFile: string | null; latest: { seq: number; signedAt: string } | null };
+    /** Requests whose row was reconciled with their sealed events (null: not run, the chain failed first). */
+    requests: number | null;
+  };
+};
+
+/**
+ * Everything `countersign audit verify` checks: each signed checkpoint (the database's and the
+ * external sink's) against the JWKS; the chain, each event's MAC, and that the chain passes through
+ * every signed head; then every request's row against its sealed events. Names the first failure.
+ */
+export async function verifyAuditEvidence(
+  opts: {
+    db?: Database;
+    onProgress?: (done: number, total: number) => void;
+    /** The sink file to check (default: the configured one; null: none). */
+    sinkFile?: string | null;
+  } = {},
+): Promise<EvidenceVerification> {
+  const db = opts.db ?? (await getDb());
+  const ring = await keyRing();
+  const sinkFile = opts.sinkFile === undefined ? checkpointSinkFile() : opts.sinkFile;
+  const checked: EvidenceVerification["checked"] = { events: 0, checkpoints: { stored: 0, sink: 0, sinkFile, latest: null }, requests: null };
+  const early = (broken: ChainBreak): EvidenceVerification => ({ ok: false, sealed: 0, unsealed: 0, head: null, broken, checked });
+
+  // Signed heads: the database's, then the sink's (which a database superuser cannot rewrite).
+  const expected = new Map<number, ExpectedHead>();
+  // The same JWS in the table and the sink is verified once; its claims are compared every time.
+  const signed = new Map<string, { seq: number; hash: string }>();
+  const check = async (jws: string, seq: number, hash: string, source: string): Promise<ChainBreak | null> => {
+    let claims = signed.get(jws);
+    if (!claims) {
+      const v = await verifyCheckpoint(jws, ring.jwks);
+      if (!v.ok) return { seq, reason: `checkpoint #${seq} in ${source}: ${v.reason}` };
+      claims = v.claims;
+      signed.set(jws, claims);
+    }
+    if (claims.seq !== seq || claims.hash !== hash) return { seq, reason: `checkpoint #${seq} in ${source}: its seq or hash differs from what it signs` };
+    const other = expected.get(seq);
+    if (other && other.hash !== hash) return { seq, reason: `checkpoint #${seq} in ${source} and in ${other.source} sign different hashes` };
+    expected.set(seq, { seq, hash, source });
+    return null;
+  };
+  for (const c of await selectCheckpoints(db)) {
+    const bad = await check(c.jws, c.seq, c.hash, "audit_checkpoints");
+    if (bad) return early(bad);
+    checked.checkpoints.stored += 1;
+    checked.checkpoints.latest = { seq: c.seq, signedAt: c.signedAt.toISOString() };
+  }
+  if (sinkFile) {
+    const sink = readSinkFile(sinkFile);
+    if (sink.bad) return early({ seq: 0, reason: `checkpoint sink ${sinkFile}: ${sink.bad.reason}` });
+    for (const line of sink.lines) {
+      const bad = await check(line.jws, line.seq, line.hash, `the checkpoint sink (${sinkFile}, line ${line.line})`);
+      if (bad) return early(bad);
+      checked.checkpoints.sink += 1;
+    }
+  }
+
+  const ledger = new RequestLedger();
+  const chain = await verifyAuditChain({ db, onProgress: opts.onProgress, keys: ring, checkpoints: expected, ledger });
+  checked.events = chain.head?.seq ?? 0;
+  if (!chain.ok) return { ...chain, checked };
+
+  // A signed head beyond the chain's end: sealed events were removed since it was signed.
+  const headSeq = chain.head?.seq ?? 0;
+  const beyond = [...expected.values()].filter((c) => c.seq > headSeq).sort((a, b) => a.seq - b.seq)[0];
+  if (beyond) {
+    return { ...chain, ok: false, broken: { seq: beyond.seq, reason: `${beyond.source} signed #${beyond.seq}, but the chain ends at #${headSeq} (events deleted)` }, checked };
+  }
+
+  // Read when a request disagrees, and again if it is not there yet (it may have been written since).
+  let outside = new Set<string>();
+  const isBeyond = async (requestId: string) => {
+    if (!outside.has(requestId)) outside = new Set(await selectRequestsBeyond(db, headSeq));
+    return outside.has(requestId);
+  };
+  const reconciled = await ledger.compare(db, isBeyond);
+  checked.requests = reconciled.checked;
+  if (reconciled.mismatch) {
+    const m = reconciled.mismatch;
+    return {
+      ...chain,
+      ok: false,
+      broken: { seq: m.seq, reason: `the request's row disagrees with its sealed events: ${m.reason}`, ...(m.eventId ? { eventId: m.eventId } : {}), requestId: m.requestId },
+      checked,
+    };
+  }
+  return { ...chain, checked };
 }

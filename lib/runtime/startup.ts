@@ -4,6 +4,7 @@
 // drain long-polls and close cleanly.
 import { closeDatabase, getDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
+import { warnIfNoCheckpointSink } from "@/lib/audit/checkpoints";
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { kickSealer, sealPendingAuditEvents, settleSealer, startSealer } from "@/lib/audit/sealer";
@@ -46,6 +47,7 @@ export async function startServerRuntime(): Promise<void> {
     ]),
   );
   await ensureListening();
+  warnIfNoCheckpointSink();
   startSealer();
   startSweeper(config.COUNTERSIGN_SWEEP_INTERVAL_MS);
   startOutboxWorker(config.COUNTERSIGN_OUTBOX_INTERVAL_MS);

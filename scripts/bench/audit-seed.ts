@@ -12,13 +12,17 @@
 // one for the B-trees); the COPY runs with FREEZE in the transaction that (no-op) truncates the
 // empty table, so the rows are written once, already frozen and all-visible (no hint-bit writes or
 // VACUUM later). The append-only trigger is disabled for the load and re-enabled in the same
-// transaction. ANALYZE at the end.
+// transaction. Each event carries its MAC (lib/audit/mac.ts) under the process's audit MAC key, and
+// the requests, their agents and votes are then derived from the events in SQL, so that
+// `audit verify`'s reconciliation has rows that agree with them. ANALYZE at the end.
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import postgres from "postgres";
 import type { AuditActor, AuditEventRow } from "@/db/schema";
-import { chainHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { chainHashOf, eventCanonical, GENESIS_HASH } from "@/lib/audit/chain";
+import { macOf } from "@/lib/audit/mac";
+import { keyRing, type MacKey } from "@/lib/evidence/keys";
 import { outcomeOf } from "@/lib/audit/events";
 import { riskLevel } from "@/lib/policy/evaluate";
 import type { AuditEventType } from "@/lib/vocabulary";
@@ -32,6 +36,8 @@ export type SeedOptions = {
   /** Newest event time; default now. */
   end?: Date;
   onProgress?: (phase: string, detail: string) => void;
+  /** The audit MAC key (default: this process's keyRing). */
+  macKey?: MacKey;
 };
 
 export type SeedResult = {
@@ -387,8 +393,12 @@ function requestStory(r: Rand, at: number, agent: Agent, users: Weighted<User>, 
   const denied = fate > 0.9;
   const channels = new Weighted(["console", "slack", "cli"] as const, [55, 40, 5]);
   let approvals = 0;
+  const voted = new Set<string>();
   for (let i = 0; i < approvalsRequired; i++) {
-    const reviewer = users.pick(r);
+    // Distinct reviewers, as the app requires (one vote per reviewer per request).
+    let reviewer = users.pick(r);
+    while (voted.has(reviewer.actor.id)) reviewer = users.pick(r);
+    voted.add(reviewer.actor.id);
     const channel = channels.pick(r);
     t += r.logBetween(8_000, 45 * MIN);
     const note = r.chance(denied ? 0.9 : 0.35) ? fill(r, r.pick(NOTES)) : null;
@@ -411,7 +421,7 @@ function requestStory(r: Rand, at: number, agent: Agent, users: Weighted<User>, 
 
 const COLUMNS = [
   "event_id", "occurred_at", "type", "actor_kind", "actor_id", "actor", "channel", "request_id", "agent_id", "action",
-  "environment", "risk_level", "outcome", "payload", "seq", "prev_hash", "hash", "sealed_at",
+  "environment", "risk_level", "outcome", "payload", "seq", "prev_hash", "hash", "sealed_at", "mac",
 ] as const;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -421,6 +431,53 @@ function copyText(v: string | null): string {
   return v.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
 
+// ── the rows the events describe ──────────────────────────────────────────────────────────────
+
+/** Agents, requests (status, result, params_hash as their events left them) and votes, in SQL. */
+async function materializeRequests(sql: postgres.Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into agents (id, name, owner, created_at, created_by)
+      select agent_id, 'bench-' || agent_id, 'owner@bench.test', min(occurred_at), 'audit-seed'
+        from audit_events where agent_id is not null group by agent_id`;
+    // One pass each (DISTINCT ON, hash joins), never a per-request lookup: this runs before ANALYZE.
+    await tx`
+      with s as (
+        select distinct on (request_id) request_id,
+               case type when 'request.auto_approved' then 'approved' when 'request.approved' then 'approved'
+                         when 'request.refused' then 'denied' when 'request.denied' then 'denied'
+                         when 'request.expired' then 'expired' when 'request.cancelled' then 'cancelled'
+                         when 'request.executed' then 'executed' end as status
+          from audit_events
+         where request_id is not null
+           and type in ('request.auto_approved', 'request.approved', 'request.refused', 'request.denied', 'request.expired', 'request.cancelled', 'request.executed')
+         order by request_id, seq desc
+      ), res as (
+        select distinct on (request_id) request_id, payload->>'status' as status
+          from audit_events where request_id is not null and type = 'request.result'
+         order by request_id, seq desc
+      )
+      insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of, params_hash,
+                            status, risk_score, risk_level, risk_reasons, policy_rule, policy_hash, policy_decision, explanation,
+                            approvals_required, approver_groups, grant_window_seconds, decision_deadline, created_at, updated_at,
+                            body_hash, result_status)
+      select c.request_id, c.agent_id, c.action, c.payload->>'resource', c.environment, c.payload->>'intent', '{}'::jsonb,
+             c.payload->'origin', c.payload->>'on_behalf_of', c.payload->>'params_hash',
+             coalesce(s.status, 'pending')::request_status, (c.payload->>'risk_score')::int, c.risk_level, '[]'::jsonb,
+             c.payload->>'rule', c.payload->>'policy_hash', 'require_approval', '', (c.payload->>'approvals_required')::int,
+             c.payload->'approver_groups', 900, c.occurred_at + interval '1 hour', c.occurred_at, c.occurred_at, '', res.status
+        from audit_events c
+        left join s on s.request_id = c.request_id
+        left join res on res.request_id = c.request_id
+       where c.type = 'request.created'`;
+    await tx`
+      insert into reviews (id, request_id, reviewer_id, reviewer_name, idp, groups, decision, channel, created_at)
+      select gen_random_uuid(), request_id, actor_id, actor->>'display', coalesce(actor->>'idp', 'okta'), coalesce(actor->'groups', '[]'::jsonb),
+             (case type when 'review.approved' then 'approve' else 'deny' end)::review_decision, channel, occurred_at
+        from audit_events where type in ('review.approved', 'review.denied') and request_id is not null`;
+  });
+}
+
 // ── the load ──────────────────────────────────────────────────────────────────────────────────
 
 /** Seeds `events` sealed audit events into the (migrated, empty) database at `databaseUrl`. */
@@ -428,6 +485,7 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
   const target = opts.events ?? 1_000_000;
   const days = opts.days ?? 90;
   const progress = opts.onProgress ?? (() => {});
+  const macKey = opts.macKey ?? (await keyRing()).mac;
   const t0 = performance.now();
   const endMs = (opts.end ?? new Date()).getTime();
   const startMs = endMs - days * 86_400_000;
@@ -484,8 +542,9 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
         outcome: outcomeOf(p.type, p.payload),
         payload: p.payload,
       } as AuditEventRow;
-      // The app's own rule, not a copy of it: the chain must verify with lib/audit/verify.ts.
-      const hash = chainHash(prev, e, seq);
+      // The app's own rules, not copies: the chain and the MACs must verify with lib/audit/verify.ts.
+      const canonical = eventCanonical(e);
+      const hash = chainHashOf(prev, canonical, e.type, seq);
       const iso = occurredAt.toISOString();
       if (seq === 1) firstAt = iso;
       lastAt = iso;
@@ -508,6 +567,7 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
         prev,
         hash,
         new Date(occurredAt.getTime() + 3 + (seq % 40)).toISOString(),
+        macOf(macKey, canonical),
       ].join("\t");
       prev = hash;
       return line + "\n";
@@ -620,8 +680,12 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
     await Promise.all([build(gin), build(btrees)]);
     const tIndexes = performance.now();
 
+    progress("requests", "deriving agents, requests and votes from the events");
+    await materializeRequests(sql);
+
     progress("analyze", "analyze audit_events");
     await sql`analyze audit_events`;
+    await sql`analyze requests`;
     const tAnalyze = performance.now();
 
     const [check] = (await sql`select count(*)::int as n, max(seq)::int as head from audit_events`) as unknown as [{ n: number; head: number }];

@@ -112,6 +112,17 @@ describe("countersign CLI", () => {
     expect(JSON.parse(res.stdout).sealed).toBeGreaterThanOrEqual(2);
   });
 
+  it("audit verify says what it checked; checkpoints go to the sink beside the embedded data directory", async () => {
+    const res = await cli(["audit", "verify"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^Checked:\n {2}chain {4}\d+ sealed events: hash links and each event's MAC\n/);
+    expect(res.stdout).toMatch(/signed {3}\d+ checkpoints in the database, [1-9]\d* in the sink .*checkpoints\.jsonl/);
+    expect(res.stdout).toMatch(/requests 0 rows reconciled with their sealed events/);
+    expect(res.stdout).toMatch(/\nOK: chain verified up to #\d+ \(head [0-9a-f]{64}\); 0 events not yet sealed\.$/m);
+    const sink = fs.readFileSync(path.join(tmp, "checkpoints", "checkpoints.jsonl"), "utf8").trim().split("\n");
+    expect(JSON.parse(sink[0]!)).toMatchObject({ seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/), jws: expect.any(String) });
+  });
+
   it("audit verify runs in production without the webhook secret (it signs nothing)", async () => {
     const res = await cli(["--json", "audit", "verify"], dataDir, { NODE_ENV: "production", COUNTERSIGN_WEBHOOK_SECRET: undefined });
     expect(res.stderr).toBe("");

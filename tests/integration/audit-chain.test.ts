@@ -4,8 +4,9 @@
 // on the shared test database and tolerate other files writing and sealing at the same time.
 import { randomUUID } from "node:crypto";
 import { asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, type Database } from "@/db/client";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { getDb, openDatabase, type Database, type DatabaseHandle } from "@/db/client";
+const appDb = getDb;
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
 import { revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
@@ -112,8 +113,7 @@ async function expectRefused(op: Promise<unknown>, verb: "UPDATE" | "DELETE" | "
 class Rollback extends Error {}
 
 /** Runs `fn` in a transaction that is always rolled back, so nothing it does is ever committed. */
-async function rolledBack(fn: (tx: Database) => Promise<void>): Promise<void> {
-  const db = await getDb();
+async function rolledBack(db: Database, fn: (tx: Database) => Promise<void>): Promise<void> {
   await expect(
     db.transaction(async (tx) => {
       await fn(tx);
@@ -264,10 +264,15 @@ describe("audit chain on the shared database", () => {
   });
 });
 
-describe("the database refuses to rewrite the audit log", () => {
+// The guard trigger, tested as the role that owns the table (on PostgreSQL the app's runtime role
+// has no UPDATE, DELETE or TRUNCATE privilege at all: audit-runtime-role.postgres-only.test.ts).
+describe("the database refuses to rewrite the audit log, even to its owner", () => {
   let sealed: AuditEventRow;
+  let owner: DatabaseHandle | undefined;
+  const getDb = async (): Promise<Database> => owner?.db ?? appDb();
 
   beforeAll(async () => {
+    if (onPostgres) owner = await openDatabase({ databaseUrl: inject("ownerDatabaseUrl"), poolSize: 2 });
     const { agent } = await makeAgent();
     await sealPendingAuditEvents();
     const db = await getDb();
@@ -322,7 +327,7 @@ describe("the database refuses to rewrite the audit log", () => {
 
   it("allows the one-time seal of an unsealed event, and nothing else on it", async () => {
     // Inside a transaction that is rolled back, so no hand-made seal ever reaches the shared chain.
-    await rolledBack(async (tx) => {
+    await rolledBack(await getDb(), async (tx) => {
       const event = auditEvent({ type: "policy.loaded", actor: SYSTEM_ACTOR, channel: "system", at: new Date(), payload: { test: true } });
       await insertAuditEvents(tx, [event]);
       const [row] = await tx.select().from(auditEvents).where(eq(auditEvents.eventId, event.eventId));
@@ -348,4 +353,9 @@ describe("the database refuses to rewrite the audit log", () => {
       await expectRefused(attempt({ seq: seal.seq + 1, hash: "e".repeat(64) }), "UPDATE");
     });
   });
+
+  afterAll(async () => {
+    await owner?.close();
+  });
 });
+

@@ -80,7 +80,8 @@ async function ed25519(kid: string): Promise<{ pem: string; publicJwk: JWK; priv
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   return { pem: await exportPKCS8(privateKey), publicJwk: { ...(await exportJWK(publicKey)), kid }, privateKey };
 }
-const MAC_KEY = `mac-test:${Buffer.alloc(32, 9).toString("base64")}`;
+// The run's MAC key where there is one (PostgreSQL: every file's events share one chain, and their MACs must verify).
+const MAC_KEY = process.env.COUNTERSIGN_AUDIT_MAC_KEY ?? `mac-test:${Buffer.alloc(32, 9).toString("base64")}`;
 
 // ── issuing ───────────────────────────────────────────────────────────────────────────────────
 

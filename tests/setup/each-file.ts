@@ -25,13 +25,19 @@ if (process.env.COUNTERSIGN_TEST_DB === "postgres") {
   setDatabaseForProcess(handle);
 }
 
-// Grants are signed at execute: keys are generated into a temporary directory (as on the embedded
+// Grants and checkpoints are signed, events MACed. On PostgreSQL every file writes to the run's one
+// database, so all share the run's keys (tests/setup/postgres-global.ts); on PGlite each file's
+// database is its own, and keys are generated into a temporary directory (as on the embedded
 // database), never into the checkout's .data, and never shared by two files writing at once.
+const onPostgres = process.env.COUNTERSIGN_TEST_DB === "postgres";
+if (onPostgres && !process.env.COUNTERSIGN_SIGNING_KEY) Object.assign(process.env, inject("evidenceKeys"));
 const keysDir = process.env.COUNTERSIGN_SIGNING_KEY ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "countersign-test-keys-"));
-if (keysDir) {
-  process.env.COUNTERSIGN_KEYS_DIR = keysDir;
-  resetEnvCache();
-}
+if (keysDir) process.env.COUNTERSIGN_KEYS_DIR = keysDir;
+// No checkpoint sink unless a file asks for one (a sink serves one database; a test process
+// touches several): the embedded default would otherwise be beside the checkout's .data.
+process.env.COUNTERSIGN_DATA_DIR = "memory://";
+delete process.env.COUNTERSIGN_CHECKPOINT_DIR;
+resetEnvCache();
 
 afterAll(async () => {
   await closeDatabase();

@@ -9,12 +9,19 @@ import { migrateDatabase } from "@/db/migrate";
 import type { PassState } from "@/lib/runtime/background-pass";
 import { peekProcessWide } from "@/lib/runtime/process-wide";
 import { ADMIN_URL } from "../setup/postgres-global";
+import { createDatabaseWithRoles, dropDatabaseWithRoles, type DatabaseRoles } from "./pg-roles";
 
 export const onPostgres = process.env.COUNTERSIGN_TEST_DB === "postgres";
 
-export type DedicatedDatabase = { handle: DatabaseHandle; name: string; drop(): Promise<void> };
+export type DedicatedDatabase = {
+  handle: DatabaseHandle;
+  name: string;
+  /** With `roles: true` on PostgreSQL: the owner and runtime roles (`handle` is then the runtime role's). */
+  roles?: DatabaseRoles;
+  drop(): Promise<void>;
+};
 
-export async function createDedicatedDatabase(opts: { poolSize?: number } = {}): Promise<DedicatedDatabase> {
+export async function createDedicatedDatabase(opts: { poolSize?: number; roles?: boolean } = {}): Promise<DedicatedDatabase> {
   if (!onPostgres) {
     const handle = await openDatabase({ dataDir: "memory://" });
     await migrateDatabase(handle);
@@ -22,6 +29,21 @@ export async function createDedicatedDatabase(opts: { poolSize?: number } = {}):
   }
   const name = `countersign_iso_${Date.now()}_${randomUUID().slice(0, 8)}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  if (opts.roles) {
+    const roles = await createDatabaseWithRoles(admin, ADMIN_URL, name);
+    const handle = await openDatabase({ databaseUrl: roles.runtimeUrl, poolSize: opts.poolSize ?? 20 });
+    await migrateDatabase(handle, { migrationUrl: roles.ownerUrl });
+    return {
+      handle,
+      name,
+      roles,
+      async drop() {
+        await handle.close().catch(() => {});
+        await dropDatabaseWithRoles(admin, name);
+        await admin.end({ timeout: 5 });
+      },
+    };
+  }
   await admin.unsafe(`create database ${name}`);
   const handle = await openDatabase({ databaseUrl: ADMIN_URL.replace(/\/[^/]*$/, `/${name}`), poolSize: opts.poolSize ?? 20 });
   await migrateDatabase(handle);
