@@ -25,7 +25,9 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           globalSetup: ["tests/setup/postgres-global.ts"],
           setupFiles: ["tests/setup/each-file.ts"],
-          env: { COUNTERSIGN_TEST_DB: "postgres" },
+          // The files share one database, so they share its export leases too: room for every file's
+          // exports at once (export-leases.test.ts tests the limit on a database of its own).
+          env: { COUNTERSIGN_TEST_DB: "postgres", COUNTERSIGN_EXPORT_CONCURRENCY: "20" },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -487,3 +487,11 @@ export const slackSeenSignatures = pgTable(
   },
   (t) => [index("slack_seen_signatures_seen_at_idx").on(t.seenAt)],
 );
+
+// Audit exports running anywhere (issue 12): one row per slot, held by a running export and renewed
+// while it streams; a lease its holder stopped renewing (a crashed instance) lapses.
+export const exportLeases = pgTable("export_leases", {
+  slot: integer("slot").primaryKey(),
+  holder: uuid("holder").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+});

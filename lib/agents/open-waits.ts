@@ -21,9 +21,14 @@ function capOf(kind: WaitKind): number {
   return kind === "stream" ? env().COUNTERSIGN_AGENT_MAX_STREAMS : env().COUNTERSIGN_AGENT_MAX_LONG_POLLS;
 }
 
-/** Re-authenticates each open wait of the agent with the key it came with; ends those refused now. */
-function recheck(agentId: string): void {
-  for (const slot of holder.byAgent.get(agentId) ?? []) {
+/**
+ * Re-authenticates each open wait of the agent (of every agent when null: the agents channel was
+ * re-established and a revocation may have been missed) with the key it came with; ends those
+ * refused now.
+ */
+function recheck(agentId: string | null): void {
+  const slots = agentId === null ? [...holder.byAgent.values()].flatMap((set) => [...set]) : [...(holder.byAgent.get(agentId) ?? [])];
+  for (const slot of slots) {
     authenticateAgent(slot.authorization).then(
       () => undefined,
       (err: unknown) => {

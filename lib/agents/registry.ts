@@ -140,16 +140,20 @@ const CACHE_TTL_MS = 5_000;
 const AGENTS_CHANNEL = "countersign_agents";
 
 type CachedKey = { key: AgentKey; agent: Agent; at: number };
-type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown>; changed: Set<(agentId: string) => void> };
+type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown>; changed: Set<(agentId: string | null) => void> };
 const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map(), changed: new Set() }));
 
-/** Calls `fn` with the agent's id whenever any process revokes or rotates that agent or one of its keys. */
-export function onAgentChanged(fn: (agentId: string) => void): () => void {
+/**
+ * Calls `fn` with the agent's id whenever any process revokes or rotates that agent or one of its
+ * keys — or with null when the agents channel's LISTEN was re-established after a dropped
+ * connection (a change may have been missed: any agent may have changed).
+ */
+export function onAgentChanged(fn: (agentId: string | null) => void): () => void {
   authCache.changed.add(fn);
   return () => authCache.changed.delete(fn);
 }
 
-function agentChanged(agentId: string): void {
+function agentChanged(agentId: string | null): void {
   authCache.entries.clear();
   for (const fn of authCache.changed) fn(agentId);
 }
@@ -160,7 +164,7 @@ function agentChanged(agentId: string): void {
  */
 async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent } | undefined> {
   authCache.listening ??= getDatabase()
-    .then((h) => h.listen(AGENTS_CHANNEL, agentChanged))
+    .then((h) => h.listen(AGENTS_CHANNEL, agentChanged, () => agentChanged(null)))
     .catch(() => (authCache.listening = undefined));
   const hit = authCache.entries.get(prefix);
   if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit;

@@ -4,9 +4,10 @@
 // the sequence range, the row count and a digest of the rows. Streamed: the rows are read from the
 // database as the client reads the file; the tree is built once, before the first row. An export
 // is itself an audit event.
-import { hash } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { getDatabase, rowsOf, type CopyOut, type Database, type DatabaseHandle } from "@/db/client";
 import { insertAuditEvents, selectChainHashesHex, selectChainHead } from "@/db/queries/audit";
+import { releaseExportLease, renewExportLease, takeExportLease } from "@/db/queries/export-leases";
 import {
   exportCursorOf,
   timelineExportCopy,
@@ -19,11 +20,13 @@ import {
 } from "@/db/queries/timeline";
 import { viewerActor } from "@/lib/auth/people";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
+import { env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { CSV_COLUMNS, signExportClaims, trailerLine, type ExportClaims, type ExportFormat } from "@/lib/evidence/export-format";
 import { exportWriter, type ExportSourceRow } from "@/lib/evidence/export-writer";
 import { grantIssuer } from "@/lib/evidence/grants";
 import { keyRing } from "@/lib/evidence/keys";
+import { log } from "@/lib/log";
 import { HASH_BYTES, MerkleRootBuilder, MerkleTree } from "@/lib/evidence/merkle";
 import { auditEvent } from "./events";
 import { kickSealer } from "./sealer";
@@ -140,15 +143,13 @@ async function chainRoot(db: Database, size: number): Promise<MerkleRootBuilder>
 // have connections left. Counted per database handle, in this process.
 const runningExports = new WeakMap<DatabaseHandle, number>();
 
+const refused = (message: string) => new CountersignError("rate_limited", `${message}; try again when one has finished.`, { retryAfterSeconds: 10 });
+
 function takeExportSlot(handle: DatabaseHandle): () => void {
   const limit = Math.max(1, Math.floor((handle.poolSize ?? 3) / 3));
   const running = runningExports.get(handle) ?? 0;
   if (running >= limit) {
-    throw new CountersignError(
-      "rate_limited",
-      `${running} audit export${running === 1 ? " is" : "s are"} already running on this server (at most ${limit} at a time); try again when one has finished.`,
-      { retryAfterSeconds: 10 },
-    );
+    throw refused(`${running} audit export${running === 1 ? " is" : "s are"} already running on this server (at most ${limit} at a time)`);
   }
   runningExports.set(handle, running + 1);
   let released = false;
@@ -156,6 +157,29 @@ function takeExportSlot(handle: DatabaseHandle): () => void {
     if (released) return;
     released = true;
     runningExports.set(handle, (runningExports.get(handle) ?? 1) - 1);
+  };
+}
+
+// And across every instance on the database (the embedded one too): COUNTERSIGN_EXPORT_CONCURRENCY
+// leases in export_leases, renewed while the export streams; a crashed instance's lapse.
+const LEASE_MS = 30_000;
+const RENEW_MS = 10_000;
+
+async function takeSharedExportSlot(db: Database): Promise<() => void> {
+  const slots = env().COUNTERSIGN_EXPORT_CONCURRENCY;
+  const holder = randomUUID();
+  const slot = await takeExportLease(db, slots, holder, LEASE_MS);
+  if (slot === null) throw refused(`${slots} audit export${slots === 1 ? " is" : "s are"} already running (at most ${slots} at a time across all instances)`);
+  const renew = setInterval(() => {
+    renewExportLease(db, slot, holder, LEASE_MS).catch((err: unknown) => log.warn({ err }, "could not renew an audit export's lease"));
+  }, RENEW_MS);
+  renew.unref();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    clearInterval(renew);
+    releaseExportLease(db, slot, holder).catch((err: unknown) => log.warn({ err }, "could not release an audit export's lease; it lapses"));
   };
 }
 
@@ -171,7 +195,18 @@ export async function exportTimeline(viewer: Viewer | null, q: TimelineQuery, fo
   const who = assertCan(viewer, "export_audit");
   const handle = await getDatabase();
   // Refused before anything is recorded: a refused export is not an export.
-  const release = handle.copyOut ? takeExportSlot(handle) : () => undefined;
+  const releaseHere = handle.copyOut ? takeExportSlot(handle) : () => undefined;
+  let releaseShared: () => void;
+  try {
+    releaseShared = await takeSharedExportSlot(handle.db);
+  } catch (err) {
+    releaseHere();
+    throw err;
+  }
+  const release = () => {
+    releaseHere();
+    releaseShared();
+  };
   try {
     return await startExport(handle, who, q, format, release);
   } catch (err) {

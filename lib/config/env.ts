@@ -36,6 +36,8 @@ const schema = z.object({
   COUNTERSIGN_AGENT_MAX_STREAMS: z.coerce.number().int().min(1).default(10),
   /** Long-polls (`?wait=N`) one agent may hold open at once on one instance. */
   COUNTERSIGN_AGENT_MAX_LONG_POLLS: z.coerce.number().int().min(1).default(20),
+  /** Audit exports running at once across every instance on the database (and on the embedded one). */
+  COUNTERSIGN_EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   COUNTERSIGN_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   COUNTERSIGN_PUBLIC_URL: z.string().url().optional(),
   /** Master secret from which each agent's webhook signing secret is derived. Required in production. */
