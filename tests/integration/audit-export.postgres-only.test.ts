@@ -52,7 +52,8 @@ it("a reader that stops mid-export cancels the COPY and frees its connection", a
     // Most of the view is still on the server: the COPY is running (paused on a full socket).
     expect(await activeCopies()).toBe(1);
     await reader.cancel();
-    await expect.poll(activeCopies, { timeout: 5_000 }).toBe(0);
+    // A bound, not a timing: on a loaded 2-core machine the cancel reaches the server in seconds.
+    await expect.poll(activeCopies, { timeout: 20_000 }).toBe(0);
   }
   // Both connections are back: exports and queries run to the end, each one complete.
   for (let i = 0; i < 3; i++) {
