@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { resetEnvCache } from "@/lib/config/env";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const TEST_POLICY = path.join(REPO_ROOT, "tests", "fixtures", "policy.yaml");
@@ -160,6 +161,11 @@ export const E2E_KEYS = (() => {
     env: { COUNTERSIGN_SIGNING_KEY: signingKeyPem, COUNTERSIGN_SIGNING_KEY_ID: kid, COUNTERSIGN_AUDIT_MAC_KEY: macKey },
   };
 })();
+
+// Specs that also act through the domain modules in this process (a decision, a revocation) sign
+// and MAC with the servers' keys, so one `audit verify` covers every event of the run.
+Object.assign(process.env, E2E_KEYS.env);
+resetEnvCache();
 
 /** Environment for an app process: the test policy, quiet logs, no telemetry, the e2e keys. */
 export function serverEnv(databaseUrl: string, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
