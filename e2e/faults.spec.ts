@@ -40,8 +40,8 @@ import {
 
 test.describe.configure({ mode: "serial" });
 
-/** Every server here: no rate limit in the way of the load, a short outbox lease to re-claim after a kill. */
-const FAULT_ENV = { COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "1000000", COUNTERSIGN_OUTBOX_LEASE_MS: "2000", COUNTERSIGN_OUTBOX_INTERVAL_MS: "200" };
+/** Every server here: no rate limit in the way of the load, an outbox lease short enough to re-claim soon after a kill yet longer than a slow send on a loaded machine (2 s let deliveries lapse and go twice). */
+const FAULT_ENV = { COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "1000000", COUNTERSIGN_OUTBOX_LEASE_MS: "8000", COUNTERSIGN_OUTBOX_INTERVAL_MS: "200" };
 
 const servers: AppServer[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
