@@ -8,7 +8,7 @@ import { revokeAgent } from "@/lib/agents/registry";
 import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
 // Aliased: a `use…` name trips the react-hooks lint rule.
-import { createDedicatedDatabase, onPostgres, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
+import { usePrivateDatabase } from "../support/dedicated-db";
 import { apiRequest, callAgentApi, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
 
 // ── the database must not change ──────────────────────────────────────────────────────────────
@@ -26,21 +26,6 @@ async function snapshot(): Promise<Snapshot> {
   // postgres.js returns the rows, PGlite a { rows } result.
   const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Snapshot[];
   return { ...rows[0]! };
-}
-
-/**
- * The PostgreSQL project shares one database between test files running in parallel, so "nothing
- * changed" would be racy there: this file gets a database of its own. PGlite is per file already.
- */
-async function usePrivateDatabase(): Promise<() => Promise<void>> {
-  if (!onPostgres) return async () => {};
-  const mine = await createDedicatedDatabase({ poolSize: 5 });
-  const restore = await pointAppAt(mine.handle);
-  return async () => {
-    await waitForSealerIdle(); // the background sealer may still be writing to this database
-    restore();
-    await mine.drop();
-  };
 }
 
 // ── fixtures: requests in the states a bad call would otherwise change ───────────────────────

@@ -7,7 +7,7 @@ import { getDb, rowsOf } from "@/db/client";
 import { renewExportLease, takeExportLease } from "@/db/queries/export-leases";
 import { exportTimeline, timelineQuery } from "@/lib/audit/timeline";
 import { resetEnvCache } from "@/lib/config/env";
-import { createDedicatedDatabase, onPostgres, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
+import { usePrivateDatabase } from "../support/dedicated-db";
 import { auditorViewer } from "../support/fixtures";
 
 const auditor = auditorViewer();
@@ -17,16 +17,8 @@ let restore: () => Promise<void> = async () => {};
 beforeAll(async () => {
   process.env.COUNTERSIGN_EXPORT_CONCURRENCY = "1";
   resetEnvCache();
-  if (onPostgres) {
-    // The leases are the database's: a database of its own, so other files' exports do not count here.
-    const mine = await createDedicatedDatabase({ poolSize: 6 });
-    const back = await pointAppAt(mine.handle);
-    restore = async () => {
-      await waitForSealerIdle();
-      back();
-      await mine.drop();
-    };
-  }
+  // The leases are the database's: a database of its own, so other files' exports do not count here.
+  restore = await usePrivateDatabase({ poolSize: 6 });
   // Enough sealed-looking events that an export streams for a while (the chain itself is not checked here).
   await (await getDb()).execute(sql`
     insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, payload, seq, prev_hash, hash, sealed_at)

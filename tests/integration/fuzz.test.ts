@@ -13,7 +13,7 @@ import { revokeAgent } from "@/lib/agents/registry";
 import { resetEnvCache } from "@/lib/config/env";
 import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
-import { createDedicatedDatabase, onPostgres, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
+import { usePrivateDatabase } from "../support/dedicated-db";
 import { callAgentApi, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
 
 const RUNS = 10_000;
@@ -45,15 +45,7 @@ beforeAll(async () => {
   process.env.COUNTERSIGN_RATE_LIMIT_PER_MINUTE = "100000000";
   resetEnvCache();
   resetRateLimitForTests();
-  if (onPostgres) {
-    const mine = await createDedicatedDatabase({ poolSize: 5 });
-    const back = await pointAppAt(mine.handle);
-    restore = async () => {
-      await waitForSealerIdle();
-      back();
-      await mine.drop();
-    };
-  }
+  restore = await usePrivateDatabase();
   const a = await makeAgent();
   const b = await makeAgent();
   const c = await makeAgent();

@@ -8,7 +8,7 @@ import { getDb } from "@/db/client";
 import { openWaitCount } from "@/lib/agents/open-waits";
 import { createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
-import { createDedicatedDatabase, pointAppAt, waitForSealerIdle } from "../support/dedicated-db";
+import { usePrivateDatabase } from "../support/dedicated-db";
 import { apiRequest, callAgentApi, makeAgent, requestBody } from "../support/fixtures";
 import { sseReader } from "../support/sse";
 
@@ -16,13 +16,7 @@ let restore: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
   // A database of its own: the LISTEN connections dropped below are this file's only.
-  const mine = await createDedicatedDatabase({ poolSize: 5 });
-  const back = await pointAppAt(mine.handle);
-  restore = async () => {
-    await waitForSealerIdle();
-    back();
-    await mine.drop();
-  };
+  restore = await usePrivateDatabase();
 });
 afterAll(async () => restore());
 

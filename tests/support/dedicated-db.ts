@@ -84,3 +84,19 @@ export async function waitForOutboxIdle(timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * On PostgreSQL (whose files share one database), a database of this file's own, for checks that
+ * would be racy there ("nothing changed", the leases, dropped LISTEN connections); PGlite is per
+ * file already. Returns the restore to call in afterAll.
+ */
+export async function usePrivateDatabase(opts: { poolSize?: number } = {}): Promise<() => Promise<void>> {
+  if (!onPostgres) return async () => {};
+  const mine = await createDedicatedDatabase({ poolSize: opts.poolSize ?? 5 });
+  const restore = await pointAppAt(mine.handle);
+  return async () => {
+    await waitForSealerIdle(); // the background sealer may still be writing to this database
+    restore();
+    await mine.drop();
+  };
+}
