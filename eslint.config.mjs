@@ -6,7 +6,7 @@ import drizzle from "eslint-plugin-drizzle";
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores([".next/**", "node_modules/**", ".data/**", "test-results/**", "playwright-report/**", "bench-results/**", "next-env.d.ts"]),
+  globalIgnores([".next/**", "node_modules/**", ".data/**", "test-results/**", "playwright-report/**", "bench-results/**", "next-env.d.ts", "sdk/dist/**"]),
   {
     // UPDATE/DELETE without WHERE is never what we meant (and audit_events refuses both anyway).
     files: ["db/**/*.ts"],

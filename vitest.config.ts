@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 const root = fileURLToPath(new URL(".", import.meta.url));
 const alias = { "@": root };
 
-// Three projects: pure unit tests, and the integration suite run once against real PostgreSQL
+// Projects: pure unit tests, the SDK's, the admin CLI's, and the integration suite run once against real PostgreSQL
 // and once against embedded PGlite (see tests/setup/*).
 export default defineConfig({
   resolve: { alias },
@@ -13,6 +13,10 @@ export default defineConfig({
       {
         resolve: { alias },
         test: { name: "unit", include: ["lib/**/*.test.ts"], environment: "node" },
+      },
+      {
+        // @countersign/sdk's own tests: no app code, no database.
+        test: { name: "sdk", include: ["sdk/src/**/*.test.ts"], environment: "node" },
       },
       {
         resolve: { alias },

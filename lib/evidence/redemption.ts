@@ -25,6 +25,7 @@ const REFUSALS: Record<Exclude<GrantFailure, "mismatch">, ErrorCode> = {
   unknown_key: "invalid_grant_signature",
   bad_signature: "invalid_grant_signature",
   expired: "expired",
+  jwks_unavailable: "invalid_grant_signature", // not with a local key ring
 };
 
 const notFound = () => new CountersignError("not_found", "No such grant.");

@@ -1,0 +1,35 @@
+// @countersign/sdk: a human countersignature on an agent's privileged action, in one call.
+//
+//   const cs = new Countersign({ url, key });
+//   await cs.withApproval({ action: "db.migrate", resource: "orders", environment: "production",
+//     intent: "Add the index", context: { sql } }, async (grant) => runMigration(sql, grant.token));
+export { Countersign, outcome, type CountersignOptions, type WaitOptions, type WithApprovalOptions } from "./client.js";
+export {
+  ApiError,
+  CancelledError,
+  ConnectionError,
+  CountersignError,
+  DeniedError,
+  ExpiredError,
+  GrantVerificationError,
+  OutcomeError,
+  RefusedByPolicyError,
+  WaitTimeoutError,
+} from "./errors.js";
+export { assertGrant, GRANT_TYP, verifyGrant, type GrantExpectations, type GrantFailure, type GrantVerification, type VerifyGrantOptions } from "./grant.js";
+export { canonicalParameters, paramsHash } from "./params.js";
+export type {
+  ApprovalRequest,
+  ApprovedParameters,
+  ExecutedRequest,
+  Grant,
+  GrantClaims,
+  JsonObject,
+  PolicyDecision,
+  RequestStatus,
+  RequestView,
+  ResultStatus,
+  Review,
+  RiskLevel,
+} from "./types.js";
+export type { Transport } from "./wait.js";

@@ -1,0 +1,2 @@
+// @countersign/sdk/mcp: the MCP gateway and tools server (to come).
+export {};
