@@ -2,6 +2,8 @@
 //   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
 //   (b) the app (`npm start` = server.ts, one instance, same pool size), same load, same body
 //   (c) decision-to-wake latency: long-poll on the app, decision from this process
+//   (c2) the agent side (agent-side.ts): wake as the SDK's waitForDecision sees it, and the
+//       command gate's overhead on a no-op command
 //   (d) the reviewer's inbox at 10,000 pending requests (inbox.ts)
 //   (e) the audit timeline at 1,000,000 sealed events (audit.ts): filter queries and their plans,
 //       export vs PostgreSQL's COPY with the server's peak RSS, `audit verify`
@@ -9,7 +11,7 @@
 // Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans
 // up (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 (s per target)
 // --slices 2 --warmup 2 --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 50
-// --audit-events 1000000 --audit-runs 50 --skip-audit
+// --gate-runs 20 --audit-events 1000000 --audit-runs 50 --skip-audit
 // --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -39,6 +41,7 @@ import { INBOX_TARGET_P95_MS, runInboxBench, type InboxBench } from "./inbox";
 import { runWakeRounds } from "./wake";
 import { AUDIT_TARGETS, runAuditBench, type AuditBenchResult } from "./audit";
 import { ensureBuild } from "./build";
+import { runAgentSideBench, type AgentSideBench } from "./agent-side";
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,6 +53,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "200" },
     "wake-warmup": { type: "string", default: process.env.BENCH_WAKE_WARMUP ?? "10" },
     "settle-ms": { type: "string", default: process.env.BENCH_SETTLE_MS ?? "50" },
+    "gate-runs": { type: "string", default: process.env.BENCH_GATE_RUNS ?? "20" },
     "audit-events": { type: "string", default: process.env.BENCH_AUDIT_EVENTS ?? "1000000" },
     "audit-runs": { type: "string", default: process.env.BENCH_AUDIT_RUNS ?? "50" },
     "skip-audit": { type: "boolean", default: process.env.BENCH_SKIP_AUDIT === "1" },
@@ -73,6 +77,7 @@ const config = {
   rounds: int("rounds", 1),
   wakeWarmup: int("wake-warmup", 0),
   settleMs: int("settle-ms", 0),
+  gateRuns: int("gate-runs", 1),
   // Checked here, before minutes of load: the audit phase comes last.
   auditEvents: int("audit-events", 1000),
   auditRuns: int("audit-runs", 5),
@@ -268,6 +273,17 @@ async function main(): Promise<number> {
   const rowProblems = (await Promise.all([checkRows(baselineTarget, load.baseline), checkRows(appTarget, load.app)])).filter(Boolean);
   await stopServer(baselineTarget.server);
   const wake = await wakePhase(appTarget);
+  step(`agent side: SDK wake (${config.rounds} event-stream rounds, ${Math.max(10, Math.round(config.rounds / 4))} long-poll rounds), gate overhead (${config.gateRuns} runs)`);
+  const agentSide: AgentSideBench = await runAgentSideBench({
+    appUrl: appTarget.url,
+    agentKey: appTarget.key!,
+    databaseUrl: appTarget.db.url,
+    policyPath: TEST_POLICY,
+    rounds: config.rounds,
+    warmupRounds: config.wakeWarmup,
+    settleMs: config.settleMs,
+    gateRuns: config.gateRuns,
+  });
 
   step("stopping the app (SIGTERM: must exit 0) and dropping the databases");
   const exit = await stopServer(appTarget.server);
@@ -285,13 +301,14 @@ async function main(): Promise<number> {
 
   const v = verdict(baseline, app.figures, wake);
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
-  const markdown = [markdownReport(baseline, app.figures, wake, v, meta), inbox.markdown, ...(audit ? [audit.markdown] : [])].join("\n\n");
+  const markdown = [markdownReport(baseline, app.figures, wake, v, meta), agentSide.markdown, inbox.markdown, ...(audit ? [audit.markdown] : [])].join("\n\n");
   const problems = [
     ...rowProblems,
     ...(baseline.non_2xx + baseline.errors > 0 ? [`baseline: ${baseline.non_2xx} non-2xx, ${baseline.errors} connection errors`] : []),
     ...(app.figures.non_2xx + app.figures.errors > 0 ? [`app: ${app.figures.non_2xx} non-2xx, ${app.figures.errors} connection errors`] : []),
     ...(wake.early_answers > 0 ? [`wake: ${wake.early_answers} long-polls answered before the decision`] : []),
     ...(wake.missed > 0 ? [`wake: ${wake.missed} long-polls not woken within 5 s of the decision (excluded from the percentiles)`] : []),
+    ...agentSide.wake.filter((w) => w.missed > 0).map((w) => `SDK wake (${w.transport}): ${w.missed} waits not resolved within 5 s of the decision`),
   ];
 
   const json = {
@@ -300,6 +317,7 @@ async function main(): Promise<number> {
     config,
     create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
     wake,
+    agent_side: { ...agentSide, markdown: undefined },
     inbox: { ...inbox, markdown: undefined },
     audit: audit ? { ...audit, markdown: undefined } : null,
     problems,
@@ -324,6 +342,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(flags.out!, `${JSON.stringify(json, null, 2)}\n`);
 
   console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
+  console.log(`\n${agentSide.markdown}`);
   console.log(`\n${inbox.markdown}`);
   if (audit) console.log(`\n${audit.markdown}`);
   console.log(`\nMarkdown for the README:\n\n${markdown}\n`);

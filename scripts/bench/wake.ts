@@ -54,7 +54,15 @@ const REVIEWER = {
   groups: ["platform-oncall"],
 };
 
-export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
+/** The reviewer's side of a wake round, in this process: decides, and notes when each approval's NOTIFY arrived. */
+export type ReviewerSide = {
+  approve(id: string): Promise<void>;
+  /** When this process's LISTEN saw request `id` approved (performance.now()), once. */
+  takeNotifiedAt(id: string): number | undefined;
+  close(): Promise<void>;
+};
+
+export async function openReviewerSide(opts: { databaseUrl: string; policyPath: string }): Promise<ReviewerSide> {
   // The domain module reads env and logs at import: quiet it, and point it at the app's database.
   process.env.LOG_LEVEL ??= "warn";
   const { openDatabase, setDatabaseForProcess, closeDatabase } = await import("@/db/client");
@@ -75,7 +83,28 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
     const change = JSON.parse(payload) as { id: string; status: string };
     if (change.status === "approved" && !notified.has(change.id)) notified.set(change.id, at);
   });
+  return {
+    async approve(id) {
+      await decideRequest(id, reviewer, "approve", "bench", "console");
+    },
+    takeNotifiedAt(id) {
+      const at = notified.get(id);
+      notified.delete(id);
+      return at;
+    },
+    async close() {
+      await unlisten();
+      await sealPendingAuditEvents().catch(() => undefined);
+      // Let the background seal passes the decisions kicked finish first: one that starts after the
+      // close would open the default (embedded) database instead.
+      await settleSealer().catch(() => undefined);
+      await closeDatabase();
+    },
+  };
+}
 
+export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
+  const side = await openReviewerSide(opts);
   const auth = { authorization: `Bearer ${opts.agentKey}` };
   const samples: WakeSample[] = [];
   let earlyAnswers = 0;
@@ -110,13 +139,12 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       }
 
       const start = performance.now();
-      await decideRequest(id, reviewer, "approve", "bench", "console");
+      await side.approve(id);
       const end = performance.now();
       const guard = setTimeout(() => abandon.abort(), MISS_AFTER_MS);
       const res = await poll;
       clearTimeout(guard);
-      const notifiedAt = notified.get(id);
-      notified.delete(id);
+      const notifiedAt = side.takeNotifiedAt(id);
       if (res === null) {
         missed += 1;
         continue;
@@ -136,12 +164,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       });
     }
   } finally {
-    await unlisten();
-    await sealPendingAuditEvents().catch(() => undefined);
-    // Let the background seal passes the decisions kicked finish first: one that starts after the
-    // close would open the default (embedded) database instead.
-    await settleSealer().catch(() => undefined);
-    await closeDatabase();
+    await side.close();
   }
   return { samples, earlyAnswers, missed };
 }
