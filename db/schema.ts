@@ -25,6 +25,7 @@ import {
   REVIEW_DECISIONS,
   RISK_LEVELS,
   type ActorKind,
+  type ReviewerTokenScope,
 } from "@/lib/vocabulary";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -300,6 +301,31 @@ export const sessions = pgTable(
 );
 
 export type SessionRow = typeof sessions.$inferSelect;
+
+// A reviewer's personal tokens for the reviewer API and CLI (`csr_<prefix>_<secret>`): shown once at
+// creation; only SHA-256 of the secret is kept. Each speaks for its person with their groups
+// confirmed at use, never for step-up (a token proves no recent sign-in).
+export const reviewerTokens = pgTable(
+  "reviewer_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    personId: uuid("person_id")
+      .notNull()
+      .references(() => people.id),
+    name: text("name").notNull(),
+    /** Public, non-secret part of the token: finds the row, and names the token in lists. */
+    prefix: text("prefix").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    scopes: jsonb("scopes").$type<ReviewerTokenScope[]>().notNull(),
+    createdAt: ts("created_at").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [uniqueIndex("reviewer_tokens_prefix_key").on(t.prefix), index("reviewer_tokens_person_idx").on(t.personId, t.createdAt)],
+);
+
+export type ReviewerTokenRow = typeof reviewerTokens.$inferSelect;
 
 // A Slack account bound to a person by that person, signed in, opening a one-time link.
 export const slackLinks = pgTable(

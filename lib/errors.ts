@@ -26,6 +26,8 @@ const STATUS = {
   /** A Slack account nobody has linked to a person yet. */
   not_linked: 403,
   forbidden: 403,
+  /** A reviewer token used for something its scopes do not cover (a `read` token approving). */
+  insufficient_scope: 403,
   agent_revoked: 401,
   /** A grant whose signature does not verify with our JWKS: forged, edited, another key's, or not EdDSA (`alg: none`). */
   invalid_grant_signature: 401,

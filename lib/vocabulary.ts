@@ -27,6 +27,13 @@ export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
 export const RESULT_STATUSES = ["succeeded", "failed"] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
+/**
+ * What a reviewer's personal token may do over the reviewer API: `read` lists and shows the
+ * requests they may decide, `decide` approves and denies them.
+ */
+export const REVIEWER_TOKEN_SCOPES = ["read", "decide"] as const;
+export type ReviewerTokenScope = (typeof REVIEWER_TOKEN_SCOPES)[number];
+
 /** Who an audit event's actor is. */
 export const ACTOR_KINDS = ["agent", "user", "system"] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
@@ -59,6 +66,8 @@ export const AUDIT_EVENT_TYPES = [
   "person.linked",
   "slack.linked",
   "slack.unlinked",
+  "reviewer_token.created",
+  "reviewer_token.revoked",
   "scim.user_changed",
   "scim.group_changed",
   "audit.exported",

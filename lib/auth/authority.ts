@@ -1,6 +1,7 @@
 // A person's authority as of now: which groups they hold, confirmed minutes ago, never read off a
 // session minted hours ago (SPEC invariant 9). A decision resolves it from whatever the door holds
-// (a console session, a linked Slack account, an operator's choice of person), at decision time:
+// (a console session, a linked Slack account, a reviewer's personal token, an operator's choice of
+// person), at decision time:
 //   - an identity provisioned by SCIM takes SCIM's groups and active flag (pushed as they change);
 //   - any other identity's groups count while confirmed within COUNTERSIGN_GROUPS_MAX_AGE, and are
 //     confirmed again from its provider (Okta refresh token, GitHub API) when older;
@@ -15,6 +16,7 @@ import { log } from "@/lib/log";
 import { readAuthSettings } from "./config";
 import { REFRESH_CREDENTIAL, sessionIdHash } from "./people";
 import { refreshGroups } from "./refresh";
+import { reviewerTokenHolder } from "./reviewer-tokens";
 import { seal } from "./sealed";
 import { sessionEnd } from "./sessions";
 
@@ -22,6 +24,8 @@ import { sessionEnd } from "./sessions";
 export type Credential =
   | { kind: "session"; sessionId: string }
   | { kind: "slack"; teamId: string; userId: string }
+  /** A reviewer's personal token (the reviewer API): it proves no recent sign-in, so never step-up. */
+  | { kind: "token"; tokenId: string }
   /**
    * An operator's own tools (the demo seed, tests): the person is chosen by whoever runs them, who
    * also vouches for when that person last authenticated, if they do.
@@ -59,6 +63,7 @@ async function personOf(credential: Credential, now: Date): Promise<{ personId: 
     if (!link) throw new CountersignError("not_linked", "This Slack account is not linked to a Countersign person.");
     return { personId: link.personId, authTime: null };
   }
+  if (credential.kind === "token") return { personId: await reviewerTokenHolder(credential.tokenId, now), authTime: null };
   return { personId: credential.personId, authTime: credential.authTime ?? null };
 }
 

@@ -21,6 +21,7 @@ import {
   selectPeopleWithIdentities,
   updateIdentity,
 } from "@/db/queries/people";
+import { revokeReviewerTokensOfPerson } from "@/db/queries/reviewer-tokens";
 import type { AuditActor, IdentityRow } from "@/db/schema";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { kickSealer } from "@/lib/audit/sealer";
@@ -167,12 +168,18 @@ export async function linkPeople(admin: { actor: AuditActor }, from: string, int
   kickSealer();
 }
 
-/** Ends every session of a person (an admin's "sign out everywhere"). Returns how many ended. */
+/**
+ * Ends every session of a person and revokes their personal tokens (an admin's "sign out
+ * everywhere": a terminal keeps no door open that the browser lost). Returns how many sessions ended.
+ */
 export async function endPersonSessions(by: { actor: AuditActor }, personId: string, reason: string, at = new Date()): Promise<number> {
   const db = await getDb();
   const ended = await db.transaction(async (tx) => {
     const n = await endSessionsOf(tx, { personId }, at, reason);
-    await insertAuditEvents(tx, [auditEvent({ type: "auth.sessions_ended", actor: by.actor, channel: "console", at, payload: { person: personId, sessions: n, reason } })]);
+    const tokens = await revokeReviewerTokensOfPerson(tx, personId, at);
+    await insertAuditEvents(tx, [
+      auditEvent({ type: "auth.sessions_ended", actor: by.actor, channel: "console", at, payload: { person: personId, sessions: n, reviewer_tokens: tokens, reason } }),
+    ]);
     return n;
   });
   kickSealer();

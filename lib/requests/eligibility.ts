@@ -94,3 +94,18 @@ export function voteRefusal(policy: Policy, voter: Voter, ballot: Ballot, vote: 
   }
   return null;
 }
+
+/**
+ * A refusal on the person's groups (no reviewer role, not in an approver group) while some of their
+ * identities' groups could not be confirmed just now: those might have made the difference, so
+ * never refuse on stale data; ask them to sign in again instead.
+ */
+export function unlessUnconfirmed(refusal: Refusal | null, unconfirmedIdentities: number): Refusal | null {
+  if (refusal && (refusal.code === "forbidden" || refusal.code === "not_eligible") && unconfirmedIdentities > 0) {
+    return {
+      code: "reauthentication_required",
+      message: "Countersign could not confirm all of your groups just now. Sign in to Countersign again, then retry.",
+    };
+  }
+  return refusal;
+}

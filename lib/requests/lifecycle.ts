@@ -21,7 +21,7 @@ import { getActivePolicy } from "@/lib/policy/load";
 import type { ResultStatus } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
 import { afterCommit, announcementsFor } from "./effects";
-import { voteRefusal, type Vote } from "./eligibility";
+import { unlessUnconfirmed, voteRefusal, type Vote } from "./eligibility";
 import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
@@ -226,14 +226,8 @@ export async function decideRequest(
       voters: reviews.map(personOf),
       stepUp: request.stepUp,
     };
-    const refusal = voteRefusal(policy, authority, ballot, decision, now);
-    if (refusal) {
-      // Groups that could not be confirmed might have made the difference: never refuse on stale data.
-      if ((refusal.code === "forbidden" || refusal.code === "not_eligible") && authority.unconfirmed.length > 0) {
-        return { refuse: { code: "reauthentication_required", message: "Countersign could not confirm all of your groups just now. Sign in to Countersign again, then retry." } };
-      }
-      return { refuse: refusal };
-    }
+    const refusal = unlessUnconfirmed(voteRefusal(policy, authority, ballot, decision, now), authority.unconfirmed.length);
+    if (refusal) return { refuse: refusal };
 
     const approvals = new Set(reviews.filter((v) => v.decision === "approve").map(personOf)).size + (decision === "approve" ? 1 : 0);
     const command: Command = decision === "deny" ? "deny" : approvals >= request.approvalsRequired ? "approve" : "vote";

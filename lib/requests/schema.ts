@@ -158,6 +158,36 @@ export const grantRedemption = z
 
 export type GrantRedemption = z.infer<typeof grantRedemption>;
 
+// ── the reviewer API (a reviewer's personal token) ───────────────────────────────────────────
+
+const refusal = z.object({ code: z.string(), message: z.string() });
+
+export const reviewerStanding = z
+  .object({
+    may_approve: z.boolean(),
+    may_deny: z.boolean(),
+    why_not_approve: refusal.nullable().meta({ description: "Why an approval would be refused now (the rule a vote meets), or null" }),
+    why_not_deny: refusal.nullable().meta({ description: "Why a denial would be refused now, or null" }),
+  })
+  .meta({ description: "What the token's person may do with this request now, their groups confirmed at this call" });
+
+export const reviewView = requestView.extend({ you: reviewerStanding }).meta({ id: "Review" });
+export type ReviewView = z.infer<typeof reviewView>;
+
+export const reviewList = z
+  .object({
+    items: z.array(reviewView).meta({ description: "Pending requests the person may vote on now, riskiest then newest first" }),
+    truncated: z.boolean().meta({ description: "More requests wait than one answer lists; decide some and ask again" }),
+  })
+  .meta({ id: "ReviewList" });
+export type ReviewList = z.infer<typeof reviewList>;
+
+export const decisionBody = z
+  .strictObject({
+    note: z.string().max(LIMITS.noteChars).optional().meta({ description: "Why; required to deny" }),
+  })
+  .meta({ id: "Decision" });
+
 export const errorBody = z
   .object({
     error: z.object({

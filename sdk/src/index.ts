@@ -18,6 +18,7 @@ export {
 } from "./errors.js";
 export { assertGrant, GRANT_TYP, verifyGrant, type GrantExpectations, type GrantFailure, type GrantVerification, type VerifyGrantOptions } from "./grant.js";
 export { canonicalParameters, paramsHash } from "./params.js";
+export { Reviewer, type ReviewerOptions, type ReviewList, type ReviewView, type VoteRefusal } from "./reviewer.js";
 export type {
   ApprovalRequest,
   ApprovedParameters,

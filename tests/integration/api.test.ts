@@ -478,10 +478,35 @@ describe("agent API: one routing table", () => {
     expect(documented.sort()).toEqual(routed.sort());
     const operationIds = Object.values(paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId));
     expect(operationIds.sort()).toEqual(
-      ["cancelRequest", "createRequest", "executeRequest", "getRequest", "redeemGrant", "reportResult", "streamRequestEvents"].sort(),
+      [
+        "cancelRequest",
+        "createRequest",
+        "executeRequest",
+        "getRequest",
+        "redeemGrant",
+        "reportResult",
+        "streamRequestEvents",
+        "listReviews",
+        "getReview",
+        "approveReview",
+        "denyReview",
+      ].sort(),
     );
     expect(Object.keys(components.schemas).sort()).toEqual(
-      ["CancelRequest", "CreateRequest", "Error", "ExecutedRequest", "GrantClaims", "GrantRedemption", "RedeemGrant", "ReportResult", "Request"].sort(),
+      [
+        "CancelRequest",
+        "CreateRequest",
+        "Decision",
+        "Error",
+        "ExecutedRequest",
+        "GrantClaims",
+        "GrantRedemption",
+        "RedeemGrant",
+        "ReportResult",
+        "Request",
+        "Review",
+        "ReviewList",
+      ].sort(),
     );
   });
 
@@ -507,6 +532,11 @@ describe("agent API: one routing table", () => {
     { method: "OPTIONS", path: `/api/v1/requests/${id}/cancel`, status: 405, code: "method_not_allowed", allow: "POST" },
     { method: "GET", path: `/api/v1/grants/${id}/redeem`, status: 405, code: "method_not_allowed", allow: "POST" },
     { method: "POST", path: `/api/v1/grants/${id}`, status: 404, code: "not_found" },
+    { method: "POST", path: "/api/v1/reviews", status: 405, code: "method_not_allowed", allow: "GET" },
+    { method: "POST", path: `/api/v1/reviews/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
+    { method: "GET", path: `/api/v1/reviews/${id}/approve`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "PUT", path: `/api/v1/reviews/${id}/deny`, status: 405, code: "method_not_allowed", allow: "POST" },
+    { method: "POST", path: `/api/v1/reviews/${id}/vote`, status: 404, code: "not_found" },
     // HEAD is not run as a bodiless GET (that would open a long-poll or a stream nobody reads).
     { method: "HEAD", path: `/api/v1/requests/${id}`, status: 405, code: "method_not_allowed", allow: "GET" },
     { method: "HEAD", path: `/api/v1/requests/${id}/events`, status: 405, code: "method_not_allowed", allow: "GET" },
@@ -568,6 +598,10 @@ describe("service documents", () => {
       "/api/v1/requests/{id}/result": { post: ["200", "400", "401", "403", "404", "409"] },
       "/api/v1/requests/{id}/cancel": { post: ["200", "401", "403", "404", "409"] },
       "/api/v1/grants/{id}/redeem": { post: ["200", "400", "401", "404", "409", "410", "413", "415"] },
+      "/api/v1/reviews": { get: ["200", "401", "403"] },
+      "/api/v1/reviews/{id}": { get: ["200", "401", "403", "404"] },
+      "/api/v1/reviews/{id}/approve": { post: ["200", "400", "401", "403", "404", "409", "410", "413", "415"] },
+      "/api/v1/reviews/{id}/deny": { post: ["200", "400", "401", "403", "404", "409", "410", "413", "415"] },
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(doc.paths[path] ?? {}), path).toEqual(Object.keys(methods));
@@ -575,13 +609,15 @@ describe("service documents", () => {
         const op = doc.paths[path]![method]!;
         expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(statuses));
         // A target system redeems with the grant itself as the credential: no agent key.
-        expect(op.security).toEqual(path.startsWith("/api/v1/grants/") ? [] : [{ agentKey: [] }]);
+        // Reviewers authenticate with their personal token, never an agent key.
+        expect(op.security).toEqual(path.startsWith("/api/v1/grants/") ? [] : path.startsWith("/api/v1/reviews") ? [{ reviewerToken: [] }] : [{ agentKey: [] }]);
       }
     }
     const executeOk = doc.paths["/api/v1/requests/{id}/execute"]!.post!.responses["200"] as { content: Record<string, { schema: { $ref?: string } }> };
     expect(executeOk.content["application/json"]!.schema.$ref).toBe("#/components/schemas/ExecutedRequest");
     expect(doc.components.schemas.ExecutedRequest?.required).toEqual(expect.arrayContaining(["id", "status", "params_hash", "grant"]));
     expect(doc.components.securitySchemes.agentKey).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.reviewerToken).toMatchObject({ type: "http", scheme: "bearer" });
 
     const createSchema = doc.components.schemas.CreateRequest!;
     expect(createSchema.required).toEqual(expect.arrayContaining(["action", "resource", "environment", "intent"]));

@@ -1,7 +1,8 @@
-// Property-based fuzzing of every agent endpoint (issue 12): ≥ 10,000 generated calls per run —
-// any method, path, id, query, headers and body, from valid-looking to hostile bytes — and for each:
-// never a 5xx, always the JSON envelope (an event stream only on a 200 for /events), and a refusal
-// changes nothing in the database. The issue's corpus runs as fixed cases in bad-input.test.ts;
+// Property-based fuzzing of every agent endpoint (issue 12) and the reviewer API's: ≥ 10,000
+// generated calls per run — any method, path, id, query, headers (agent keys and reviewer tokens)
+// and body, from valid-looking to hostile bytes — and for each: never a 5xx, always the JSON
+// envelope (an event stream only on a 200 for /events), and a refusal changes nothing in the
+// database. The issue's corpus runs as fixed cases in bad-input.test.ts;
 // here its shapes (NUL, lone surrogates, 1e400, deep nesting, duplicate and __proto__ keys, bad
 // percent-encoding) are among the generators' building blocks.
 import fc from "fast-check";
@@ -14,7 +15,8 @@ import { resetEnvCache } from "@/lib/config/env";
 import { claimApproval, createRequest } from "@/lib/requests/lifecycle";
 import { errorBody } from "@/lib/requests/schema";
 import { usePrivateDatabase } from "../support/dedicated-db";
-import { callAgentApi, makeAgent, requestBody, TEST_ACTOR } from "../support/fixtures";
+import { createReviewerToken } from "@/lib/auth/reviewer-tokens";
+import { callAgentApi, makeAgent, personOf, requestBody, reviewer, TEST_ACTOR, viewerAs } from "../support/fixtures";
 
 const RUNS = 10_000;
 
@@ -56,8 +58,13 @@ beforeAll(async () => {
   const theirs = (await createRequest(c.agent, requestBody({ action: "logs.service.read" }))).request;
   await revokeAgent(c.agent.id, TEST_ACTOR);
   const jti = (JSON.parse(Buffer.from(grant.split(".")[1]!, "base64url").toString("utf8")) as { jti: string }).jti;
+  // Reviewers' personal tokens for the reviewer routes: one that may decide, one that only reads.
+  const fuzzer = reviewer("fuzz-reviewer", ["platform-oncall"]);
+  const viewer = { ...(await viewerAs(fuzzer)), personId: await personOf(fuzzer) };
+  const decide = (await createReviewerToken(viewer, { name: "fuzz", scopes: ["read", "decide"] })).token;
+  const readOnly = (await createReviewerToken(viewer, { name: "fuzz-read", scopes: ["read"] })).token;
   world = {
-    keys: [a.key, b.key, c.key, `cs_zzzzzzzzzzzz_${"A".repeat(43)}`, a.key.slice(0, -1) + (a.key.endsWith("A") ? "B" : "A")],
+    keys: [a.key, b.key, c.key, `cs_zzzzzzzzzzzz_${"A".repeat(43)}`, a.key.slice(0, -1) + (a.key.endsWith("A") ? "B" : "A"), decide, readOnly],
     ids: [pending.id, approved.id, executed.id, theirs.id],
     grants: [{ id: jti, token: grant }],
   };
@@ -123,6 +130,7 @@ const redeemBody = fc.record(
   { grant: mostly(fc.constant("GRANT")), redeemer: mostly(fc.record({ name: nastyString, host: nastyString }, { requiredKeys: ["name"] })), force: value },
   { requiredKeys: ["grant", "redeemer"] },
 );
+const decisionBody = fc.record({ note: mostly(nastyString), extra: value }, { requiredKeys: [] });
 const json = (o: fc.Arbitrary<unknown>) => o.map((v) => (JSON.stringify(v) ?? "undefined").replace('"GRANT"', JSON.stringify(world.grants[0]!.token)));
 
 /** Hostile bodies for any endpoint: any JSON, JSON text with tricks, deep nesting, raw bytes, none. */
@@ -173,9 +181,19 @@ const operation = fc.oneof(
   { arbitrary: fc.record({ method: fc.constant("POST"), path: id.map((i) => `/api/v1/requests/${i}/result`), body: json(resultBody) }), weight: 2 },
   { arbitrary: fc.record({ method: fc.constant("POST"), path: id.map((i) => `/api/v1/requests/${i}/cancel`), body: sometimes(json(cancelBody), 2).map((b) => b ?? undefined) }), weight: 2 },
   { arbitrary: fc.record({ method: fc.constant("POST"), path: grantId.map((i) => `/api/v1/grants/${i}/redeem`), body: json(redeemBody) }), weight: 2 },
+  { arbitrary: fc.record({ method: fc.constant("GET"), path: fc.constant("/api/v1/reviews"), body: fc.constant(undefined) }), weight: 1 },
+  { arbitrary: fc.record({ method: fc.constant("GET"), path: id.map((i) => `/api/v1/reviews/${i}`), body: fc.constant(undefined) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      method: fc.constant("POST"),
+      path: fc.tuple(id, fc.constantFrom("approve", "deny")).map(([i, v]) => `/api/v1/reviews/${i}/${v}`),
+      body: sometimes(json(decisionBody), 4).map((b) => b ?? undefined),
+    }),
+    weight: 2,
+  },
 );
 const strayPath = fc.oneof(
-  fc.array(fc.oneof(pctBytes, fc.constantFrom("requests", "grants", "redeem", "v1", "..", "%2e%2e", "")), { maxLength: 4 }).map((s) => `/api/v1/${s.join("/")}`),
+  fc.array(fc.oneof(pctBytes, fc.constantFrom("requests", "grants", "redeem", "reviews", "approve", "v1", "..", "%2e%2e", "")), { maxLength: 4 }).map((s) => `/api/v1/${s.join("/")}`),
   fc.tuple(id, fc.constantFrom("nope", "", "execute/x", "events/")).map(([i, op]) => `/api/v1/requests/${i}/${op}`),
 );
 const contentType = fc.oneof(
@@ -183,7 +201,7 @@ const contentType = fc.oneof(
   { arbitrary: fc.constantFrom(undefined, "text/plain", "application/json; charset=utf-16", "application/jsonp", "APPLICATION/JSON", "multipart/form-data; boundary=x"), weight: 2 },
 );
 const headers = fc.record({
-  key: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.integer({ min: 1, max: 4 }), weight: 3 }, { arbitrary: fc.constant(-1), weight: 1 }),
+  key: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.integer({ min: 1, max: 6 }), weight: 4 }, { arbitrary: fc.constant(-1), weight: 1 }),
   contentType,
   idempotencyKey: sometimes(fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/), nastyString.map((s) => s.replace(/[^\x20-\x7e]/g, ""))), 4),
 });

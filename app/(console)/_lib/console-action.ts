@@ -11,6 +11,14 @@ export type ActionResult<T> =
   | { ok: true; data: T }
   | { ok: false; error: { code: string; message: string; issues?: ErrorIssue[] } };
 
+/**
+ * The fields the form itself holds. React adds its own bookkeeping fields to a server action's form
+ * data (`$ACTION_REF_…`, `$ACTION_KEY`, `$ACTION_…:n`); a strict schema would refuse them as unknown.
+ */
+export function formFields(form: FormData): Record<string, FormDataEntryValue> {
+  return Object.fromEntries([...form.entries()].filter(([name]) => !name.startsWith("$ACTION_")));
+}
+
 export function consoleAction<S extends z.ZodType, T>(
   capability: Capability,
   schema: S,
@@ -19,7 +27,7 @@ export function consoleAction<S extends z.ZodType, T>(
   return async (_previous, form) => {
     try {
       const viewer = assertCan(await getViewer(), capability);
-      const parsed = schema.safeParse(Object.fromEntries(form));
+      const parsed = schema.safeParse(formFields(form));
       if (!parsed.success) {
         throw new CountersignError("invalid_request", "Please correct the highlighted fields.", {
           issues: issuesFromZod(parsed.error.issues),

@@ -1,12 +1,15 @@
 // The signed-in person's own account: the identities they sign in with (all of them count as one
-// person) and the Slack accounts whose clicks decide as them, each with an Unlink button.
+// person), the Slack accounts whose clicks decide as them, each with an Unlink button, and their
+// personal tokens for the reviewer API and CLI.
 import type { Metadata } from "next";
 import { Field } from "@/components/console/card";
 import { Pill } from "@/components/status-badge";
 import { accountOf } from "@/lib/auth/account";
+import { DEFAULT_TOKEN_LIFETIME_DAYS, listReviewerTokens, TOKEN_LIFETIME_DAYS } from "@/lib/auth/reviewer-tokens";
 import { getViewer } from "@/lib/auth/session";
-import { assertCan } from "@/lib/auth/viewer";
+import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
+import { CreateReviewerTokenForm, RevokeReviewerTokenButton } from "./reviewer-token-forms";
 import { UnlinkSlackButton } from "./unlink-slack-button";
 
 export const metadata: Metadata = { title: "Account" };
@@ -15,7 +18,7 @@ const PROVIDERS: Record<string, string> = { okta: "Okta", github: "GitHub", dev:
 
 export default async function AccountPage() {
   const viewer = assertCan(await getViewer(), "read");
-  const { identities, slackAccounts } = await accountOf(viewer);
+  const [{ identities, slackAccounts }, tokens] = await Promise.all([accountOf(viewer), listReviewerTokens(viewer)]);
 
   return (
     <div className="space-y-8">
@@ -102,6 +105,62 @@ export default async function AccountPage() {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+
+      <section aria-labelledby="tokens-title">
+        <h2 id="tokens-title" className="text-lg font-semibold">
+          Personal tokens
+        </h2>
+        <p className="mt-1 text-sm text-slate-600">
+          For the reviewer API and <code className="font-mono">countersign review</code> in a terminal. A token acts as you, with
+          your groups checked at each use, under the same rules as this console; it cannot approve requests that need a fresh
+          sign-in (step-up). Shown once when created; revoke it here when you no longer need it.
+        </p>
+        <div className="mt-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+          <CreateReviewerTokenForm lifetimes={TOKEN_LIFETIME_DAYS} defaultLifetime={DEFAULT_TOKEN_LIFETIME_DAYS} canDecide={can(viewer, "decide")} />
+        </div>
+        {tokens.length === 0 ? (
+          <p className="mt-3 rounded-lg border border-dashed border-slate-300 bg-white px-4 py-6 text-center text-sm text-slate-600">
+            You have no personal tokens.
+          </p>
+        ) : (
+          <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table className="min-w-full divide-y divide-slate-200 text-sm" aria-labelledby="tokens-title">
+              <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className="px-4 py-3">Name</th>
+                  <th scope="col" className="px-4 py-3">Token</th>
+                  <th scope="col" className="px-4 py-3">Scopes</th>
+                  <th scope="col" className="px-4 py-3">Created</th>
+                  <th scope="col" className="px-4 py-3">Expires</th>
+                  <th scope="col" className="px-4 py-3">Last used</th>
+                  <th scope="col" className="px-4 py-3">
+                    <span className="sr-only">Status and actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {tokens.map((t) => (
+                  <tr key={t.id} data-testid="reviewer-token" data-token-state={t.state}>
+                    <td className="px-4 py-3 font-medium">{t.name}</td>
+                    <td className="px-4 py-3 font-mono text-xs">{t.display}</td>
+                    <td className="px-4 py-3">{t.scopes.join(", ")}</td>
+                    <td className="px-4 py-3 text-slate-600">{utcLabel(t.createdAt, "minutes")}</td>
+                    <td className="px-4 py-3 text-slate-600">{utcLabel(t.expiresAt, "minutes")}</td>
+                    <td className="px-4 py-3 text-slate-600">{t.lastUsedAt ? utcLabel(t.lastUsedAt, "minutes") : "never"}</td>
+                    <td className="px-4 py-3 text-right">
+                      {t.state === "active" ? (
+                        <RevokeReviewerTokenButton tokenId={t.id} name={t.name} />
+                      ) : (
+                        <Pill tone={t.state === "revoked" ? "rose" : "slate"}>{t.state}</Pill>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </div>

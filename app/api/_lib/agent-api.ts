@@ -1,6 +1,7 @@
 // The agent API (/api/v1/*): one table of operations, each an OpenAPI route definition next to its
-// handler. Next.js serves it through app/api/v1/[[...path]]/route.ts, `npm start` (server.ts)
-// through the same `agentApi.fetch` on node:http, and GET /api/openapi.json is generated from the
+// handler; the reviewer API (/api/v1/reviews…, a reviewer's personal token) is in the same table.
+// Next.js serves it through app/api/v1/[[...path]]/route.ts, `npm start` (server.ts) through the
+// same `agentApi.fetch` on node:http, and GET /api/openapi.json is generated from the
 // same definitions: an operation added here answers in both servers and is documented.
 //
 // Validation stays in the handlers, in the order the API promises (key first, then the id, then
@@ -15,10 +16,13 @@ import { env } from "@/lib/config/env";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { staticSecurityHeaders } from "@/lib/http/security-headers";
 import { redeemGrant } from "@/lib/evidence/redemption";
+import { authenticateReviewerToken } from "@/lib/auth/reviewer-tokens";
 import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
+import { decideReview, listReviews, showReview } from "@/lib/requests/reviews";
 import {
   cancelBody,
   createRequestBody,
+  decisionBody,
   errorBody,
   executedRequest,
   grantRedemption,
@@ -26,6 +30,8 @@ import {
   redeemGrantBody,
   reportResultBody,
   requestView,
+  reviewList,
+  reviewView,
   waitQuery,
 } from "@/lib/requests/schema";
 import { waitForStatusChange } from "@/lib/requests/wait";
@@ -81,6 +87,12 @@ api.openAPIRegistry.registerComponent("securitySchemes", "agentKey", {
   type: "http",
   scheme: "bearer",
   description: "Agent key (cs_…), shown once at creation",
+});
+
+api.openAPIRegistry.registerComponent("securitySchemes", "reviewerToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "A reviewer's personal token (csr_…), created on the console's Account page and shown once; scope `read` for GETs, `decide` to vote",
 });
 
 /** Method and path pattern of every operation: what a route miss is told it may use instead. */
@@ -284,6 +296,83 @@ operation(
   },
 );
 
+// ── the reviewer API: a person decides from a terminal, through the console's rule ──────────
+
+const reviewer = {
+  401: error(
+    "Missing, malformed, unknown, revoked or expired reviewer token (`unauthorized`); the person's groups could not be confirmed just now (`reauthentication_required`)",
+  ),
+  403: error("The token lacks the scope (`insufficient_scope`), or its person holds no Countersign role (`forbidden`)"),
+};
+
+operation(
+  {
+    operationId: "listReviews",
+    method: "get",
+    path: "/api/v1/reviews",
+    summary: "Pending requests the token's person may vote on now (groups confirmed at this call), riskiest then newest first",
+    security: [{ reviewerToken: [] }],
+    responses: { 200: { description: "The requests, each with what the person may do with it", ...jsonContent(reviewList) }, ...reviewer },
+  },
+  async (c) => {
+    const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "read");
+    return json(await listReviews(credential));
+  },
+);
+
+operation(
+  {
+    operationId: "getReview",
+    method: "get",
+    path: "/api/v1/reviews/{id}",
+    summary: "A request as a reviewer sees it, with whether the token's person may approve or deny it now and why not",
+    security: [{ reviewerToken: [] }],
+    request: { params: idParam },
+    responses: { 200: { description: "The request and the person's standing", ...jsonContent(reviewView) }, ...reviewer, 404: error("No such request (`not_found`)") },
+  },
+  async (c) => {
+    const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "read");
+    return json(await showReview(credential, parseRequestId(c.req.param("id"))));
+  },
+);
+
+for (const vote of ["approve", "deny"] as const) {
+  operation(
+    {
+      operationId: vote === "approve" ? "approveReview" : "denyReview",
+      method: "post",
+      path: `/api/v1/reviews/{id}/${vote}`,
+      summary:
+        vote === "approve"
+          ? "Approve as the token's person (the console's eligibility rule, groups confirmed now); a step-up rule is refused: approve those in the console"
+          : "Deny as the token's person, with a note (required); one eligible denial ends the request",
+      security: [{ reviewerToken: [] }],
+      request: { params: idParam, body: { required: vote === "deny", ...jsonContent(decisionBody) } },
+      responses: {
+        200: { description: "The vote is recorded (channel `api`); the request as it now stands", ...jsonContent(requestView) },
+        ...bodyErrors,
+        400: error(`Malformed JSON (\`invalid_json\`) or invalid fields (\`invalid_request\`${vote === "deny" ? ", e.g. no note" : ""})`),
+        401: error(
+          `${reviewer[401].description}${vote === "approve" ? "; the rule needs a sign-in within minutes, which a token cannot give (`step_up_required`)" : ""}`,
+        ),
+        403: error(
+          "No `decide` scope (`insufficient_scope`); no reviewer role (`forbidden`); not in the request's approver groups (`not_eligible`); the person owns the agent or the request is on their behalf (`self_approval`)",
+        ),
+        404: error("No such request (`not_found`)"),
+        409: error("Already decided (`already_decided`) or already voted by this person (`already_voted`)"),
+        410: error("The decision deadline passed (`expired`)"),
+      },
+    },
+    async (c) => {
+      const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "decide");
+      const id = parseRequestId(c.req.param("id"));
+      // No body at all is read as no note: a denial without one is then refused for its note.
+      const body = await readJson(c.req.raw, decisionBody, { optional: true });
+      return json(await decideReview(credential, id, vote, body.note));
+    },
+  );
+}
+
 // ── misses, errors, and the one entry point ───────────────────────────────────────────────────
 
 /** 405 with Allow when the path is an operation's under another method, else 404: always JSON. */
@@ -324,7 +413,7 @@ export function agentApiDocument(): OpenApiDocument {
       title: "Countersign agent API",
       version: "1.0.0",
       description:
-        "File just-in-time requests for privileged actions, wait for a human decision, and claim the approval exactly once; target systems redeem the signed grant once.",
+        "File just-in-time requests for privileged actions, wait for a human decision, and claim the approval exactly once; target systems redeem the signed grant once. Reviewers list and decide requests with a personal token (/api/v1/reviews…), under the same eligibility rule as the console.",
     },
   });
   return document;
