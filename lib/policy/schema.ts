@@ -4,7 +4,8 @@ import ms from "ms";
 import { z } from "zod";
 import { CONSOLE_ROLES, POLICY_DECISIONS, type ConsoleRole, type PolicyDecision } from "@/lib/vocabulary";
 import { actionGlobProblem, resourceGlobProblem } from "./glob";
-import type { Policy, PolicyRule } from "./types";
+import { linkTemplateProblem } from "./links";
+import { LINK_FIELDS, type LinkField, type Policy, type PolicyRule } from "./types";
 
 /** Name of the rule a request gets when no rule in the file matches it; reserved. */
 export const NO_MATCHING_RULE_NAME = "no-matching-rule";
@@ -214,6 +215,15 @@ const DefaultsSchema = z.strictObject({
   approvals: z.number().int().min(1).max(10).optional(),
 });
 
+/** `links:` — where a request's run id, trace id and ticket fields point (an http(s) URL with `{value}`). */
+const linkTemplate = z.string().superRefine((template, ctx) => {
+  const problem = linkTemplateProblem(template);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: template });
+});
+const LinksSchema = z.strictObject(
+  Object.fromEntries(LINK_FIELDS.map((field) => [field, linkTemplate.optional()])) as Record<LinkField, z.ZodOptional<typeof linkTemplate>>,
+);
+
 const roleGroups = z.array(idpGroup);
 /** `roles:` names each console role at most once; a role left out is granted to nobody. */
 const rolesShape = Object.fromEntries(CONSOLE_ROLES.map((role) => [role, roleGroups.optional()])) as Record<
@@ -233,6 +243,7 @@ const FileSchema = z.strictObject({
   environment_risk: z.record(z.string(), riskPoints).optional(),
   defaults: DefaultsSchema.optional(),
   rules: z.array(RuleSchema).min(1),
+  links: LinksSchema.optional(),
 });
 
 type PolicyFile = z.output<typeof FileSchema>;
@@ -357,6 +368,7 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
     approverGroups: file.approver_groups,
     environmentRisk: file.environment_risk ?? { ...DEFAULT_ENVIRONMENT_RISK },
     rules,
+    links: Object.fromEntries(Object.entries(file.links ?? {}).filter(([, t]) => t !== undefined)),
   };
 }
 

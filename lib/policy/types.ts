@@ -38,7 +38,14 @@ export type Policy = {
   /** environment name -> risk points added (e.g. production: 20) */
   environmentRisk: Record<string, number>;
   rules: PolicyRule[];
+  /** Reference field -> URL template with one `{value}` (see lib/policy/links.ts); absent: shown as text. */
+  links: PolicyLinks;
 };
+
+/** The reference fields a request page can link to a tracker: origin.run_id, origin.trace_id, the context's ticket fields. */
+export const LINK_FIELDS = ["run_id", "trace_id", "ticket"] as const;
+export type LinkField = (typeof LINK_FIELDS)[number];
+export type PolicyLinks = Partial<Record<LinkField, string>>;
 
 export type RiskReason = { code: string; points: number; message: string };
 
