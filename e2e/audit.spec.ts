@@ -6,7 +6,7 @@ import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { parse } from "csv-parse/sync";
-import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
 import type { RegisteredAgent } from "./support/servers";
 
@@ -91,7 +91,7 @@ async function seedActivity(browser: Browser): Promise<void> {
   const page = await context.newPage();
   await signIn(page, riley);
   await page.goto(`${base}/requests/${approved.id}`);
-  await page.getByRole("button", { name: "Approve" }).click();
+  await approveOnPage(page);
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
   await context.close();
   approvedId = approved.id;

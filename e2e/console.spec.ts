@@ -4,7 +4,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import postgres from "postgres";
-import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
 import type { RegisteredAgent } from "./support/servers";
 
@@ -93,7 +93,7 @@ test("a reviewer signs in through OIDC, approves, and the agent's long-poll retu
   await screenshot(page, info, "request-page");
 
   const clicked = Date.now();
-  await page.getByRole("button", { name: "Approve" }).click();
+  await approveOnPage(page);
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
   const { body, at } = await polling;
   expect(body.status).toBe("approved");
@@ -113,7 +113,7 @@ test("a second reviewer completes a 2-approval quorum", async ({ browser }) => {
     await signIn(page, user);
     await page.goto(`${base}/requests/${request.id}`);
     await expect(page.getByTestId("approval-progress")).toContainText(`${i} of 2 approvals`);
-    await page.getByRole("button", { name: "Approve" }).click();
+    await approveOnPage(page);
     await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText(
       i === 0 ? "pending (1 of 2 approvals)" : "approved (2 of 2 approvals)",
     );
@@ -171,7 +171,7 @@ test("the requester cannot approve their own request — not in the UI, and not 
 
   // Defeat the UI: the server still refuses.
   await page.evaluate(() => document.querySelectorAll("[disabled]").forEach((el) => el.removeAttribute("disabled")));
-  await page.getByRole("button", { name: "Approve" }).click();
+  await approveOnPage(page);
   await expect(page.getByTestId("decision-error")).toContainText("You cannot approve this request: you own the agent that filed it.");
   expect((await agentGet(request.id)).approvals.count).toBe(0);
 });

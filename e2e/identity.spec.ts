@@ -3,7 +3,7 @@
 // works; a copied session cookie is dead after sign-out; `callbackUrl` tricks land on `/`; an e-mail
 // Okta does not vouch for signs nobody in.
 import { expect, test, type Page } from "@playwright/test";
-import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 
 const riley = person("riley", ["platform-oncall"]);
 const priya = person("priya", ["platform-oncall"]); // owns the agent
@@ -68,7 +68,7 @@ test("a step-up rule forces a fresh sign-in at the provider before Approve works
   expect(asked[0]!.get("max_age")).toBe("0");
   expect(asked[0]!.get("prompt")).toBe("login");
 
-  await page.getByRole("button", { name: "Approve", exact: true }).click();
+  await approveOnPage(page);
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
   expect(await agentStatus(id)).toBe("approved");
 });

@@ -5,7 +5,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { agentWebhookSecret, verifyWebhook } from "@/lib/notify/webhook-signature";
 import { startWebhookReceiver, type WebhookReceiver } from "../tests/support/webhook-receiver";
-import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
 import { E2E_WEBHOOK_SECRET, type RegisteredAgent } from "./support/servers";
 
@@ -80,7 +80,7 @@ test("the request page shows webhook delivery status: retrying after a 500, then
   const a11y = await new AxeBuilder({ page }).include("#notifications").analyze();
   expect(a11y.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
 
-  await page.getByRole("button", { name: "Approve" }).click();
+  await approveOnPage(page);
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
 
   const approved = deliveryOf(card, "request.approved");

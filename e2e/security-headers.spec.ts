@@ -3,7 +3,7 @@
 // of response — pages, Next's API routes, the agent API on its direct path — carries the security
 // headers: no framing, no sniffing, a referrer policy, HSTS in production.
 import { expect, test } from "@playwright/test";
-import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 
 const riley = person("riley", ["platform-oncall"]);
 let stack: ConsoleStack;
@@ -73,7 +73,7 @@ test("the console works under the CSP: sign in through the provider, browse, app
   await signInWithOkta(page, stack, riley);
   await expect(page.getByText("Live")).toBeVisible(); // the event stream connected (connect-src)
   await page.goto(`${base}/requests/${id}`);
-  await page.getByRole("button", { name: "Approve", exact: true }).click();
+  await approveOnPage(page);
   await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("approved");
   await page.goto(`${base}/audit`);
   await expect(page.getByRole("heading", { name: /audit/i }).first()).toBeVisible();

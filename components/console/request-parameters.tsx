@@ -3,49 +3,9 @@
 // become links when the policy has a template; the rest is JSON. Every block wraps (nothing hides
 // off to the side), and a block tall enough to scroll is a labelled, focusable region so keyboard
 // users can scroll it. All text is rendered as text: nothing an agent wrote is treated as HTML.
-import { isTicketKey, referenceLink } from "@/lib/policy/links";
+import { splitContext, type ContextBlock as Block } from "@/lib/format/request-context";
+import { referenceLink } from "@/lib/policy/links";
 import type { PolicyLinks } from "@/lib/policy/types";
-import { isArgv, shellQuote } from "@/lib/format/shell-quote";
-
-type Block = { key: string; label: string; kind: "argv" | "code" | "diff"; text: string; args?: string[] };
-
-const CODE_LABELS: Record<string, string> = {
-  command: "Command",
-  sql: "SQL",
-  query: "Query",
-  policy: "Policy document",
-};
-
-const isDiffKey = (key: string) => key === "diff" || key === "patch" || key.endsWith("_diff");
-
-/** A string as written; anything else as pretty JSON. */
-const textOf = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
-
-/** Splits the context into its command blocks, its ticket references and the rest. */
-export function splitContext(context: Record<string, unknown>): {
-  blocks: Block[];
-  tickets: { key: string; value: string }[];
-  rest: Record<string, unknown>;
-} {
-  const blocks: Block[] = [];
-  const tickets: { key: string; value: string }[] = [];
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(context)) {
-    if (key === "argv" && isArgv(value)) {
-      const args = value.map(shellQuote);
-      blocks.push({ key, label: "Command line (argv)", kind: "argv", text: args.join(" "), args });
-    } else if (isDiffKey(key) && value !== null && value !== undefined) {
-      blocks.push({ key, label: key === "diff" ? "Diff" : key, kind: "diff", text: textOf(value) });
-    } else if (Object.hasOwn(CODE_LABELS, key) && value !== null && value !== undefined) {
-      blocks.push({ key, label: CODE_LABELS[key]!, kind: "code", text: textOf(value) });
-    } else if (isTicketKey(key) && (typeof value === "string" || typeof value === "number")) {
-      tickets.push({ key, value: String(value) });
-    } else {
-      rest[key] = value;
-    }
-  }
-  return { blocks, tickets, rest };
-}
 
 /**
  * The box every block sits in: wraps (pre-wrap, breaking anywhere), and scrolls vertically past

@@ -58,3 +58,14 @@ export async function signInWithOkta(page: Page, stack: Pick<ConsoleStack, "oidc
   await page.getByRole("button", { name: "Sign in with Okta" }).click();
   await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
 }
+
+/**
+ * Votes Approve on an open request page. High- and critical-risk approvals ask for a confirmation
+ * first (the Approve button then opens a dialog, `aria-haspopup="dialog"`): this confirms it.
+ */
+export async function approveOnPage(page: Page): Promise<void> {
+  const approve = page.getByRole("button", { name: "Approve", exact: true });
+  const confirms = (await approve.getAttribute("aria-haspopup")) === "dialog";
+  await approve.click();
+  if (confirms) await page.getByRole("dialog").getByRole("button", { name: "Confirm approval" }).click();
+}

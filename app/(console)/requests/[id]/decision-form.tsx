@@ -58,7 +58,7 @@ export function DecisionForm({ requestId, action, pending, approveBlocked, denyB
       </p>
       <div className="flex flex-wrap gap-3">
         {confirm ? (
-          <button type="button" onClick={() => dialog.current?.showModal()} disabled={pending || approveBlocked !== null} className={approveClass}>
+          <button type="button" aria-haspopup="dialog" onClick={() => dialog.current?.showModal()} disabled={pending || approveBlocked !== null} className={approveClass}>
             Approve
           </button>
         ) : (
