@@ -12,7 +12,7 @@ import { Countersign, type Transport } from "@countersign/sdk";
 import { REPO_ROOT, sleep } from "../../e2e/support/servers";
 import { requestBody } from "./load";
 import { distribution, type Distribution } from "./report";
-import { openReviewerSide } from "./wake";
+import { openReviewerSide, type WakeOptions } from "./wake";
 
 const GATE_BIN = path.join(REPO_ROOT, "sdk", "bin", "countersign.js");
 /** A round whose wait is not answered this long after the decision is counted as missed. */
@@ -22,16 +22,7 @@ export type SdkWakeFigures = { transport: Transport; rounds: number; missed: num
 export type GateFigures = { runs: number; bare_ms: Distribution; cli_start_ms: Distribution; gate_ms: Distribution; overhead_p50_ms: number; ratio_p50: number };
 export type AgentSideBench = { wake: SdkWakeFigures[]; gate: GateFigures; markdown: string };
 
-export async function runAgentSideBench(opts: {
-  appUrl: string;
-  agentKey: string;
-  databaseUrl: string;
-  policyPath: string;
-  rounds: number;
-  warmupRounds: number;
-  settleMs: number;
-  gateRuns: number;
-}): Promise<AgentSideBench> {
+export async function runAgentSideBench(opts: Omit<WakeOptions, "waitSeconds"> & { gateRuns: number }): Promise<AgentSideBench> {
   const wake: SdkWakeFigures[] = [];
   const side = await openReviewerSide(opts);
   try {

@@ -3,7 +3,7 @@
 // it, report. `withApproval` does all of it around one function.
 import { CancelledError, DeniedError, ExpiredError, GrantVerificationError, RefusedByPolicyError, WaitTimeoutError } from "./errors.js";
 import { assertGrant } from "./grant.js";
-import { call, type HttpOptions } from "./http.js";
+import { call, connection, type HttpOptions } from "./http.js";
 import { paramsHash } from "./params.js";
 import type { ApprovalRequest, ApprovedParameters, ExecutedRequest, Grant, JsonObject, RequestView, ResultStatus } from "./types.js";
 import { waitUntilDecided, withDeadline, type Transport } from "./wait.js";
@@ -38,23 +38,13 @@ export type WithApprovalOptions = WaitOptions & {
   resultDetail?: (value: unknown) => JsonObject | undefined;
 };
 
-const env = (name: string): string | undefined => (typeof process !== "undefined" ? process.env?.[name] : undefined) || undefined;
-
 export class Countersign {
   readonly url: URL;
   private readonly http: HttpOptions;
 
   constructor(options: CountersignOptions = {}) {
-    const url = options.url ?? env("COUNTERSIGN_URL");
-    const key = options.key ?? env("COUNTERSIGN_KEY");
-    if (!url) throw new TypeError("Countersign: no server URL (pass { url } or set COUNTERSIGN_URL).");
-    if (!key) throw new TypeError("Countersign: no agent key (pass { key } or set COUNTERSIGN_KEY).");
-    const base = new URL(url);
-    if (!base.pathname.endsWith("/")) base.pathname += "/";
-    this.url = base;
-    const f = options.fetch ?? globalThis.fetch;
-    if (!f) throw new TypeError("Countersign: this runtime has no fetch; pass { fetch }.");
-    this.http = { baseUrl: base, key, fetch: f.bind(globalThis), retryFor: options.retryFor ?? 60_000 };
+    this.http = connection("Countersign", { ...options, credential: options.key }, { env: "COUNTERSIGN_KEY", what: "agent key (pass { key })" }, 60_000);
+    this.url = this.http.baseUrl;
   }
 
   /** The console page of a request, for people. */

@@ -24,6 +24,31 @@ export type CallOptions = {
   retry?: RetryRule;
 };
 
+/** Reads an environment variable where there is one (Node), else undefined (browsers, edge). */
+export const envVar = (name: string): string | undefined => (typeof process !== "undefined" ? process.env?.[name] : undefined) || undefined;
+
+/**
+ * A client's connection: the server URL (given or $COUNTERSIGN_URL, with a trailing slash so
+ * relative paths resolve under it), its bearer credential (given or from `credentialEnv`), and
+ * fetch. Throws a TypeError naming what is missing, for `who`.
+ */
+export function connection(
+  who: string,
+  o: { url?: string | URL | undefined; credential?: string | undefined; fetch?: typeof fetch | undefined; retryFor?: number | undefined },
+  credential: { env: string; what: string },
+  defaultRetryFor: number,
+): HttpOptions {
+  const url = o.url ?? envVar("COUNTERSIGN_URL");
+  const key = o.credential ?? envVar(credential.env);
+  if (!url) throw new TypeError(`${who}: no server URL (pass { url } or set COUNTERSIGN_URL).`);
+  if (!key) throw new TypeError(`${who}: no ${credential.what} (set ${credential.env}).`);
+  const baseUrl = new URL(url);
+  if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
+  const f = o.fetch ?? globalThis.fetch;
+  if (!f) throw new TypeError(`${who}: this runtime has no fetch; pass { fetch }.`);
+  return { baseUrl, key, fetch: f.bind(globalThis), retryFor: o.retryFor ?? defaultRetryFor };
+}
+
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const UNSENT_STATUS = new Set([429, 503]);
 

@@ -6,7 +6,7 @@
 //   const reviewer = new Reviewer(); // $COUNTERSIGN_URL, $COUNTERSIGN_REVIEWER_TOKEN
 //   for (const r of (await reviewer.list()).items) console.log(r.action, r.you.may_approve);
 //   await reviewer.approve(id, "checked the diff");
-import { call, type HttpOptions } from "./http.js";
+import { call, connection, type HttpOptions } from "./http.js";
 import type { RequestView } from "./types.js";
 
 export type ReviewerOptions = {
@@ -31,23 +31,18 @@ export type ReviewView = RequestView & {
 /** The requests the reviewer may vote on now (component ReviewList). */
 export type ReviewList = { items: ReviewView[]; truncated: boolean };
 
-const env = (name: string): string | undefined => (typeof process !== "undefined" ? process.env?.[name] : undefined) || undefined;
-
 export class Reviewer {
   readonly url: URL;
   private readonly http: HttpOptions;
 
   constructor(options: ReviewerOptions = {}) {
-    const url = options.url ?? env("COUNTERSIGN_URL");
-    const token = options.token ?? env("COUNTERSIGN_REVIEWER_TOKEN");
-    if (!url) throw new TypeError("Reviewer: no server URL (pass { url } or set COUNTERSIGN_URL).");
-    if (!token) throw new TypeError("Reviewer: no reviewer token (pass { token } or set COUNTERSIGN_REVIEWER_TOKEN; create one on the console's Account page).");
-    const base = new URL(url);
-    if (!base.pathname.endsWith("/")) base.pathname += "/";
-    this.url = base;
-    const f = options.fetch ?? globalThis.fetch;
-    if (!f) throw new TypeError("Reviewer: this runtime has no fetch; pass { fetch }.");
-    this.http = { baseUrl: base, key: token, fetch: f.bind(globalThis), retryFor: options.retryFor ?? 30_000 };
+    this.http = connection(
+      "Reviewer",
+      { ...options, credential: options.token },
+      { env: "COUNTERSIGN_REVIEWER_TOKEN", what: "reviewer token (pass { token }; create one on the console's Account page)" },
+      30_000,
+    );
+    this.url = this.http.baseUrl;
   }
 
   /** The console page of a request (where step-up approvals are made). */
