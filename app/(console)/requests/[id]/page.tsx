@@ -7,6 +7,8 @@ import { DeliveryList } from "@/components/console/delivery-list";
 import { LiveRefresh } from "@/components/console/live-refresh";
 import { TimeLeft } from "@/components/console/time-left";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
+import { BreakGlassBadge } from "@/components/break-glass/break-glass-badge";
+import { BreakGlassPanel } from "@/components/break-glass/break-glass-panel";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
@@ -46,6 +48,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <h1 className="mt-2 flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight">
             <span className="font-mono">{r.action}</span>
             <StatusBadge status={r.status} />
+            <BreakGlassBadge glass={r.break_glass} />
           </h1>
           <p className="mt-1 text-sm text-slate-600">
             {r.agent.name} → <span className="font-mono">{r.resource}</span> in <strong>{r.environment}</strong>
@@ -97,6 +100,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </div>
 
         <div className="space-y-6">
+          <BreakGlassPanel request={r} viewer={viewer} />
           <Card title="Decision" id="decision">
             <p className="text-sm text-slate-700" data-testid="approval-progress">
               {r.approvals.count} of {r.approvals.required} approvals
