@@ -139,4 +139,13 @@ describe("Slack Block Kit messages", () => {
     expect(modal).toMatchObject({ type: "modal", callback_id: DENY_MODAL_CALLBACK_ID, private_metadata: ID, submit: { text: "Deny" } });
     expect(modal.blocks[1]).toMatchObject({ type: "input", block_id: "deny_reason", element: { type: "plain_text_input", action_id: "reason", multiline: true } });
   });
+
+  it("break-glass: the status line says so, with who and why, escaped", () => {
+    const glass = { by: "p", name: "Sam", reason: "<!channel> outage", at: "2030-01-01T11:00:00.000Z", review: { state: "pending" as const, by: null, name: null, note: null, at: null } };
+    const line = statusLine(view({ status: "approved", break_glass: glass, reviews: [review("Sam", "approve")], approvals: { count: 1, required: 2 } }));
+    expect(line).toMatch(/^🚨 BREAK-GLASS by Sam: <!channel> outage \(review pending\)\. ✅ Approved by Sam \(1 of 2\)$/);
+    const message = slackMessageFor(view({ status: "approved", break_glass: glass }), { consoleUrl: "https://c/r" });
+    expect(JSON.stringify(message.blocks)).toContain("BREAK-GLASS by Sam");
+    expect(message.text).toContain("&lt;!channel&gt; outage"); // the notification text is mrkdwn: escaped (the blocks are plain_text)
+  });
 });
