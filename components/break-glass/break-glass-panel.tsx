@@ -4,7 +4,7 @@
 import { Card, Field } from "@/components/console/card";
 import { can, type Viewer } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
-import { breakGlassBlockedReason, listRetrospectiveReviews } from "@/lib/requests/break-glass";
+import { breakGlassBlockedReason, retrospectiveBlockedReason } from "@/lib/requests/break-glass";
 import type { RequestView } from "@/lib/requests/schema";
 import { BreakGlassBadge } from "./break-glass-badge";
 import { BreakGlassForm } from "./break-glass-form";
@@ -13,8 +13,7 @@ import { RetrospectiveForm } from "./retrospective-form";
 export async function BreakGlassPanel({ request: r, viewer }: { request: RequestView; viewer: Viewer }) {
   const glass = r.break_glass;
   if (glass) {
-    const owed = glass.review.state === "pending" && can(viewer, "decide");
-    const reviewable = owed && (await listRetrospectiveReviews(viewer)).some((i) => i.id === r.id && i.reviewable);
+    const reviewable = glass.review.state === "pending" && can(viewer, "decide") && (await retrospectiveBlockedReason(viewer, r)) === null;
     return (
       <Card title="Break-glass" id="break-glass">
         <div className="space-y-3">

@@ -154,6 +154,13 @@ export async function breakGlassBlockedReason(voter: Voter, view: RequestView): 
   return breakGlassRefusal(policy, voter, ballot)?.message ?? null;
 }
 
+/** Why `voter` may not record this request's retrospective review (the command's own rule), or null. */
+export async function retrospectiveBlockedReason(voter: Voter, view: RequestView): Promise<string | null> {
+  const policy = await getActivePolicy();
+  const groups = decidingGroups({ approverGroups: view.policy.approver_groups, escalatedTo: view.escalated_to });
+  return retrospectiveRefusal(policy, voter, { approverGroups: groups, breakGlassBy: view.break_glass?.by ?? null, reviewState: view.break_glass?.review.state ?? null })?.message ?? null;
+}
+
 export type RetrospectiveItem = RequestView & { reviewable: boolean; blockedReason: string | null };
 
 /** Break-glass approvals whose retrospective review is still owed, oldest first, each with whether `viewer` may record it. */

@@ -15,7 +15,14 @@ import { resetEnvCache } from "@/lib/config/env";
 import { decodeJwt } from "jose";
 import { drainOutboxOnce } from "@/lib/notify/worker";
 import { parsePolicy } from "@/lib/policy/load";
-import { breakGlassBlockedReason, breakGlassRequest, listRetrospectiveReviews, reviewBreakGlass, type RetrospectiveVerdict } from "@/lib/requests/break-glass";
+import {
+  breakGlassBlockedReason,
+  breakGlassRequest,
+  listRetrospectiveReviews,
+  retrospectiveBlockedReason,
+  reviewBreakGlass,
+  type RetrospectiveVerdict,
+} from "@/lib/requests/break-glass";
 import { runDueFollowUps } from "@/lib/requests/follow-ups";
 import { claimApproval, createRequest, expireDueRequests } from "@/lib/requests/lifecycle";
 import { getRequestView } from "@/lib/requests/read";
@@ -305,6 +312,9 @@ describe("break-glass", () => {
     expect(owed.find((i) => i.id === a.request.id)).toMatchObject({ reviewable: true });
     expect((await listRetrospectiveReviews(await signedIn(sam))).find((i) => i.id === a.request.id)).toMatchObject({ reviewable: false });
 
+    const viewA = (await getRequestView(a.request.id))!;
+    expect(await retrospectiveBlockedReason(await signedIn(sam), viewA)).toMatch(/another approver must review it/);
+    expect(await retrospectiveBlockedReason(await signedIn(riley), viewA)).toBeNull();
     expect(await errorCode(retro(a.request.id, sam, "acknowledged"))).toBe("self_approval");
     expect(await errorCode(retro(a.request.id, audrey, "acknowledged"))).toBe("forbidden");
     const noNote = await retro(b.request.id, riley, "flagged", "  ").catch((e: unknown) => e as { code: string; issues: unknown });
