@@ -210,6 +210,15 @@ export const decisionBody = z
   })
   .meta({ id: "Decision" });
 
+export const breakGlassBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .max(LIMITS.noteChars)
+      .meta({ description: `Why this cannot wait for the normal approvals; at least ${LIMITS.breakGlassReasonMinChars} characters` }),
+  })
+  .meta({ id: "BreakGlass" });
+
 export const errorBody = z
   .object({
     error: z.object({

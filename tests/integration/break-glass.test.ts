@@ -28,7 +28,8 @@ import { claimApproval, createRequest, expireDueRequests } from "@/lib/requests/
 import { getRequestView } from "@/lib/requests/read";
 import { linkSlackAccount, slackLinkUrl } from "@/lib/slack/linking";
 import { createDedicatedDatabase, pointAppAt, waitForOutboxIdle, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
-import { decideAs, errorCode, makeAgent, personOf, requestBody, reviewer, signedIn, type TestReviewer } from "../support/fixtures";
+import { apiRequest, callAgentApi, decideAs, errorCode, makeAgent, personOf, requestBody, reviewer, signedIn, type TestReviewer } from "../support/fixtures";
+import { createReviewerToken } from "@/lib/auth/reviewer-tokens";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
 
 const TEAM = "T0TEST";
@@ -262,6 +263,24 @@ describe("break-glass", () => {
       expect((await getRequestView(id))!).toMatchObject({ status: "pending", break_glass: null });
       expect(await types(id)).toEqual(["request.created"]);
     }
+  });
+
+  it("the reviewer API's door (a personal token with decide scope) runs the same command, on channel api", async () => {
+    const { request } = await file("test.breakglass.api");
+    const tokenOf = async (who: TestReviewer) => (await createReviewerToken(await signedIn(who), { name: "cli", scopes: ["read", "decide"] })).token;
+    const call = async (token: string, body: unknown) => {
+      const res = await callAgentApi(apiRequest("POST", `/api/v1/reviews/${request.id}/break-glass`, { key: token, body }));
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const samToken = await tokenOf(sam);
+    expect(await call(samToken, { reason: "too short" })).toMatchObject({ status: 400, body: { error: { code: "invalid_request", issues: [{ path: "reason" }] } } });
+    expect(await call(samToken, {})).toMatchObject({ status: 400, body: { error: { code: "invalid_request", issues: [{ path: "reason" }] } } });
+    expect(await call(await tokenOf(riley), { reason: REASON })).toMatchObject({ status: 403, body: { error: { code: "not_eligible" } } });
+    expect(await types(request.id)).toEqual(["request.created"]);
+    expect(await call(samToken, { reason: REASON })).toMatchObject({ status: 200, body: { status: "approved", break_glass: { name: "sam", reason: REASON } } });
+    const events = await selectEventsForRequest(await getDb(), request.id);
+    expect(events.find((e) => e.type === "request.break_glass")).toMatchObject({ channel: "api" });
+    expect(await call(samToken, { reason: REASON })).toMatchObject({ status: 409, body: { error: { code: "already_decided" } } });
   });
 
   it("needs a reason of at least 20 characters (the error names the field), and a pending request", async () => {
