@@ -25,8 +25,24 @@ import {
   REVIEW_DECISIONS,
   RISK_LEVELS,
   type ActorKind,
+  type BreakGlassReviewState,
   type ReviewerTokenScope,
 } from "@/lib/vocabulary";
+
+/** What the matched rule said about break-glass and escalation, stamped on the request when it is filed. */
+export type FollowUpTerms = {
+  breakGlass?: { groups: string[]; notify: { slackChannel?: string; teamsWebhook?: string }; reviewWithinSeconds: number };
+  escalateTo?: string;
+};
+
+/** A break-glass approval: who, why, when, and its retrospective review. */
+export type BreakGlassRecord = {
+  by: string;
+  byName: string;
+  reason: string;
+  at: string;
+  review: { state: BreakGlassReviewState; by: string | null; byName: string | null; at: string | null; note: string | null };
+};
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -110,6 +126,17 @@ export const requests = pgTable(
     resultAt: ts("result_at"),
     idempotencyKey: text("idempotency_key"),
     bodyHash: text("body_hash").notNull(),
+    // Break-glass, reminders and escalation (lib/requests/break-glass.ts, follow-ups.ts). Each `…At`
+    // pair is a due time and the claim that it was acted on: set once, under the row's lock.
+    followUp: jsonb("follow_up").$type<FollowUpTerms>().notNull().default({}),
+    breakGlass: jsonb("break_glass").$type<BreakGlassRecord>(),
+    breakGlassReviewDueAt: ts("break_glass_review_due_at"),
+    breakGlassReviewEscalatedAt: ts("break_glass_review_escalated_at"),
+    remindAt: ts("remind_at"),
+    remindedAt: ts("reminded_at"),
+    escalateAt: ts("escalate_at"),
+    escalatedAt: ts("escalated_at"),
+    escalatedTo: jsonb("escalated_to").$type<string[]>().notNull().default([]),
   },
   (t) => [
     uniqueIndex("requests_idempotency_key").on(t.agentId, t.idempotencyKey),
@@ -117,6 +144,9 @@ export const requests = pgTable(
     index("requests_status_grant_idx").on(t.status, t.grantExpiresAt),
     index("requests_agent_action_idx").on(t.agentId, t.action),
     index("requests_pending_inbox_idx").on(t.riskScore, t.createdAt).where(sql`${t.status} = 'pending'`),
+    index("requests_remind_due_idx").on(t.remindAt).where(sql`${t.remindedAt} is null and ${t.status} = 'pending'`),
+    index("requests_escalate_due_idx").on(t.escalateAt).where(sql`${t.escalatedAt} is null and ${t.status} = 'pending'`),
+    index("requests_break_glass_review_idx").on(t.breakGlassReviewDueAt).where(sql`${t.breakGlass} is not null`),
     check("requests_risk_score_range", sql`${t.riskScore} between 0 and 100`),
     check("requests_approvals_required_positive", sql`${t.approvalsRequired} >= 0`),
   ],

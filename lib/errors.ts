@@ -48,6 +48,10 @@ const STATUS = {
   already_redeemed: 409,
   self_approval: 403,
   not_eligible: 403,
+  /** The request's policy rule does not allow break-glass. */
+  break_glass_not_allowed: 403,
+  /** The request has no break-glass approval whose retrospective review is still owed. */
+  no_review_owed: 409,
   expired: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

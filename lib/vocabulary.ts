@@ -55,6 +55,11 @@ export const AUDIT_EVENT_TYPES = [
   "request.cancelled",
   "request.executed",
   "request.result",
+  "request.break_glass",
+  "request.reminded",
+  "request.escalated",
+  "break_glass.reviewed",
+  "break_glass.review_overdue",
   "grant.redeemed",
   "agent.created",
   "agent.key_rotated",
@@ -73,6 +78,10 @@ export const AUDIT_EVENT_TYPES = [
   "audit.exported",
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Where a break-glass approval's retrospective review stands. */
+export const BREAK_GLASS_REVIEW_STATES = ["pending", "acknowledged", "flagged"] as const;
+export type BreakGlassReviewState = (typeof BREAK_GLASS_REVIEW_STATES)[number];
 
 /** A UUID in canonical text form, any case (request and agent ids; callers lower-case what they keep). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

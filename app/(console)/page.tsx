@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
+import { RetrospectiveReviews } from "@/components/break-glass/retrospective-reviews";
 import { InboxFilters } from "@/components/console/inbox-filters";
 import { LiveRefresh } from "@/components/console/live-refresh";
 import { TimeLeft } from "@/components/console/time-left";
@@ -33,6 +34,9 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
           </p>
         </div>
         <LiveRefresh />
+      </div>
+      <div className="mt-5">
+        <RetrospectiveReviews viewer={viewer} />
       </div>
       <div className="mt-5">
         <Suspense>

@@ -1,5 +1,5 @@
 // SQL for requests and their reviews (votes).
-import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
@@ -27,10 +27,12 @@ with r as (
   insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of,
     callback_url, params_hash, status, risk_score, risk_level, risk_reasons, policy_rule, policy_hash,
     policy_decision, explanation, approvals_required, approver_groups, notify, grant_window_seconds,
-    decision_deadline, grant_expires_at, created_at, updated_at, decided_at, idempotency_key, body_hash, step_up)
+    decision_deadline, grant_expires_at, created_at, updated_at, decided_at, idempotency_key, body_hash, step_up,
+    follow_up, remind_at, escalate_at)
   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::request_status, $13, $14::risk_level,
     $15::jsonb, $16, $17, $18::policy_decision, $19, $20, $21::jsonb, $22::jsonb, $23, $24::timestamptz,
-    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $35)
+    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $35,
+    $36::jsonb, $37::timestamptz, $38::timestamptz)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
     agent_id, action, environment, risk_level, outcome, payload, mac)
@@ -118,6 +120,9 @@ export async function insertRequestWithEvents(
     ),
     REQUEST_CHANGES_CHANNEL,
     row.stepUp,
+    JSON.stringify(row.followUp),
+    iso(row.remindAt),
+    iso(row.escalateAt),
   ]);
 }
 
@@ -226,6 +231,38 @@ export async function selectDueForExpiry(tx: Executor, now: Date, limit: number)
     .where(or(...DEADLINES.map((d) => isDueSql(d, now))))
     .limit(limit);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Pending requests whose reminder or escalation is due and not yet done, and break-glass approvals
+ * whose retrospective review is overdue and not yet escalated: candidates only. Each is claimed
+ * under its row's lock by lib/requests/follow-ups.ts, so two instances finding the same one act once.
+ */
+export async function selectDueFollowUps(tx: Executor, now: Date, limit: number): Promise<string[]> {
+  const pending = stillOpenSql(PENDING, now);
+  const rows = await tx
+    .select({ id: requests.id })
+    .from(requests)
+    .where(
+      or(
+        and(pending, isNull(requests.remindedAt), lte(requests.remindAt, now)),
+        and(pending, isNull(requests.escalatedAt), lte(requests.escalateAt, now)),
+        and(isNotNull(requests.breakGlass), isNull(requests.breakGlassReviewEscalatedAt), lte(requests.breakGlassReviewDueAt, now)),
+      ),
+    )
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Break-glass approvals whose retrospective review is still owed (oldest first), with their agents. */
+export async function selectBreakGlassReviewsOwed(tx: Executor, limit: number): Promise<{ request: RequestRow; agent: Agent }[]> {
+  return tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(and(isNotNull(requests.breakGlass), sql`${requests.breakGlass}->'review'->>'state' = 'pending'`))
+    .orderBy(asc(requests.createdAt))
+    .limit(limit);
 }
 
 export async function selectReviews(tx: Executor, requestIds: string[]): Promise<ReviewRow[]> {

@@ -1,8 +1,8 @@
 // SQL for Slack: the message posted per request (its channel ID and ts, for later chat.update calls),
 // and the Slack accounts people linked to themselves.
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { slackLinkCodes, slackLinks, slackMessages, slackSeenSignatures, type SlackMessageRow } from "../schema";
+import { identities, slackLinkCodes, slackLinks, slackMessages, slackSeenSignatures, type SlackMessageRow } from "../schema";
 
 /** Remembers the posted message; a second post for the same request keeps the first. */
 export async function insertSlackMessage(tx: Executor, row: SlackMessageRow): Promise<void> {
@@ -70,4 +70,33 @@ export async function recordSlackSignature(tx: Executor, signature: string, at: 
     .onConflictDoNothing()
     .returning({ signature: slackSeenSignatures.signature });
   return inserted.length === 1;
+}
+
+/**
+ * Linked Slack accounts of people any of whose identities was last confirmed in one of `idpGroups`,
+ * with every e-mail of that person (so callers can leave out the requester): who to DM for a
+ * reminder, an escalation or a break-glass.
+ */
+export async function selectSlackUsersInGroups(
+  tx: Executor,
+  idpGroups: readonly string[],
+): Promise<{ teamId: string; userId: string; personId: string; emails: string[] }[]> {
+  if (idpGroups.length === 0) return [];
+  const groups = sql.join(
+    idpGroups.map((g) => sql`${g}`),
+    sql`, `,
+  );
+  const rows = await tx
+    .select({
+      teamId: slackLinks.teamId,
+      userId: slackLinks.userId,
+      personId: slackLinks.personId,
+      emails: sql<string[]>`coalesce((select json_agg(lower(j.email)) from identities j where j.person_id = ${slackLinks.personId} and j.email is not null), '[]'::json)`,
+    })
+    .from(slackLinks)
+    .where(
+      sql`exists (select 1 from ${identities} i where i.person_id = ${slackLinks.personId} and jsonb_exists_any(i.groups, array[${groups}]::text[]))`,
+    )
+    .orderBy(slackLinks.userId);
+  return rows.map((r) => ({ ...r, emails: typeof r.emails === "string" ? (JSON.parse(r.emails) as string[]) : r.emails }));
 }

@@ -51,6 +51,10 @@ export const webhookAnnouncer: Announcer = (request, change) => {
         decision_deadline: request.decisionDeadline.toISOString(),
         grant_expires_at: request.grantExpiresAt?.toISOString() ?? null,
         result: request.resultStatus,
+        break_glass: request.breakGlass
+          ? { by: request.breakGlass.byName, reason: request.breakGlass.reason, at: request.breakGlass.at, review: request.breakGlass.review.state }
+          : null,
+        escalated_to: request.escalatedTo,
       },
     })),
   ];

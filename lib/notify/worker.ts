@@ -12,6 +12,7 @@ import type { OutboxRow } from "@/db/schema";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { log } from "@/lib/log";
 import { backgroundPass } from "@/lib/runtime/background-pass";
+import { sendSlackChannelNotice, sendSlackGroupDms, sendSlackRequesterDm, sendSlackThreadNotice } from "@/lib/slack/notices";
 import { sendSlackPost, sendSlackUpdate } from "@/lib/slack/sender";
 import { sendTeamsPost } from "@/lib/teams/sender";
 import { httpFailure, thrownFailure, type Delivery } from "./delivery";
@@ -95,6 +96,10 @@ export const SENDERS: Record<string, Sender> = {
   webhook: sendWebhook,
   "slack.post": sendSlackPost,
   "slack.update": sendSlackUpdate,
+  "slack.thread": sendSlackThreadNotice,
+  "slack.channel": sendSlackChannelNotice,
+  "slack.dm_groups": sendSlackGroupDms,
+  "slack.dm_requester": sendSlackRequesterDm,
   "teams.post": sendTeamsPost,
 };
 

@@ -14,6 +14,8 @@ export const DEFAULT_ENVIRONMENT_RISK: Readonly<Record<string, number>> = { prod
 export const DEFAULT_DECISION_DEADLINE_SECONDS = 60 * 60;
 export const DEFAULT_GRANT_WINDOW_SECONDS = 15 * 60;
 export const DEFAULT_APPROVALS = 1;
+/** An unreviewed break-glass is escalated this long after it happened, unless the rule says otherwise. */
+export const DEFAULT_BREAK_GLASS_REVIEW_SECONDS = 24 * 60 * 60;
 
 // Upper bounds keep a typo ("30d" for "30m") from leaving a request open for a month or an
 // approval usable all week.
@@ -166,6 +168,9 @@ const DECISION_ONLY_KEYS: Record<string, readonly PolicyDecision[]> = {
   decision_deadline: ["require_approval"],
   notify: ["require_approval"],
   step_up: ["require_approval"],
+  break_glass: ["require_approval"],
+  remind_after: ["require_approval"],
+  escalate_after: ["require_approval"],
   grant_window: ["require_approval", "auto_approve"],
 };
 
@@ -187,6 +192,16 @@ const RuleSchema = z
     notify: NotifySchema.optional(),
     /** Approving needs a sign-in within the last few minutes (critical requests need it anyway). */
     step_up: z.boolean().optional(),
+    /** One eligible person may approve alone, with a written reason; never on a deny or auto_approve rule. */
+    break_glass: z
+      .strictObject({
+        groups: z.array(z.string()).min(1),
+        notify: NotifySchema.optional(),
+        review_within: duration(MAX_DECISION_DEADLINE).optional(),
+      })
+      .optional(),
+    remind_after: duration(MAX_DECISION_DEADLINE).optional(),
+    escalate_after: z.strictObject({ after: duration(MAX_DECISION_DEADLINE), to: z.string() }).optional(),
   })
   .superRefine((rule, ctx) => {
     for (const [key, decisions] of Object.entries(DECISION_ONLY_KEYS)) {
@@ -284,6 +299,23 @@ function checkReferences(file: PolicyFile, ctx: z.core.$RefinementCtx<PolicyFile
       }
     });
 
+    rule.break_glass?.groups.forEach((group, j) => {
+      if (!Object.hasOwn(file.approver_groups, group)) {
+        ctx.addIssue({ code: "custom", path: ["rules", index, "break_glass", "groups", j], message: `unknown approver group "${group}"` });
+      }
+    });
+    if (rule.escalate_after && !Object.hasOwn(file.approver_groups, rule.escalate_after.to)) {
+      ctx.addIssue({ code: "custom", path: ["rules", index, "escalate_after", "to"], message: `unknown approver group "${rule.escalate_after.to}"` });
+    }
+    // A reminder or escalation due after the decision deadline would never happen.
+    const deadline = rule.decision_deadline ?? file.defaults?.decision_deadline ?? DEFAULT_DECISION_DEADLINE_SECONDS;
+    if (rule.remind_after !== undefined && rule.remind_after >= deadline) {
+      ctx.addIssue({ code: "custom", path: ["rules", index, "remind_after"], message: "must be shorter than the rule's decision deadline" });
+    }
+    if (rule.escalate_after && rule.escalate_after.after >= deadline) {
+      ctx.addIssue({ code: "custom", path: ["rules", index, "escalate_after", "after"], message: "must be shorter than the rule's decision deadline" });
+    }
+
     // An environment typo would make a deny rule silently never match, so rules may only name
     // environments the policy knows (the keys of environment_risk).
     rule.match?.environment?.forEach((environment, j) => {
@@ -360,6 +392,20 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
       grantWindowSeconds: rule.grant_window ?? defaults.grantWindowSeconds,
       notify,
       stepUp: rule.step_up ?? false,
+      ...(rule.break_glass
+        ? {
+            breakGlass: {
+              groups: rule.break_glass.groups,
+              notify: {
+                ...(rule.break_glass.notify?.slack_channel ? { slackChannel: rule.break_glass.notify.slack_channel } : {}),
+                ...(rule.break_glass.notify?.teams_webhook ? { teamsWebhook: rule.break_glass.notify.teams_webhook } : {}),
+              },
+              reviewWithinSeconds: rule.break_glass.review_within ?? DEFAULT_BREAK_GLASS_REVIEW_SECONDS,
+            },
+          }
+        : {}),
+      ...(rule.remind_after !== undefined ? { remindAfterSeconds: rule.remind_after } : {}),
+      ...(rule.escalate_after ? { escalateAfter: { seconds: rule.escalate_after.after, to: rule.escalate_after.to } } : {}),
     };
   });
   return {

@@ -24,6 +24,21 @@ export type PolicyRule = {
   notify: { slackChannel?: string; teamsWebhook?: string };
   /** Approving needs a fresh sign-in (see PolicyEvaluation.stepUp). */
   stepUp: boolean;
+  /** Who may approve alone in an emergency (absent: nobody; see lib/requests/break-glass.ts). */
+  breakGlass?: BreakGlassPolicy;
+  /** Remind the eligible approvers of a request still pending this long after it was filed. */
+  remindAfterSeconds?: number;
+  /** Make another approver group eligible for a request still pending this long after it was filed. */
+  escalateAfter?: { seconds: number; to: string };
+};
+
+export type BreakGlassPolicy = {
+  /** Approver groups whose members may break the glass. */
+  groups: string[];
+  /** Where the break-glass is announced, besides the rule's own channels. */
+  notify: { slackChannel?: string; teamsWebhook?: string };
+  /** The retrospective review is overdue (and escalated) this long after the break-glass. */
+  reviewWithinSeconds: number;
 };
 
 export type Policy = {

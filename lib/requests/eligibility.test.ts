@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "@/lib/policy/load";
-import { STEP_UP_MAX_AGE_MS, voteRefusal, type Ballot, type Voter } from "./eligibility";
-import { MACHINE_STATES } from "./machine";
+import { breakGlassRefusal, decidingGroups, retrospectiveRefusal, STEP_UP_MAX_AGE_MS, voteRefusal, type Ballot, type BreakGlassBallot, type Voter } from "./eligibility";
+import { MACHINE_STATES, next } from "./machine";
 
 const policy = parsePolicy(
   `version: 1
@@ -111,3 +111,49 @@ describe("voteRefusal: who may cast this vote on this request", () => {
     expect(code(person(["oncall"]), ballot({ voters: ["person-pat"] }))).toBe("not_eligible");
   });
 });
+
+describe("breakGlassRefusal: who may approve alone", () => {
+  const glass = (over: Partial<BreakGlassBallot> = {}): BreakGlassBallot => ({ state: "pending", owner: "owner@acme.test", onBehalfOf: null, breakGlassGroups: ["security"], ...over });
+  const bg = (p: Voter, b: BreakGlassBallot) => breakGlassRefusal(policy, p, b)?.code ?? "ok";
+
+  it("a reviewer in one of the rule's break-glass groups, on a pending request whose rule allows it", () => {
+    expect(bg(person(["sec"]), glass())).toBe("ok");
+    expect(bg(person(["admins"]), glass())).toBe("ok");
+    expect(bg(person(["sec"]), glass({ breakGlassGroups: null }))).toBe("break_glass_not_allowed");
+    expect(bg(person(["sec"]), glass({ breakGlassGroups: [] }))).toBe("break_glass_not_allowed");
+    expect(bg(person(["oncall"]), glass())).toBe("not_eligible");
+    expect(bg(person(["compliance"]), glass({ breakGlassGroups: ["legal"] }))).toBe("forbidden");
+  });
+
+  it("never on one's own request, admins included", () => {
+    expect(bg(person(["admins"], "owner@acme.test"), glass())).toBe("self_approval");
+    expect(bg(person(["sec"], "Req@Acme.test"), glass({ onBehalfOf: "req@acme.test" }))).toBe("self_approval");
+  });
+
+  it("the machine decides the state: only pending moves", () => {
+    for (const state of MACHINE_STATES) {
+      const move = next(state, "break_glass");
+      expect(bg(person(["sec"]), glass({ state }))).toBe(move.ok ? "ok" : move.code);
+    }
+  });
+});
+
+describe("retrospectiveRefusal and decidingGroups", () => {
+  const r = (over: Partial<Parameters<typeof retrospectiveRefusal>[2]> = {}) => ({ approverGroups: ["oncall"], breakGlassBy: "person-sam", reviewState: "pending", ...over });
+  const rv = (p: Voter, x = r()) => retrospectiveRefusal(policy, p, x)?.code ?? "ok";
+
+  it("another approver of the request reviews a pending break-glass; not the one who broke it, not an auditor", () => {
+    expect(rv(person(["oncall"]))).toBe("ok");
+    expect(rv(person(["oncall"], "sam@acme.test", "person-sam"))).toBe("self_approval");
+    expect(rv(person(["sec"]))).toBe("not_eligible");
+    expect(rv(person(["compliance"]))).toBe("forbidden");
+    expect(rv(person(["oncall"]), r({ reviewState: "acknowledged" }))).toBe("no_review_owed");
+    expect(rv(person(["oncall"]), r({ reviewState: null }))).toBe("no_review_owed");
+  });
+
+  it("an escalation adds its group to who may decide", () => {
+    expect(decidingGroups({ approverGroups: ["oncall"], escalatedTo: ["security", "oncall"] })).toEqual(["oncall", "security"]);
+    expect(code(person(["sec"]), ballot({ approverGroups: decidingGroups({ approverGroups: ["oncall"], escalatedTo: ["security"] }) }))).toBe("ok");
+  });
+});
+

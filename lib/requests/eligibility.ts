@@ -38,10 +38,15 @@ export type Ballot = {
   stepUp: boolean;
 };
 
+/** The approver groups that may decide: the rule's, and any the request was escalated to. */
+export function decidingGroups(r: { approverGroups: readonly string[]; escalatedTo: readonly string[] }): string[] {
+  return [...new Set([...r.approverGroups, ...r.escalatedTo])];
+}
+
 export function ballotOf(view: RequestView): Ballot {
   return {
     state: view.status,
-    approverGroups: view.policy.approver_groups,
+    approverGroups: decidingGroups({ approverGroups: view.policy.approver_groups, escalatedTo: view.escalated_to }),
     owner: view.agent.owner,
     onBehalfOf: view.on_behalf_of,
     voters: view.reviews.map((r) => r.reviewer),
@@ -70,13 +75,8 @@ export function voteRefusal(policy: Policy, voter: Voter, ballot: Ballot, vote: 
     };
   }
   if (vote === "approve") {
-    const mine = new Set(voter.emails.map(norm));
-    const whose = mine.has(norm(ballot.owner))
-      ? "you own the agent that filed it"
-      : ballot.onBehalfOf && mine.has(norm(ballot.onBehalfOf))
-        ? "it was filed on your behalf"
-        : null;
-    if (whose) return { code: "self_approval", message: `You cannot approve this request: ${whose}. No exemptions, admins included.` };
+    const self = selfApproval(voter, ballot);
+    if (self) return self;
   }
   const mine = approverGroupsFor(policy, voter.groups);
   if (!ballot.approverGroups.some((g) => mine.includes(g))) {
@@ -91,6 +91,65 @@ export function voteRefusal(policy: Policy, voter: Voter, ballot: Ballot, vote: 
       code: "step_up_required",
       message: "Approving this request needs a fresh sign-in (within the last 5 minutes): re-authenticate in the Countersign console, then approve.",
     };
+  }
+  return null;
+}
+
+/** Approving one's own request (owning its agent, or being the human it acts for), or null. */
+function selfApproval(voter: Voter, ballot: Pick<Ballot, "owner" | "onBehalfOf">): Refusal | null {
+  const mine = new Set(voter.emails.map(norm));
+  const whose = mine.has(norm(ballot.owner))
+    ? "you own the agent that filed it"
+    : ballot.onBehalfOf && mine.has(norm(ballot.onBehalfOf))
+      ? "it was filed on your behalf"
+      : null;
+  return whose ? { code: "self_approval", message: `You cannot approve this request: ${whose}. No exemptions, admins included.` } : null;
+}
+
+/** What the break-glass rule needs to know of a request. */
+export type BreakGlassBallot = Pick<Ballot, "state" | "owner" | "onBehalfOf"> & {
+  /** The rule's break-glass groups; null when the rule does not allow break-glass. */
+  breakGlassGroups: readonly string[] | null;
+};
+
+/**
+ * Why `voter` may not break the glass on the request, or null: the machine must allow it (a pending
+ * request), the rule must allow it, the person must hold a deciding role, must not approve their own
+ * request (no exemptions here either), and must belong to one of the rule's break-glass groups.
+ * No quorum, no prior vote and no step-up: that is what the written reason and the retrospective
+ * review stand in for.
+ */
+export function breakGlassRefusal(policy: Policy, voter: Voter, ballot: BreakGlassBallot): Refusal | null {
+  const move = next(ballot.state, "break_glass");
+  if (!move.ok) return { code: move.code, message: move.message };
+  if (!ballot.breakGlassGroups || ballot.breakGlassGroups.length === 0) {
+    return { code: "break_glass_not_allowed", message: "The policy rule for this request does not allow break-glass." };
+  }
+  const roles = rolesForGroups(policy, voter.groups);
+  if (!rolesCan(roles, "decide")) return { code: "forbidden", message: "Only reviewers may break the glass." };
+  const self = selfApproval(voter, ballot);
+  if (self) return self;
+  const mine = approverGroupsFor(policy, voter.groups);
+  if (!ballot.breakGlassGroups.some((g) => mine.includes(g))) {
+    return { code: "not_eligible", message: `Only members of ${ballot.breakGlassGroups.join(", ")} may break the glass on this request.` };
+  }
+  return null;
+}
+
+/** Why `voter` may not record the retrospective review of a break-glass approval, or null. */
+export function retrospectiveRefusal(
+  policy: Policy,
+  voter: Voter,
+  r: { approverGroups: readonly string[]; breakGlassBy: string | null; reviewState: string | null },
+): Refusal | null {
+  if (r.reviewState !== "pending") return { code: "no_review_owed", message: "This request owes no retrospective review." };
+  if (!rolesCan(rolesForGroups(policy, voter.groups), "decide")) return { code: "forbidden", message: "Only reviewers may review a break-glass." };
+  if (r.breakGlassBy === voter.personId) {
+    return { code: "self_approval", message: "You broke the glass on this request: another approver must review it." };
+  }
+  const mine = approverGroupsFor(policy, voter.groups);
+  if (!r.approverGroups.some((g) => mine.includes(g))) {
+    return { code: "not_eligible", message: `Only members of ${r.approverGroups.join(", ")} may review this break-glass.` };
   }
   return null;
 }

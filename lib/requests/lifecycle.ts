@@ -21,7 +21,8 @@ import { getActivePolicy } from "@/lib/policy/load";
 import type { ResultStatus } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
 import { afterCommit, announcementsFor } from "./effects";
-import { unlessUnconfirmed, voteRefusal, type Vote } from "./eligibility";
+import { decidingGroups, unlessUnconfirmed, voteRefusal, type Vote } from "./eligibility";
+import { followUpTerms } from "./follow-ups";
 import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
@@ -122,6 +123,7 @@ export async function createRequest(
     resultAt: null,
     idempotencyKey: key ?? null,
     bodyHash,
+    ...followUpTerms(evaluation.rule, status, now),
   };
   const events = [
     auditEvent({
@@ -220,7 +222,7 @@ export async function decideRequest(
     const personOf = (v: ReviewRow) => people.get(v.reviewerId) ?? v.reviewerId;
     const ballot = {
       state: l.state,
-      approverGroups: request.approverGroups,
+      approverGroups: decidingGroups(request),
       owner: l.agent.owner,
       onBehalfOf: request.onBehalfOf,
       voters: reviews.map(personOf),

@@ -18,13 +18,13 @@ import {
 // The whole table, written out once more by hand: every state × every command → the next status
 // or the refusal code. A change to the machine must change this too.
 const EXPECTED: Record<MachineState, Record<Command, RequestStatus | `!${string}`>> = {
-  pending: { vote: "pending", approve: "approved", deny: "denied", claim: "!not_approved", report: "!not_executed", cancel: "cancelled", expire: "expired" },
-  approved: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", claim: "executed", report: "!not_executed", cancel: "!not_pending", expire: "expired" },
-  denied: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", claim: "!denied", report: "!not_executed", cancel: "!not_pending", expire: "!conflict" },
-  expired: { vote: "!expired", approve: "!expired", deny: "!expired", claim: "!expired", report: "!not_executed", cancel: "!expired", expire: "!conflict" },
-  cancelled: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", claim: "!cancelled", report: "!not_executed", cancel: "!not_pending", expire: "!conflict" },
-  executed: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", claim: "!already_executed", report: "executed", cancel: "!not_pending", expire: "!conflict" },
-  reported: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", claim: "!already_executed", report: "!result_already_reported", cancel: "!not_pending", expire: "!conflict" },
+  pending: { vote: "pending", approve: "approved", deny: "denied", break_glass: "approved", claim: "!not_approved", report: "!not_executed", cancel: "cancelled", expire: "expired", follow_up: "pending" },
+  approved: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", break_glass: "!already_decided", claim: "executed", report: "!not_executed", cancel: "!not_pending", expire: "expired", follow_up: "!not_pending" },
+  denied: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", break_glass: "!already_decided", claim: "!denied", report: "!not_executed", cancel: "!not_pending", expire: "!conflict", follow_up: "!not_pending" },
+  expired: { vote: "!expired", approve: "!expired", deny: "!expired", break_glass: "!expired", claim: "!expired", report: "!not_executed", cancel: "!expired", expire: "!conflict", follow_up: "!expired" },
+  cancelled: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", break_glass: "!already_decided", claim: "!cancelled", report: "!not_executed", cancel: "!not_pending", expire: "!conflict", follow_up: "!not_pending" },
+  executed: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", break_glass: "!already_decided", claim: "!already_executed", report: "executed", cancel: "!not_pending", expire: "!conflict", follow_up: "!not_pending" },
+  reported: { vote: "!already_decided", approve: "!already_decided", deny: "!already_decided", break_glass: "!already_decided", claim: "!already_executed", report: "!result_already_reported", cancel: "!not_pending", expire: "!conflict", follow_up: "!not_pending" },
 };
 
 const T = new Date("2026-01-01T00:00:00Z");

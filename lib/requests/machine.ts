@@ -13,11 +13,14 @@ export type MachineState = RequestStatus | "reported";
 
 /**
  * What can be asked of a request. A reviewer's approve vote is `vote` while it leaves the quorum
- * short and `approve` when it completes it; `deny` is any one eligible deny.
+ * short and `approve` when it completes it; `deny` is any one eligible deny. `break_glass` is one
+ * eligible person's emergency approval, quorum or not; `follow_up` is the system's reminder or
+ * escalation of a request still waiting (it changes who hears of it and who may decide, never the
+ * status).
  */
-export type Command = "vote" | "approve" | "deny" | "claim" | "report" | "cancel" | "expire";
+export type Command = "vote" | "approve" | "deny" | "break_glass" | "claim" | "report" | "cancel" | "expire" | "follow_up";
 
-export const COMMANDS: readonly Command[] = ["vote", "approve", "deny", "claim", "report", "cancel", "expire"];
+export const COMMANDS: readonly Command[] = ["vote", "approve", "deny", "break_glass", "claim", "report", "cancel", "expire", "follow_up"];
 export const MACHINE_STATES: readonly MachineState[] = ["pending", "approved", "denied", "expired", "cancelled", "executed", "reported"];
 
 export type Refusal = { code: ErrorCode; message: string };
@@ -36,6 +39,7 @@ const notPending = (s: MachineState) =>
 const notExecuted = no("not_executed", "Only an executed request can report a result.");
 const expired = no("expired", "The request expired: its decision deadline or grant window passed.");
 const noExpiry = no("conflict", "Only a pending or approved request expires.");
+const noFollowUp = no("not_pending", "Only a pending request is reminded or escalated.");
 
 /** Every state × every command (the exhaustive test walks this table). */
 const TABLE: Record<MachineState, Record<Command, Move>> = {
@@ -43,64 +47,78 @@ const TABLE: Record<MachineState, Record<Command, Move>> = {
     vote: to("pending"),
     approve: to("approved"),
     deny: to("denied"),
+    break_glass: to("approved"),
     claim: no("not_approved", "The request has not been approved yet."),
     report: notExecuted,
     cancel: to("cancelled"),
     expire: to("expired"),
+    follow_up: to("pending"),
   },
   approved: {
     vote: alreadyDecided("approved"),
     approve: alreadyDecided("approved"),
     deny: alreadyDecided("approved"),
+    break_glass: alreadyDecided("approved"),
     claim: to("executed"),
     report: notExecuted,
     cancel: notPending("approved"),
     expire: to("expired"),
+    follow_up: noFollowUp,
   },
   denied: {
     vote: alreadyDecided("denied"),
     approve: alreadyDecided("denied"),
     deny: alreadyDecided("denied"),
+    break_glass: alreadyDecided("denied"),
     claim: no("denied", "The request was denied."),
     report: notExecuted,
     cancel: notPending("denied"),
     expire: noExpiry,
+    follow_up: noFollowUp,
   },
   expired: {
     vote: expired,
     approve: expired,
     deny: expired,
+    break_glass: expired,
     claim: expired,
     report: notExecuted,
     cancel: expired,
     expire: noExpiry,
+    follow_up: expired,
   },
   cancelled: {
     vote: alreadyDecided("cancelled"),
     approve: alreadyDecided("cancelled"),
     deny: alreadyDecided("cancelled"),
+    break_glass: alreadyDecided("cancelled"),
     claim: no("cancelled", "The request was cancelled."),
     report: notExecuted,
     cancel: notPending("cancelled"),
     expire: noExpiry,
+    follow_up: noFollowUp,
   },
   executed: {
     vote: alreadyDecided("executed"),
     approve: alreadyDecided("executed"),
     deny: alreadyDecided("executed"),
+    break_glass: alreadyDecided("executed"),
     claim: no("already_executed", "This approval was already used."),
     report: to("executed"),
     cancel: notPending("executed"),
     expire: noExpiry,
+    follow_up: noFollowUp,
   },
   reported: {
     vote: alreadyDecided("reported"),
     approve: alreadyDecided("reported"),
     deny: alreadyDecided("reported"),
+    break_glass: alreadyDecided("reported"),
     claim: no("already_executed", "This approval was already used."),
     report: no("result_already_reported", "A result was already reported for this request."),
     cancel: notPending("reported"),
     expire: noExpiry,
+    follow_up: noFollowUp,
   },
 };
 

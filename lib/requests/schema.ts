@@ -3,7 +3,7 @@
 import "@/lib/input/zod-config";
 import { z } from "zod";
 import { GRANT_TYP, grantClaims } from "@/lib/evidence/grant-claims";
-import { POLICY_DECISIONS, REQUEST_STATUSES, RESULT_STATUSES, REVIEW_DECISIONS, RISK_LEVELS } from "@/lib/vocabulary";
+import { BREAK_GLASS_REVIEW_STATES, POLICY_DECISIONS, REQUEST_STATUSES, RESULT_STATUSES, REVIEW_DECISIONS, RISK_LEVELS } from "@/lib/vocabulary";
 
 export const LIMITS = {
   bodyBytes: 256 * 1024,
@@ -11,6 +11,7 @@ export const LIMITS = {
   intentChars: 4000,
   waitSeconds: 60,
   /** A reviewer's note on a vote, whichever door it comes through. */
+  breakGlassReasonMinChars: 20,
   noteChars: 2000,
   /** A grant presented for redemption (ours are well under 2 KB). */
   grantChars: 16 * 1024,
@@ -98,7 +99,28 @@ export const requestView = z
       explanation: z.string(),
       approver_groups: z.array(z.string()),
       step_up: z.boolean().meta({ description: "Approving needs a sign-in within the last 5 minutes" }),
+      break_glass_groups: z
+        .array(z.string())
+        .nullable()
+        .meta({ description: "Approver groups whose members may break the glass (approve alone, with a reason); null: not allowed" }),
     }),
+    break_glass: z
+      .object({
+        by: z.string(),
+        name: z.string(),
+        reason: z.string(),
+        at: z.iso.datetime(),
+        review: z.object({
+          state: z.enum(BREAK_GLASS_REVIEW_STATES),
+          by: z.string().nullable(),
+          name: z.string().nullable(),
+          note: z.string().nullable(),
+          at: z.iso.datetime().nullable(),
+        }),
+      })
+      .nullable()
+      .meta({ description: "Set for ever when someone approved the request alone through break-glass; its retrospective review" }),
+    escalated_to: z.array(z.string()).meta({ description: "Approver groups made eligible by the rule's escalate_after" }),
     approvals: z.object({ count: z.number().int(), required: z.number().int() }),
     reviews: z.array(
       z.object({
@@ -187,6 +209,15 @@ export const decisionBody = z
     note: z.string().max(LIMITS.noteChars).optional().meta({ description: "Why; required to deny" }),
   })
   .meta({ id: "Decision" });
+
+export const breakGlassBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .max(LIMITS.noteChars)
+      .meta({ description: `Why this cannot wait for the normal approvals; at least ${LIMITS.breakGlassReasonMinChars} characters` }),
+  })
+  .meta({ id: "BreakGlass" });
 
 export const errorBody = z
   .object({

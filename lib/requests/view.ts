@@ -31,7 +31,24 @@ export function toRequestView(r: RequestRow, agent: Agent, reviews: ReviewRow[],
       explanation: r.explanation,
       approver_groups: r.approverGroups,
       step_up: r.stepUp,
+      break_glass_groups: r.followUp.breakGlass?.groups ?? null,
     },
+    break_glass: r.breakGlass
+      ? {
+          by: r.breakGlass.by,
+          name: r.breakGlass.byName,
+          reason: r.breakGlass.reason,
+          at: r.breakGlass.at,
+          review: {
+            state: r.breakGlass.review.state,
+            by: r.breakGlass.review.by,
+            name: r.breakGlass.review.byName,
+            note: r.breakGlass.review.note,
+            at: r.breakGlass.review.at,
+          },
+        }
+      : null,
+    escalated_to: r.escalatedTo,
     approvals: { count: approvals, required: r.approvalsRequired },
     reviews: reviews.map((v) => ({
       reviewer: v.reviewerId,

@@ -15,6 +15,7 @@ import { log } from "@/lib/log";
 import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
+import { runDueFollowUps } from "@/lib/requests/follow-ups";
 import { expireDueRequests } from "@/lib/requests/lifecycle";
 import { logPassFailure } from "./background-pass";
 import { processWide } from "./process-wide";
@@ -66,6 +67,10 @@ function startSweeper(intervalMs: number): void {
     try {
       const n = await expireDueRequests();
       if (n > 0) log.info({ expired: n }, "expired requests past their deadline");
+      // Reminders, escalations and overdue break-glass reviews: each claimed under its row's lock,
+      // so every instance may sweep and each still happens once.
+      const done = await runDueFollowUps();
+      if (done.remind + done.escalate + done.review_overdue > 0) log.info(done, "reminded, escalated or flagged overdue reviews");
     } catch (err) {
       logPassFailure(err, "expiry sweep failed; will retry");
     } finally {

@@ -31,7 +31,9 @@ function view(over: Partial<RequestView> = {}): RequestView {
     params_hash: "ab".repeat(32),
     agent: { id: "9f0e2a5c-6f1d-4c3e-9a7b-1d2e3f4a5b6c", name: "deploy-bot", owner: "priya@acme.test" },
     risk: { score: 85, level: "critical", reasons: [{ code: "env", points: 25, message: "production <prod>" }] },
-    policy: { rule: "iam-changes", decision: "require_approval", hash: "h", explanation: "", approver_groups: ["security"], step_up: false },
+    policy: { rule: "iam-changes", decision: "require_approval", hash: "h", explanation: "", approver_groups: ["security"], step_up: false, break_glass_groups: null },
+    break_glass: null,
+    escalated_to: [],
     approvals: { count: 0, required: 2 },
     reviews: [],
     decision_deadline: "2030-01-01T12:00:00.000Z",
@@ -136,5 +138,14 @@ describe("Slack Block Kit messages", () => {
     const modal = denyReasonModal(view());
     expect(modal).toMatchObject({ type: "modal", callback_id: DENY_MODAL_CALLBACK_ID, private_metadata: ID, submit: { text: "Deny" } });
     expect(modal.blocks[1]).toMatchObject({ type: "input", block_id: "deny_reason", element: { type: "plain_text_input", action_id: "reason", multiline: true } });
+  });
+
+  it("break-glass: the status line says so, with who and why, escaped", () => {
+    const glass = { by: "p", name: "Sam", reason: "<!channel> outage", at: "2030-01-01T11:00:00.000Z", review: { state: "pending" as const, by: null, name: null, note: null, at: null } };
+    const line = statusLine(view({ status: "approved", break_glass: glass, reviews: [review("Sam", "approve")], approvals: { count: 1, required: 2 } }));
+    expect(line).toMatch(/^🚨 BREAK-GLASS by Sam: <!channel> outage \(review pending\)\. ✅ Approved by Sam \(1 of 2\)$/);
+    const message = slackMessageFor(view({ status: "approved", break_glass: glass }), { consoleUrl: "https://c/r" });
+    expect(JSON.stringify(message.blocks)).toContain("BREAK-GLASS by Sam");
+    expect(message.text).toContain("&lt;!channel&gt; outage"); // the notification text is mrkdwn: escaped (the blocks are plain_text)
   });
 });

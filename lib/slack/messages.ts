@@ -59,6 +59,12 @@ const names = (view: RequestView, decision: ReviewDecision) => view.reviews.filt
  * text (names and a denial's note are people's words), with the symbols written out as emoji.
  */
 export function statusLine(view: RequestView): string {
+  const glass = view.break_glass;
+  const line = decisionLine(view);
+  return glass ? `🚨 BREAK-GLASS by ${glass.name}: ${truncate(glass.reason, 500)} (review ${glass.review.state}). ${line}` : line;
+}
+
+function decisionLine(view: RequestView): string {
   const approvers = names(view, "approve");
   const approvedBy = `Approved by ${approvers.join(", ")} (${view.approvals.count} of ${view.approvals.required})`;
   switch (view.status) {

@@ -65,4 +65,14 @@ describe("Teams Adaptive Card", () => {
     // No callback actions: Teams incoming webhooks cannot call Countersign back.
     expect(JSON.stringify(att.content)).not.toContain("Action.Submit");
   });
+
+  it("flags a break-glass approval: its own title, who and why (the reason as plain text)", () => {
+    const glass = { by: "p", name: "Sam", reason: "**Outage** [x](https://evil)", at: "2030-01-01T11:00:00.000Z", review: { state: "pending" } };
+    const card = teamsCardFor({ ...view, status: "approved", break_glass: glass } as unknown as RequestView, "https://c/r").attachments[0]!.content;
+    const body = card.body as Block[];
+    expect(body[0]).toMatchObject({ type: "TextBlock", text: "Break-glass approval", color: "Attention" });
+    expect(runs(body)).toContain("Approved alone by Sam: **Outage** [x](https://evil)");
+    const plain = teamsCardFor(view, "https://c/r").attachments[0]!.content.body as Block[];
+    expect(plain[0]).toMatchObject({ text: "Approval needed" });
+  });
 });

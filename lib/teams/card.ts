@@ -38,7 +38,10 @@ export function teamsCardFor(view: RequestView, consoleUrl: string): AdaptiveCar
           type: "AdaptiveCard",
           version: "1.4",
           body: [
-            { type: "TextBlock", size: "Large", weight: "Bolder", wrap: true, text: "Approval needed" },
+            view.break_glass
+              ? { type: "TextBlock", size: "Large", weight: "Bolder", color: "Attention", wrap: true, text: "Break-glass approval" }
+              : { type: "TextBlock", size: "Large", weight: "Bolder", wrap: true, text: "Approval needed" },
+            ...(view.break_glass ? [plainBlock(`Approved alone by ${view.break_glass.name}: ${truncate(view.break_glass.reason, 1000)}`)] : []),
             plainBlock(truncate(view.action, 200), { size: "Medium", weight: "Bolder", fontType: "Monospace" }),
             {
               type: "TextBlock",

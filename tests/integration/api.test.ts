@@ -490,10 +490,12 @@ describe("agent API: one routing table", () => {
         "getReview",
         "approveReview",
         "denyReview",
+        "breakGlassReview",
       ].sort(),
     );
     expect(Object.keys(components.schemas).sort()).toEqual(
       [
+        "BreakGlass",
         "CancelRequest",
         "CreateRequest",
         "Decision",
@@ -602,6 +604,7 @@ describe("service documents", () => {
       "/api/v1/reviews/{id}": { get: ["200", "401", "403", "404"] },
       "/api/v1/reviews/{id}/approve": { post: ["200", "400", "401", "403", "404", "409", "410", "413", "415"] },
       "/api/v1/reviews/{id}/deny": { post: ["200", "400", "401", "403", "404", "409", "410", "413", "415"] },
+      "/api/v1/reviews/{id}/break-glass": { post: ["200", "400", "401", "403", "404", "409", "410", "413", "415"] },
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(doc.paths[path] ?? {}), path).toEqual(Object.keys(methods));
@@ -623,7 +626,9 @@ describe("service documents", () => {
     expect(createSchema.required).toEqual(expect.arrayContaining(["action", "resource", "environment", "intent"]));
     expect(createSchema.additionalProperties).toBe(false);
     expect(Object.keys(createSchema.properties ?? {}).sort()).toEqual(Object.keys(createRequestBody.shape).sort());
-    expect(doc.components.schemas.Request?.required).toEqual(expect.arrayContaining(["id", "status", "params_hash"]));
+    expect(doc.components.schemas.Request?.required).toEqual(expect.arrayContaining(["id", "status", "params_hash", "break_glass", "escalated_to"]));
+    const requestProps = (doc.components.schemas.Request as { properties: Record<string, { properties?: Record<string, unknown> }> }).properties;
+    expect(Object.keys(requestProps.policy?.properties ?? {})).toContain("break_glass_groups");
   });
 
   it("/api/health answers 200 with the database kind", async () => {

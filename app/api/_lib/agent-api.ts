@@ -18,11 +18,13 @@ import { staticSecurityHeaders } from "@/lib/http/security-headers";
 import { redeemGrant } from "@/lib/evidence/redemption";
 import { authenticateReviewerToken } from "@/lib/auth/reviewer-tokens";
 import { cancelRequest, claimApproval, createRequest, reportResult } from "@/lib/requests/lifecycle";
+import { breakGlassRequest } from "@/lib/requests/break-glass";
 import { decideReview, listReviews, showReview } from "@/lib/requests/reviews";
 import {
   cancelBody,
   createRequestBody,
   decisionBody,
+  breakGlassBody,
   errorBody,
   executedRequest,
   grantRedemption,
@@ -372,6 +374,36 @@ for (const vote of ["approve", "deny"] as const) {
     },
   );
 }
+
+operation(
+  {
+    operationId: "breakGlassReview",
+    method: "post",
+    path: "/api/v1/reviews/{id}/break-glass",
+    summary:
+      "Approve alone as the token's person, with a reason, where the request's rule allows break-glass (its break_glass groups, groups confirmed now); flagged for ever, every approver group is notified, and a retrospective review is owed",
+    security: [{ reviewerToken: [] }],
+    request: { params: idParam, body: { required: true, ...jsonContent(breakGlassBody) } },
+    responses: {
+      200: { description: "Approved through break-glass (channel `api`); the request as it now stands", ...jsonContent(requestView) },
+      ...bodyErrors,
+      400: error("Malformed JSON (`invalid_json`) or invalid fields (`invalid_request`, e.g. a reason under 20 characters)"),
+      401: reviewer[401],
+      403: error(
+        "No `decide` scope (`insufficient_scope`); no reviewer role (`forbidden`); the rule does not allow break-glass (`break_glass_not_allowed`); not in its break-glass groups (`not_eligible`); the person owns the agent or the request is on their behalf (`self_approval`)",
+      ),
+      404: error("No such request (`not_found`)"),
+      409: error("Already decided (`already_decided`)"),
+      410: error("The decision deadline passed (`expired`)"),
+    },
+  },
+  async (c) => {
+    const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "decide");
+    const id = parseRequestId(c.req.param("id"));
+    const body = await readJson(c.req.raw, breakGlassBody);
+    return json(await breakGlassRequest(id, credential, body.reason, "api"));
+  },
+);
 
 // ── misses, errors, and the one entry point ───────────────────────────────────────────────────
 

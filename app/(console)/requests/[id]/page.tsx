@@ -8,6 +8,8 @@ import { LiveRefresh } from "@/components/console/live-refresh";
 import { RequestParameters } from "@/components/console/request-parameters";
 import { TimeLeft } from "@/components/console/time-left";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
+import { BreakGlassBadge } from "@/components/break-glass/break-glass-badge";
+import { BreakGlassPanel } from "@/components/break-glass/break-glass-panel";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
@@ -111,6 +113,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <h1 className="mt-2 flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight">
             <span className="min-w-0 font-mono wrap-anywhere">{r.action}</span>
             <StatusBadge status={r.status} />
+            <BreakGlassBadge glass={r.break_glass} />
           </h1>
           <dl className="mt-2 flex flex-wrap gap-x-6 gap-y-2" data-testid="request-summary">
             <Field label="Resource">
@@ -134,7 +137,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         column's top, beside the document.
       */}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3 lg:grid-rows-[auto_1fr]">
-        <div className="min-w-0 lg:col-start-3 lg:row-start-1">
+        <div className="min-w-0 space-y-6 lg:col-start-3 lg:row-start-1">
           <DecisionPanel
             requestId={r.id}
             open={open}
@@ -148,6 +151,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             }
             outcome={<OutcomeSummary request={r} cancelReason={cancelReason} />}
           />
+          <BreakGlassPanel request={r} viewer={viewer} />
         </div>
 
         <div className="min-w-0 space-y-6 lg:col-span-2 lg:col-start-1 lg:row-span-2 lg:row-start-1">
