@@ -4,10 +4,18 @@
 // operation the OpenAPI document lists is called on both with a valid agent key and must answer
 // as documented (never a route miss); without a key (for grant redemption: with a forged grant)
 // and with an unknown id it must answer from its own handler; an unknown path and a wrong method
-// get the JSON envelope from both.
+// get the JSON envelope from both. The reviewer API's operations are called with a reviewer's
+// personal token, created in this process through the domain module.
+import fs from "node:fs";
 import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
-import { errorBody, executedRequest, grantRedemption, requestView } from "@/lib/requests/schema";
+import { closeDatabase, openDatabase, setDatabaseForProcess } from "@/db/client";
+import { sealPendingAuditEvents } from "@/lib/audit/sealer";
+import { recordIdentity } from "@/lib/auth/people";
+import { createReviewerToken } from "@/lib/auth/reviewer-tokens";
+import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
+import { errorBody, executedRequest, grantRedemption, requestView, reviewList, reviewView } from "@/lib/requests/schema";
+import { wireRequestEffects } from "@/lib/runtime/wiring";
 import {
   createAgentWithCli,
   createTestDatabase,
@@ -15,6 +23,7 @@ import {
   NEXT_START_ARGS,
   startServers,
   stopServers,
+  TEST_POLICY,
   type AppServer,
   type RegisteredAgent,
   type TestDatabase,
@@ -28,6 +37,8 @@ type ServerName = (typeof SERVERS)[number];
 let database: TestDatabase;
 const running = new Map<ServerName, AppServer>();
 let agent: RegisteredAgent;
+/** A reviewer's personal token (read and decide): Rita, on call and in security. */
+let reviewerToken: string;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -38,6 +49,24 @@ test.beforeAll(async () => {
   const [nextStart] = await startServers(1, { databaseUrl: database.url, names: ["next start"], args: NEXT_START_ARGS });
   running.set("next start", nextStart!);
   agent = await createAgentWithCli(database.url, { owner: "agent-owner@example.com" });
+  setDatabaseForProcess(await openDatabase({ databaseUrl: database.url, poolSize: 2 }));
+  setActivePolicyForTests(parsePolicy(fs.readFileSync(TEST_POLICY, "utf8"), TEST_POLICY));
+  wireRequestEffects();
+  const email = "rita.parity@example.com";
+  const groups = ["platform-oncall", "security-team"];
+  const identity = await recordIdentity({
+    issuer: "urn:countersign:e2e-idp",
+    subject: "rita-parity",
+    idp: "okta",
+    login: email,
+    email,
+    emailVerified: true,
+    name: "Rita Parity",
+    groups,
+    authTime: new Date(),
+  });
+  const viewer = { sessionId: "not-a-session", personId: identity.personId, identityId: identity.id, name: "Rita Parity", email, idp: "okta", emails: [email], groups, roles: ["reviewer" as const], authTime: null };
+  reviewerToken = (await createReviewerToken(viewer, { name: "router parity", scopes: ["read", "decide"], expiresInDays: 7 })).token;
 });
 
 test.afterEach(async ({}, testInfo) => {
@@ -49,6 +78,8 @@ test.afterEach(async ({}, testInfo) => {
 
 test.afterAll(async () => {
   try {
+    await sealPendingAuditEvents().catch(() => undefined);
+    await closeDatabase().catch(() => undefined);
     await stopServers([...running.values()]);
   } finally {
     await database?.drop();
@@ -101,6 +132,8 @@ type Sample = {
   id?: string;
   data?: unknown;
   status: number;
+  /** The credential, when it is not the agent's key (the reviewer API: a reviewer token). */
+  headers?: Record<string, string>;
   /** For an operation not authenticated by the agent key: a call whose credential is refused, and its code. */
   refused?: { data: unknown; code: string };
 };
@@ -140,12 +173,30 @@ const SAMPLES: Record<string, (api: ReturnType<typeof setup>) => Promise<Sample>
     const redeemer = { name: "router-parity-target" };
     return { id: claims.jti!, data: { grant, redeemer }, status: 200, refused: { data: { grant: await forgedGrant(claims), redeemer }, code: "invalid_grant_signature" } };
   },
+  // The reviewer API: Rita's token, on requests the test policy lets her decide.
+  listReviews: async (api) => {
+    await api.file();
+    return { status: 200, headers: reviewer() };
+  },
+  getReview: async (api) => ({ id: await api.file(), status: 200, headers: reviewer() }),
+  approveReview: async (api) => ({ id: await api.file(), data: { note: "router parity" }, status: 200, headers: reviewer() }),
+  denyReview: async (api) => ({ id: await api.file(), data: { note: "router parity" }, status: 200, headers: reviewer() }),
+  breakGlassReview: async (api) => ({
+    id: await api.file({ action: "test.breakglass.deploy" }),
+    data: { reason: "Router parity: break-glass must answer from both servers." },
+    status: 200,
+    headers: reviewer(),
+  }),
 };
 
+const reviewer = () => ({ authorization: `Bearer ${reviewerToken}` });
+
 /** The documented success body of each operation that answers JSON. */
-const SUCCESS_BODIES: Record<string, { parse(v: unknown): { id: string } }> = {
+const SUCCESS_BODIES: Record<string, { parse(v: unknown): unknown }> = {
   executeRequest: executedRequest,
   redeemGrant: grantRedemption,
+  listReviews: reviewList,
+  getReview: reviewView,
 };
 
 const ROUTE_MISS = /No agent API route/;
@@ -163,7 +214,7 @@ async function expectEnvelope(res: APIResponse, status: number, code: string, wh
 
 // ── specs ─────────────────────────────────────────────────────────────────────────────────────
 
-test("both servers serve one OpenAPI document, listing the seven agent operations, and one JWKS: the e2e key", async ({ request }) => {
+test("both servers serve one OpenAPI document, listing every operation (agent and reviewer API), and one JWKS: the e2e key", async ({ request }) => {
   const [fromServer, fromNext] = await Promise.all(SERVERS.map((name) => openApi(request, running.get(name)!)));
   expect(fromNext).toEqual(fromServer);
   expect(operations(fromServer!).map((o) => o.operationId).sort()).toEqual(Object.keys(SAMPLES).sort());
@@ -186,7 +237,7 @@ for (const name of SERVERS) {
       const path = op.path.includes("{id}") ? op.path.replace("{id}", sample.id!) : op.path;
 
       // With the agent's key: the documented success, in the documented media type.
-      const res = await request.fetch(`${server.url}${path}`, { method: op.method, headers: auth(), data: sample.data });
+      const res = await request.fetch(`${server.url}${path}`, { method: op.method, headers: sample.headers ?? auth(), data: sample.data });
       expect(res.status(), `${what}: ${await res.text()}`).toBe(sample.status);
       const documented = op.responses[String(sample.status)];
       expect(documented, `${what} documents ${sample.status}`).toBeDefined();
@@ -194,7 +245,7 @@ for (const name of SERVERS) {
       expect(res.headers()["content-type"] ?? "", what).toContain(mediaType);
       if (mediaType === "application/json") {
         const body: unknown = await res.json();
-        const view = (SUCCESS_BODIES[op.operationId] ?? requestView).parse(body);
+        const view = (SUCCESS_BODIES[op.operationId] ?? requestView).parse(body) as { id?: string };
         if (sample.id) expect(view.id, what).toBe(sample.id);
         if (op.operationId === "executeRequest") {
           // Signed with the key the e2e environment handed the server.
@@ -221,7 +272,7 @@ for (const name of SERVERS) {
       if (op.path.includes("{id}")) {
         expect(op.responses["404"], `${what} documents 404`).toBeDefined();
         const unknown = op.path.replace("{id}", crypto.randomUUID());
-        const missing = await request.fetch(`${server.url}${unknown}`, { method: op.method, headers: auth(), data: sample.data });
+        const missing = await request.fetch(`${server.url}${unknown}`, { method: op.method, headers: sample.headers ?? auth(), data: sample.data });
         const error = await expectEnvelope(missing, 404, "not_found", `${what} with an unknown id`);
         expect(error.message, what).not.toMatch(ROUTE_MISS);
       }
