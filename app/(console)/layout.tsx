@@ -11,9 +11,16 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   if (!viewer) redirect("/signin");
   return (
     <div className="min-h-screen">
+      {/* First in tab order: skips the navigation; main takes focus (tabIndex -1) so reading and Tab continue there. */}
+      <a
+        href="#main"
+        className="sr-only rounded-md bg-white px-4 py-2 text-sm font-semibold text-indigo-700 shadow focus:not-sr-only focus:absolute focus:left-4 focus:top-3 focus:z-50 focus:outline-2 focus:outline-offset-2 focus:outline-indigo-600"
+      >
+        Skip to content
+      </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
-          <Link href="/" aria-label="Countersign inbox">
+          <Link href="/" aria-label="Countersign inbox" className="rounded-md focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-600">
             <Logo />
           </Link>
           <nav aria-label="Console" className="flex flex-wrap gap-1 text-sm">
@@ -38,7 +45,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
                 await signOut({ redirectTo: "/signin" });
               }}
             >
-              <button className="rounded-md border border-slate-300 px-3 py-1.5 text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-600">
+              <button className="rounded-md border border-slate-300 px-3 py-1.5 text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
                 Sign out
               </button>
             </form>
@@ -46,7 +53,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
         </div>
       </header>
       {viewer.roles.length === 0 ? (
-        <main className="mx-auto max-w-3xl px-6 py-16 text-center">
+        <main id="main" tabIndex={-1} className="mx-auto max-w-3xl px-6 py-16 text-center focus:outline-none">
           <h1 className="text-xl font-semibold">No access yet</h1>
           <p className="mt-2 text-slate-600">
             You are signed in as {viewer.email}, but none of your groups ({viewer.groups.join(", ") || "none"}) maps to a
@@ -54,7 +61,9 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           </p>
         </main>
       ) : (
-        <main className="mx-auto max-w-6xl px-4 py-8 sm:px-6">{children}</main>
+        <main id="main" tabIndex={-1} className="mx-auto max-w-6xl px-4 py-8 focus:outline-none sm:px-6">
+          {children}
+        </main>
       )}
     </div>
   );
