@@ -1,13 +1,23 @@
-// The 404 outside the console's layout (paths the console's catch-all does not reach): branded, with
-// the way back in.
+// An address no route claims (Next answers it with status 404): the branded page, inside the
+// console's frame with its navigation when someone is signed in, else with the way to sign in.
 import type { Metadata } from "next";
 import Link from "next/link";
+import { ConsoleShell } from "@/components/console/console-shell";
 import { Logo } from "@/components/console/logo";
 import { NotFoundPanel } from "@/components/console/not-found-panel";
+import { getViewer } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Page not found" };
 
-export default function NotFound() {
+export default async function NotFound() {
+  const viewer = await getViewer().catch(() => null);
+  if (viewer) {
+    return (
+      <ConsoleShell viewer={viewer}>
+        <NotFoundPanel />
+      </ConsoleShell>
+    );
+  }
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">
@@ -18,7 +28,7 @@ export default function NotFound() {
         </div>
       </header>
       <main id="main" className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
-        <NotFoundPanel />
+        <NotFoundPanel home="/signin" homeLabel="Sign in" />
       </main>
     </div>
   );

@@ -182,8 +182,8 @@ test("people: end a person's sessions; link two people (errors at their fields, 
 
 test("account: a personal token (errors at their fields, typed input kept) and unlinking a Slack account", async ({ page, browser }) => {
   await signInWithOkta(page, stack, ada);
-  const [{ person_id: personId }] = await sql`select person_id from identities where subject = ${ada.sub}`;
-  await sql`insert into slack_links (team_id, user_id, person_id, linked_at) values ('T0FORMS', 'U0ADA', ${personId as string}, now())`;
+  const [identity] = await sql<{ person_id: string }[]>`select person_id from identities where subject = ${ada.sub}`;
+  await sql`insert into slack_links (team_id, user_id, person_id, linked_at) values ('T0FORMS', 'U0ADA', ${identity!.person_id}, now())`;
   await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Account" }).click();
   await expect(page).toHaveTitle("Account — Countersign");
 

@@ -1,4 +1,4 @@
-// An unknown console address (see [...missing]) or a page that calls notFound(): shown inside the
+// A console page that calls notFound() without a not-found of its own: shown inside the
 // console's layout, so the navigation is there.
 import type { Metadata } from "next";
 import { NotFoundPanel } from "@/components/console/not-found-panel";
