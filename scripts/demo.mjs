@@ -1,7 +1,7 @@
 // `npm run demo [-- --reset]`: one command on a fresh clone. Checks the port first (before anything
 // slow), installs dependencies if needed (npm ci), builds the production app if the build is missing
 // or older than the sources, migrates and seeds the embedded database (--reset drops it first, so
-// the seeded requests get fresh deadlines), then serves the production build with `npm start` and
+// the seeded requests get fresh deadlines), then serves the production build as `npm start` does, with
 // COUNTERSIGN_DEMO=1 (the persona sign-in; lib/auth/config.ts refuses it beside a real identity
 // provider or PostgreSQL). Uses only Node built-ins so it runs before `npm ci`.
 import { spawn, spawnSync } from "node:child_process";
@@ -133,9 +133,18 @@ async function main(argv) {
     process.exit(1);
   }
 
-  const child = spawn("npm", ["start"], {
+  // What `npm start` runs, started directly so Ctrl-C and a SIGTERM reach the server (npm's shell
+  // in between would not pass them on) and it drains and seals before exiting.
+  const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
     stdio: "inherit",
-    env: { ...process.env, PORT: String(port), HOSTNAME: host, COUNTERSIGN_DEMO: "1", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      HOSTNAME: host,
+      COUNTERSIGN_DEMO: "1",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    },
   });
   const forward = (signal) => child.kill(signal);
   process.on("SIGINT", forward);
