@@ -225,3 +225,19 @@ test("sign out ends the session", async ({ page }) => {
   await page.goto(`${stack.base}/agents`);
   await expect(page).toHaveURL(/\/signin/);
 });
+
+test("on a phone (390 px): the agent form's errors sit at their fields, in view, with what was typed", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signInWithOkta(page, stack, ada);
+  await page.goto(`${stack.base}/agents`);
+  const form = page.getByRole("form", { name: "Register an agent" });
+  await form.getByLabel("Name").fill("Phone Bot");
+  await form.getByLabel("Owner e-mail").fill("marco@acme.test");
+  await form.getByRole("button", { name: "Register agent" }).click();
+  const error = form.getByText("lower-case letters, digits, dot, dash and underscore");
+  await expect(error).toBeInViewport();
+  await expect(form.getByLabel("Name")).toHaveValue("Phone Bot");
+  await expect(form.getByLabel("Owner e-mail")).toHaveValue("marco@acme.test");
+  const box = await form.getByLabel("Name").boundingBox();
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+});
