@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: { default: "Countersign", template: "%s · Countersign" },
+  title: { default: "Countersign", template: "%s — Countersign" },
   description: "Human countersignature for privileged AI-agent actions.",
   // public/: the SVG for browsers that take one, the .ico for the rest (and for /favicon.ico
   // requests), a full-bleed PNG for iOS home screens. proxy.ts lets anonymous visitors fetch them.

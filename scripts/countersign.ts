@@ -15,6 +15,7 @@ import { EnvError, webhookMasterSecret } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { agentWebhookSecret } from "@/lib/notify/webhook-signature";
 import { loadPolicyFile, PolicyError } from "@/lib/policy/load";
+import { resetEmbeddedDatabase } from "@/lib/demo/reset";
 import { seedDemoData } from "@/lib/demo/seed";
 import { wireRequestEffects } from "@/lib/runtime/wiring";
 
@@ -137,7 +138,12 @@ db.command("migrate")
   });
 db.command("seed")
   .description("load demo agents, requests in every state and their audit history (skips if present)")
-  .action(async () => {
+  .option("--reset", "first drop the embedded database (not PostgreSQL), so the demo starts afresh with fresh deadlines")
+  .action(async (o: { reset?: boolean }) => {
+    if (o.reset) {
+      const { dataDir } = await resetEmbeddedDatabase();
+      if (!asJson) console.log(`Dropped the embedded database at ${dataDir}.`);
+    }
     await openMigrated();
     const result = await seedDemoData();
     await sealPendingAuditEvents();

@@ -1,61 +1,10 @@
-import Link from "next/link";
+// Every console page: signed in, inside the console's frame (components/console/console-shell.tsx).
 import { redirect } from "next/navigation";
-import { Logo } from "@/components/console/logo";
-import { NavLink } from "@/components/console/nav-link";
-import { signOut } from "@/lib/auth/auth";
+import { ConsoleShell } from "@/components/console/console-shell";
 import { getViewer } from "@/lib/auth/session";
-import { can } from "@/lib/auth/viewer";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const viewer = await getViewer();
   if (!viewer) redirect("/signin");
-  return (
-    <div className="min-h-screen">
-      <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
-          <Link href="/" aria-label="Countersign inbox">
-            <Logo />
-          </Link>
-          <nav aria-label="Console" className="flex flex-wrap gap-1 text-sm">
-            <NavLink href="/">Inbox</NavLink>
-            <NavLink href="/requests">Requests</NavLink>
-            {can(viewer, "manage_agents") && <NavLink href="/agents">Agents</NavLink>}
-            {can(viewer, "manage_people") && <NavLink href="/people">People</NavLink>}
-            <NavLink href="/policy">Policy</NavLink>
-            <NavLink href="/audit">Audit</NavLink>
-            <NavLink href="/account">Account</NavLink>
-          </nav>
-          <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="text-right leading-tight">
-              <span className="block font-medium">{viewer.name}</span>
-              <span className="block text-xs text-slate-500">
-                {viewer.roles.join(", ") || "no role"} · {viewer.idp}
-              </span>
-            </span>
-            <form
-              action={async () => {
-                "use server";
-                await signOut({ redirectTo: "/signin" });
-              }}
-            >
-              <button className="rounded-md border border-slate-300 px-3 py-1.5 text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-600">
-                Sign out
-              </button>
-            </form>
-          </div>
-        </div>
-      </header>
-      {viewer.roles.length === 0 ? (
-        <main className="mx-auto max-w-3xl px-6 py-16 text-center">
-          <h1 className="text-xl font-semibold">No access yet</h1>
-          <p className="mt-2 text-slate-600">
-            You are signed in as {viewer.email}, but none of your groups ({viewer.groups.join(", ") || "none"}) maps to a
-            Countersign role in the policy file. Ask an administrator to add one of them.
-          </p>
-        </main>
-      ) : (
-        <main className="mx-auto max-w-6xl px-4 py-8 sm:px-6">{children}</main>
-      )}
-    </div>
-  );
+  return <ConsoleShell viewer={viewer}>{children}</ConsoleShell>;
 }

@@ -60,7 +60,7 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
                   <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
                     <Link
                       href={`/requests/${r.id}`}
-                      className="font-mono text-sm font-semibold text-slate-900 after:absolute after:inset-0 focus-visible:outline-none"
+                      className="font-mono text-sm font-semibold text-slate-900 after:absolute after:inset-0 focus-visible:outline-none focus-visible:after:outline-2 focus-visible:after:-outline-offset-2 focus-visible:after:outline-indigo-600"
                     >
                       {r.action}
                     </Link>

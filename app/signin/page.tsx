@@ -66,8 +66,9 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
               Development sign-in — demo personas
             </h2>
             <p className="mt-1 text-xs text-amber-900">
-              No identity provider is configured and this is not production, so you can act as a seeded persona. This
-              option does not exist in production.
+              {methods.demo
+                ? "This is the demo (npm run demo, COUNTERSIGN_DEMO=1): no identity provider, so you act as a seeded persona. A real deployment never offers this; it refuses to start with it beside Okta, GitHub or PostgreSQL."
+                : "No identity provider is configured and this is not production, so you can act as a seeded persona. This option does not exist in production."}
             </p>
             <ul className="mt-3 space-y-2">
               {Object.entries(PERSONAS).map(([key, p]) => (

@@ -70,7 +70,11 @@ export async function createAgent(input: CreateAgentInput, by: Performer): Promi
     kickSealer();
     return { agent, key: issued.key };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new CountersignError("conflict", `An agent named "${parsed.name}" already exists.`);
+    if (isUniqueViolation(err)) {
+      throw new CountersignError("conflict", `An agent named "${parsed.name}" already exists.`, {
+        issues: [{ path: "name", message: `an agent named "${parsed.name}" already exists; choose another name` }],
+      });
+    }
     throw err;
   }
 }

@@ -105,5 +105,5 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
 
 export function signInMethods() {
   const s = settings();
-  return { okta: Boolean(s.okta), github: Boolean(s.github), dev: s.devSignIn };
+  return { okta: Boolean(s.okta), github: Boolean(s.github), dev: s.devSignIn, demo: s.demo };
 }

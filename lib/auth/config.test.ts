@@ -11,6 +11,7 @@ describe("readAuthSettings", () => {
       okta: undefined,
       github: undefined,
       devSignIn: true,
+      demo: false,
       secret: "countersign-development-secret-not-for-production-use",
       trustHost: true,
     });
@@ -26,6 +27,7 @@ describe("readAuthSettings", () => {
       okta: { clientId: "client", clientSecret: "okta-secret", issuer: "https://acme.okta.com" },
       github: undefined,
       devSignIn: false,
+      demo: false,
       secret: SECRET,
       trustHost: true,
     });
@@ -95,5 +97,26 @@ describe("readAuthSettings", () => {
       "AUTH_SECRET: must be at least 32 characters (openssl rand -base64 33)",
     );
     expect(() => readAuthSettings({ NODE_ENV: "development", ...OKTA, AUTH_OKTA_ISSUER: "not a url" })).toThrow(/AUTH_OKTA_ISSUER: /);
+  });
+
+  it("COUNTERSIGN_DEMO=1 offers the development sign-in in the production build (npm run demo), with the development secret", () => {
+    expect(readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "1" })).toMatchObject({
+      devSignIn: true,
+      demo: true,
+      secret: "countersign-development-secret-not-for-production-use",
+    });
+    // Without the flag, production still refuses to start without a provider.
+    expect(() => readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "0", AUTH_SECRET: SECRET })).toThrow("No sign-in provider is configured");
+  });
+
+  it("refuses COUNTERSIGN_DEMO=1 beside a real identity provider or a PostgreSQL database", () => {
+    expect(() => readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "1", AUTH_SECRET: SECRET, ...OKTA })).toThrow(
+      "must never sit beside a real identity provider",
+    );
+    expect(() => readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "1", ...GITHUB, AUTH_GITHUB_ORGS: "acme" })).toThrow(AuthConfigError);
+    expect(() => readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "1", DATABASE_URL: "postgres://db.acme.test/countersign" })).toThrow(
+      "runs only on the embedded demo database",
+    );
+    expect(() => readAuthSettings({ NODE_ENV: "production", COUNTERSIGN_DEMO: "yes" })).toThrow("COUNTERSIGN_DEMO: must be 1 (the demo) or 0");
   });
 });

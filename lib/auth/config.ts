@@ -1,11 +1,15 @@
 // Which sign-in methods this deployment offers, from the environment. In production the
-// development sign-in does not exist, and a deployment without a real provider will not start.
+// development sign-in does not exist, and a deployment without a real provider will not start —
+// except the demo (`npm run demo` sets COUNTERSIGN_DEMO=1), which runs the production build with the
+// persona sign-in and is refused beside a real identity provider or a PostgreSQL DATABASE_URL.
 import { env, parseEnv } from "@/lib/config/env";
 
 export type AuthSettings = {
   okta?: { clientId: string; clientSecret: string; issuer: string };
   github?: { clientId: string; clientSecret: string; enterpriseUrl?: string; apiUrl: string; orgs: string[] };
   devSignIn: boolean;
+  /** COUNTERSIGN_DEMO=1: the development sign-in in a production build, for `npm run demo` only. */
+  demo: boolean;
   secret?: string;
   /** Trust the Host / X-Forwarded-Host headers when building sign-in URLs (AUTH_TRUST_HOST). */
   trustHost: boolean;
@@ -21,6 +25,7 @@ export class AuthConfigError extends Error {}
 export function readAuthSettings(source?: Readonly<Record<string, string | undefined>>): AuthSettings {
   const e = source ? parseEnv(source) : env();
   const production = e.NODE_ENV === "production";
+  const demo = e.COUNTERSIGN_DEMO;
   const problems: string[] = [];
 
   const oktaVars = [e.AUTH_OKTA_ID, e.AUTH_OKTA_SECRET, e.AUTH_OKTA_ISSUER];
@@ -44,7 +49,17 @@ export function readAuthSettings(source?: Readonly<Record<string, string | undef
       }
     : undefined;
 
-  if (production) {
+  if (demo) {
+    if (okta || github) {
+      problems.push(
+        "COUNTERSIGN_DEMO=1 turns on the development sign-in, which must never sit beside a real identity provider: " +
+          "unset COUNTERSIGN_DEMO, or the AUTH_OKTA_* / AUTH_GITHUB_* variables.",
+      );
+    }
+    if (e.DATABASE_URL) {
+      problems.push("COUNTERSIGN_DEMO=1 runs only on the embedded demo database: unset COUNTERSIGN_DEMO, or DATABASE_URL.");
+    }
+  } else if (production) {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET is required in production (openssl rand -base64 33).");
     if (github && github.orgs.length === 0) {
       problems.push("AUTH_GITHUB_ORGS is required in production with GitHub sign-in: only members of these orgs may sign in.");
@@ -61,10 +76,11 @@ export function readAuthSettings(source?: Readonly<Record<string, string | undef
   return {
     okta,
     github,
-    // The persona sign-in exists only outside production and only when no real provider is set up.
-    devSignIn: !production && !okta && !github,
-    // Outside production a fixed development secret keeps `npm run demo` to one command.
-    secret: e.AUTH_SECRET ?? (production ? undefined : "countersign-development-secret-not-for-production-use"),
+    // The persona sign-in exists only outside production (or in the demo) and only when no real provider is set up.
+    devSignIn: (!production || demo) && !okta && !github,
+    demo,
+    // Outside production and in the demo a fixed development secret keeps `npm run demo` to one command.
+    secret: e.AUTH_SECRET ?? (production && !demo ? undefined : "countersign-development-secret-not-for-production-use"),
     // Countersign builds sign-in URLs from the request's Host unless told not to (set AUTH_URL then).
     trustHost: e.AUTH_TRUST_HOST ?? true,
   };

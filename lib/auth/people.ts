@@ -156,7 +156,11 @@ export async function recordSignIn(claims: SignInClaims, at = new Date()): Promi
 
 /** An admin links person `from` into person `into` (two identities of one person). */
 export async function linkPeople(admin: { actor: AuditActor }, from: string, into: string, at = new Date()): Promise<void> {
-  if (from === into) throw new CountersignError("invalid_request", "Those identities already belong to one person.");
+  if (from === into) {
+    throw new CountersignError("invalid_request", "Those identities already belong to one person.", {
+      issues: [{ path: "into", message: "choose someone other than the person on the left" }],
+    });
+  }
   const db = await getDb();
   await db.transaction(async (tx) => {
     const [a, b] = await Promise.all([findPerson(tx, from), findPerson(tx, into)]);

@@ -23,6 +23,14 @@ const duration = (fallback: string, min: string, max: string) =>
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /**
+   * `npm run demo` sets 1: the production build with the development sign-in and development secrets,
+   * on the embedded database. lib/auth/config.ts refuses it beside a real identity provider or DATABASE_URL.
+   */
+  COUNTERSIGN_DEMO: z
+    .enum(["0", "1"], { message: "must be 1 (the demo) or 0" })
+    .optional()
+    .transform((v) => v === "1"),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
@@ -133,14 +141,14 @@ export function resetEnvCache(): void {
 const DEVELOPMENT_WEBHOOK_SECRET = "countersign-development-webhook-secret-not-for-production";
 
 /**
- * The master secret webhooks are signed with. Required in production, where it is checked at server
+ * The master secret webhooks are signed with. Required in production (not in the demo), where it is checked at server
  * start-up (and here, for the CLI's `agents webhook-secret`); commands that sign nothing, such as
  * `audit verify`, run without it.
  */
 export function webhookMasterSecret(): string {
   const config = env();
   if (config.COUNTERSIGN_WEBHOOK_SECRET) return config.COUNTERSIGN_WEBHOOK_SECRET;
-  if (config.NODE_ENV === "production") {
+  if (config.NODE_ENV === "production" && !config.COUNTERSIGN_DEMO) {
     throw new EnvError(
       "Invalid Countersign configuration:\n  COUNTERSIGN_WEBHOOK_SECRET: required in production (openssl rand -base64 33); it signs outbound webhooks",
     );

@@ -19,7 +19,7 @@ vi.mock("@/lib/auth/session", () => ({ getViewer: async () => session.viewer }))
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 const { decideAction } = await import("@/app/(console)/requests/[id]/actions");
-const { registerAgentAction, revokeAgentAction } = await import("@/app/(console)/agents/actions");
+const { registerAgentAction, revokeAgentAction, rotateAgentKeyAction } = await import("@/app/(console)/agents/actions");
 const { endSessionsAction, linkPeopleAction } = await import("@/app/(console)/people/actions");
 const { GET: consoleStream } = await import("@/app/api/console/stream/route");
 
@@ -113,6 +113,14 @@ describe("authorization matrix", () => {
     session.viewer = viewers[caller];
     const name = `m-${crypto.randomUUID().slice(0, 8)}`;
     const result = await registerAgentAction(null, form({ name, owner: "o@acme.test" }));
+    expect(outcome(result)).toBe(expected);
+    if (result.ok) expect(result.data.key).toMatch(/^cs_/);
+  });
+
+  it.each(Object.entries(adminOnly) as [Caller, string][])("rotateAgentKeyAction as %s → %s", async (caller, expected) => {
+    await freshIamRequest();
+    session.viewer = viewers[caller];
+    const result = await rotateAgentKeyAction(null, form({ agentId }));
     expect(outcome(result)).toBe(expected);
     if (result.ok) expect(result.data.key).toMatch(/^cs_/);
   });

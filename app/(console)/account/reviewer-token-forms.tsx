@@ -2,114 +2,57 @@
 
 // Personal tokens on the account page: the create form (what was typed stays on an error, each
 // error sits at its field), the new token shown once, and a Revoke button per live token.
-import { startTransition, useActionState, useState } from "react";
-import type { ActionResult } from "../_lib/console-action";
+import { useState } from "react";
+import { FieldError, FormError, useConsoleForm } from "../_lib/console-form";
 import { createReviewerTokenAction, revokeReviewerTokenAction } from "./actions";
-
-type Created = ActionResult<{ token: string; name: string; expiresAt: string }> | null;
 
 const input =
   "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600 aria-[invalid=true]:border-rose-400";
 
 export function CreateReviewerTokenForm({ lifetimes, defaultLifetime, canDecide }: { lifetimes: readonly number[]; defaultLifetime: number; canDecide: boolean }) {
-  const [state, action, pending] = useActionState<Created, FormData>(createReviewerTokenAction, null);
-  const [name, setName] = useState("");
-  const [read, setRead] = useState(true);
-  const [decide, setDecide] = useState(canDecide);
-  const [days, setDays] = useState(String(defaultLifetime));
+  const { state, pending, form, issue, formError, field } = useConsoleForm(createReviewerTokenAction, { fields: ["name", "scopes", "expiresInDays"] });
   const [copied, setCopied] = useState<string | null>(null);
-  const issue = (path: string) => (state && !state.ok ? state.error.issues?.find((i) => i.path === path)?.message : undefined);
-  const fieldIssues = new Set(["name", "scopes", "expiresInDays"]);
 
   return (
     <div>
-      <form
-        action={action}
-        // React resets a form after its action runs, which would put the controlled inputs' DOM out of
-        // step with their state on an error; submitting by hand keeps what was typed (without
-        // JavaScript the form still posts to the action).
-        onSubmit={(e) => {
-          e.preventDefault();
-          const data = new FormData(e.currentTarget);
-          startTransition(() => action(data));
-        }}
-        className="grid gap-4 sm:grid-cols-[2fr_2fr_1fr]"
-        aria-label="Create a personal token"
-      >
+      <form {...form} className="grid gap-4 sm:grid-cols-[2fr_2fr_1fr]" aria-label="Create a personal token">
         <div>
           <label htmlFor="token-name" className="text-sm font-medium">
             Name
           </label>
-          <input
-            id="token-name"
-            name="name"
-            required
-            maxLength={80}
-            placeholder="laptop CLI"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            className={input}
-            aria-invalid={!!issue("name")}
-            aria-describedby={issue("name") ? "token-name-error" : undefined}
-          />
-          {issue("name") && (
-            <p id="token-name-error" className="mt-1 text-xs text-rose-700">
-              {issue("name")}
-            </p>
-          )}
+          <input {...field("name", "token-name")} required maxLength={80} placeholder="laptop CLI" className={input} />
+          <FieldError id="token-name" message={issue("name")} />
         </div>
         <fieldset aria-describedby={issue("scopes") ? "token-scopes-error" : undefined} aria-invalid={!!issue("scopes")}>
           <legend className="text-sm font-medium">Scopes</legend>
           <div className="mt-2 flex flex-wrap gap-4 text-sm">
             <label className="inline-flex items-center gap-2">
-              <input type="checkbox" name="scope_read" checked={read} onChange={(e) => setRead(e.target.checked)} className="h-4 w-4 rounded border-slate-300" />
+              <input type="checkbox" name="scope_read" defaultChecked className="h-4 w-4 rounded border-slate-300" />
               <span>
                 read <span className="text-slate-500">(list, show)</span>
               </span>
             </label>
             <label className="inline-flex items-center gap-2">
-              <input
-                type="checkbox"
-                name="scope_decide"
-                checked={decide}
-                onChange={(e) => setDecide(e.target.checked)}
-                className="h-4 w-4 rounded border-slate-300"
-              />
+              <input type="checkbox" name="scope_decide" defaultChecked={canDecide} className="h-4 w-4 rounded border-slate-300" />
               <span>
                 decide <span className="text-slate-500">(approve, deny)</span>
               </span>
             </label>
           </div>
-          {issue("scopes") && (
-            <p id="token-scopes-error" className="mt-1 text-xs text-rose-700">
-              {issue("scopes")}
-            </p>
-          )}
+          <FieldError id="token-scopes" message={issue("scopes")} />
         </fieldset>
         <div>
           <label htmlFor="token-expiry" className="text-sm font-medium">
             Expires in
           </label>
-          <select
-            id="token-expiry"
-            name="expiresInDays"
-            value={days}
-            onChange={(e) => setDays(e.target.value)}
-            className={input}
-            aria-invalid={!!issue("expiresInDays")}
-            aria-describedby={issue("expiresInDays") ? "token-expiry-error" : undefined}
-          >
+          <select {...field("expiresInDays", "token-expiry")} defaultValue={String(defaultLifetime)} className={input}>
             {lifetimes.map((d) => (
               <option key={d} value={d}>
                 {d} days
               </option>
             ))}
           </select>
-          {issue("expiresInDays") && (
-            <p id="token-expiry-error" className="mt-1 text-xs text-rose-700">
-              {issue("expiresInDays")}
-            </p>
-          )}
+          <FieldError id="token-expiry" message={issue("expiresInDays")} />
         </div>
         <div className="sm:col-span-3">
           <button
@@ -120,11 +63,7 @@ export function CreateReviewerTokenForm({ lifetimes, defaultLifetime, canDecide 
           </button>
         </div>
       </form>
-      {state && !state.ok && !state.error.issues?.some((i) => fieldIssues.has(i.path)) && (
-        <p role="alert" className="mt-3 rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-800">
-          {state.error.message}
-        </p>
-      )}
+      <FormError message={formError} />
       {state?.ok && (
         <div role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 p-4">
           <p className="text-sm font-medium text-emerald-900">
@@ -156,14 +95,9 @@ export function CreateReviewerTokenForm({ lifetimes, defaultLifetime, canDecide 
 }
 
 export function RevokeReviewerTokenButton({ tokenId, name }: { tokenId: string; name: string }) {
-  const [state, action, pending] = useActionState(revokeReviewerTokenAction, null);
+  const { pending, form, formError } = useConsoleForm(revokeReviewerTokenAction, { confirm: `Revoke the token ${name}? It stops working immediately.` });
   return (
-    <form
-      action={action}
-      onSubmit={(e) => {
-        if (!confirm(`Revoke the token ${name}? It stops working immediately.`)) e.preventDefault();
-      }}
-    >
+    <form {...form} aria-label={`Revoke the token ${name}`}>
       <input type="hidden" name="tokenId" value={tokenId} />
       <button
         disabled={pending}
@@ -172,11 +106,7 @@ export function RevokeReviewerTokenButton({ tokenId, name }: { tokenId: string; 
       >
         {pending ? "Revoking…" : "Revoke"}
       </button>
-      {state && !state.ok && (
-        <span role="alert" className="ml-2 text-xs text-rose-700">
-          {state.error.message}
-        </span>
-      )}
+      <FormError message={formError} compact />
     </form>
   );
 }

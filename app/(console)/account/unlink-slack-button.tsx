@@ -1,12 +1,12 @@
 "use client";
 
-import { useActionState } from "react";
+import { FormError, useConsoleForm } from "../_lib/console-form";
 import { unlinkSlackAccountAction } from "./actions";
 
 export function UnlinkSlackButton({ teamId, userId }: { teamId: string; userId: string }) {
-  const [state, action, pending] = useActionState(unlinkSlackAccountAction, null);
+  const { pending, form, formError } = useConsoleForm(unlinkSlackAccountAction);
   return (
-    <form action={action} className="flex flex-wrap items-center gap-2">
+    <form {...form} aria-label={`Unlink Slack member ${userId}`} className="flex flex-wrap items-center gap-2">
       <input type="hidden" name="teamId" value={teamId} />
       <input type="hidden" name="userId" value={userId} />
       <button
@@ -16,11 +16,7 @@ export function UnlinkSlackButton({ teamId, userId }: { teamId: string; userId: 
       >
         {pending ? "Unlinking…" : "Unlink"}
       </button>
-      {state && !state.ok && (
-        <span role="alert" className="text-xs text-rose-700">
-          {state.error.message}
-        </span>
-      )}
+      <FormError message={formError} compact />
     </form>
   );
 }

@@ -1,35 +1,65 @@
 "use client";
 
-import { useActionState, useState } from "react";
-import type { ActionResult } from "../_lib/console-action";
-import { registerAgentAction, revokeAgentAction } from "./actions";
-
-type Registered = ActionResult<{ id: string; name: string; key: string }> | null;
+// The agents page's forms: register (the key shown once), and per agent rotate its key (the new
+// key shown once) and revoke. All submit through useConsoleForm: typed input stays on an error,
+// and each error sits at its field.
+import { useState } from "react";
+import { FieldError, FormError, useConsoleForm } from "../_lib/console-form";
+import { registerAgentAction, revokeAgentAction, rotateAgentKeyAction } from "./actions";
 
 const input =
-  "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600";
+  "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600 aria-[invalid=true]:border-rose-400";
+
+/** A key shown once, with a Copy button. */
+function NewKey({ heading, value, testId }: { heading: string; value: string; testId: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-left">
+      <p className="text-sm font-medium text-emerald-900">{heading}</p>
+      <div className="mt-2 flex gap-2">
+        <code data-testid={testId} className="flex-1 break-all rounded bg-white px-2 py-1.5 font-mono text-xs">
+          {value}
+        </code>
+        <button
+          type="button"
+          onClick={async () => {
+            await navigator.clipboard.writeText(value);
+            setCopied(true);
+          }}
+          className="rounded-md border border-emerald-400 bg-white px-3 py-1 text-sm hover:bg-emerald-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
+        >
+          {copied ? "Copied" : "Copy"}
+        </button>
+      </div>
+    </div>
+  );
+}
 
 export function RegisterAgentForm() {
-  const [state, action, pending] = useActionState<Registered, FormData>(registerAgentAction, null);
-  const [copied, setCopied] = useState(false);
-  const issue = (path: string) => (state && !state.ok ? state.error.issues?.find((i) => i.path === path)?.message : undefined);
-
+  const { state, pending, form, issue, formError, field } = useConsoleForm(registerAgentAction, { fields: ["name", "owner", "description"] });
   return (
     <div>
-      <form action={action} className="grid gap-3 sm:grid-cols-3">
+      <form {...form} aria-label="Register an agent" className="grid gap-3 sm:grid-cols-3">
         <div>
-          <label htmlFor="agent-name" className="text-sm font-medium">Name</label>
-          <input id="agent-name" name="name" required placeholder="deploy-bot" className={input} aria-invalid={!!issue("name")} />
-          {issue("name") && <p className="mt-1 text-xs text-rose-700">{issue("name")}</p>}
+          <label htmlFor="agent-name" className="text-sm font-medium">
+            Name
+          </label>
+          <input {...field("name", "agent-name")} required autoComplete="off" placeholder="release-bot" className={input} />
+          <FieldError id="agent-name" message={issue("name")} />
         </div>
         <div>
-          <label htmlFor="agent-owner" className="text-sm font-medium">Owner e-mail</label>
-          <input id="agent-owner" name="owner" type="email" required placeholder="owner@company.com" className={input} aria-invalid={!!issue("owner")} />
-          {issue("owner") && <p className="mt-1 text-xs text-rose-700">{issue("owner")}</p>}
+          <label htmlFor="agent-owner" className="text-sm font-medium">
+            Owner e-mail
+          </label>
+          <input {...field("owner", "agent-owner")} type="email" required autoComplete="off" placeholder="owner@company.com" className={input} />
+          <FieldError id="agent-owner" message={issue("owner")} />
         </div>
         <div>
-          <label htmlFor="agent-description" className="text-sm font-medium">Description</label>
-          <input id="agent-description" name="description" placeholder="What it does" className={input} />
+          <label htmlFor="agent-description" className="text-sm font-medium">
+            Description
+          </label>
+          <input {...field("description", "agent-description")} placeholder="What it does" className={input} />
+          <FieldError id="agent-description" message={issue("description")} />
         </div>
         <div className="sm:col-span-3">
           <button
@@ -40,54 +70,49 @@ export function RegisterAgentForm() {
           </button>
         </div>
       </form>
-      {state && !state.ok && !state.error.issues?.length && (
-        <p role="alert" className="mt-3 rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-800">
-          {state.error.message}
-        </p>
-      )}
+      <FormError message={formError} />
       {state?.ok && (
-        <div role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 p-4">
-          <p className="text-sm font-medium text-emerald-900">
-            Agent {state.data.name} registered. Copy its key now — it is shown only once.
-          </p>
-          <div className="mt-2 flex gap-2">
-            <code data-testid="new-agent-key" className="flex-1 break-all rounded bg-white px-2 py-1.5 font-mono text-xs">
-              {state.data.key}
-            </code>
-            <button
-              type="button"
-              onClick={async () => {
-                await navigator.clipboard.writeText(state.data.key);
-                setCopied(true);
-              }}
-              className="rounded-md border border-emerald-400 bg-white px-3 py-1 text-sm hover:bg-emerald-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
-            >
-              {copied ? "Copied" : "Copy"}
-            </button>
-          </div>
-        </div>
+        <NewKey heading={`Agent ${state.data.name} registered. Copy its key now — it is shown only once.`} value={state.data.key} testId="new-agent-key" />
       )}
     </div>
   );
 }
 
-export function RevokeAgentButton({ agentId, name }: { agentId: string; name: string }) {
-  const [state, action, pending] = useActionState(revokeAgentAction, null);
+export function RotateAgentKeyButton({ agentId, name }: { agentId: string; name: string }) {
+  const { state, pending, form, formError } = useConsoleForm(rotateAgentKeyAction, {
+    confirm: `Rotate the key of ${name}? Its current key stops working immediately.`,
+  });
   return (
-    <form
-      action={action}
-      onSubmit={(e) => {
-        if (!confirm(`Revoke ${name}? Its keys stop working immediately.`)) e.preventDefault();
-      }}
-    >
+    <div>
+      <form {...form} aria-label={`Rotate the key of ${name}`}>
+        <input type="hidden" name="agentId" value={agentId} />
+        <button
+          disabled={pending}
+          aria-label={`Rotate the key of ${name}`}
+          className="rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-50"
+        >
+          {pending ? "Rotating…" : "Rotate key"}
+        </button>
+        <FormError message={formError} compact />
+      </form>
+      {state?.ok && <NewKey heading={`New key for ${state.data.name}. Copy it now — it is shown only once.`} value={state.data.key} testId="rotated-agent-key" />}
+    </div>
+  );
+}
+
+export function RevokeAgentButton({ agentId, name }: { agentId: string; name: string }) {
+  const { pending, form, formError } = useConsoleForm(revokeAgentAction, { confirm: `Revoke ${name}? Its keys stop working immediately.` });
+  return (
+    <form {...form} aria-label={`Revoke ${name}`}>
       <input type="hidden" name="agentId" value={agentId} />
       <button
         disabled={pending}
+        aria-label={`Revoke ${name}`}
         className="rounded-md border border-rose-300 px-2.5 py-1 text-xs font-medium text-rose-700 hover:bg-rose-50 focus-visible:outline-2 focus-visible:outline-rose-600 disabled:opacity-50"
       >
         Revoke
       </button>
-      {state && !state.ok && <span role="alert" className="ml-2 text-xs text-rose-700">{state.error.message}</span>}
+      <FormError message={formError} compact />
     </form>
   );
 }

@@ -4,7 +4,7 @@ import { AdminsOnly } from "@/components/console/admins-only";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
-import { RegisterAgentForm, RevokeAgentButton } from "./agent-forms";
+import { RegisterAgentForm, RevokeAgentButton, RotateAgentKeyButton } from "./agent-forms";
 
 export const metadata: Metadata = { title: "Agents" };
 
@@ -12,7 +12,7 @@ export const metadata: Metadata = { title: "Agents" };
 export default async function AgentsPage() {
   const viewer = assertCan(await getViewer(), "read");
   if (!can(viewer, "manage_agents")) {
-    return <AdminsOnly what="Registering and revoking agents" />;
+    return <AdminsOnly what="Registering agents, rotating their keys and revoking them" />;
   }
   const agents = await listAgents(viewer);
   return (
@@ -50,7 +50,14 @@ export default async function AgentsPage() {
                     <td className="px-4 py-3 text-slate-700">{a.owner}</td>
                     <td className="px-4 py-3">{a.revokedAt ? <span className="text-rose-700">revoked</span> : "active"}</td>
                     <td className="px-4 py-3 text-slate-600">{a.lastUsedAt ? utcLabel(a.lastUsedAt, "minutes") : "never"}</td>
-                    <td className="px-4 py-3 text-right">{!a.revokedAt && <RevokeAgentButton agentId={a.id} name={a.name} />}</td>
+                    <td className="px-4 py-3 text-right">
+                      {!a.revokedAt && (
+                        <div className="flex flex-wrap items-start justify-end gap-2">
+                          <RotateAgentKeyButton agentId={a.id} name={a.name} />
+                          <RevokeAgentButton agentId={a.id} name={a.name} />
+                        </div>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

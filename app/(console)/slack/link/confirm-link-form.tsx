@@ -1,14 +1,11 @@
 "use client";
 
 import Link from "next/link";
-import { useActionState } from "react";
-import type { ActionResult } from "../../_lib/console-action";
+import { FormError, useConsoleForm } from "../../_lib/console-form";
 import { linkSlackAccountAction } from "./actions";
 
-type Linked = ActionResult<{ teamId: string; userId: string }> | null;
-
 export function ConfirmLinkForm({ code }: { code: string }) {
-  const [state, action, pending] = useActionState<Linked, FormData>(linkSlackAccountAction, null);
+  const { state, pending, form, formError } = useConsoleForm(linkSlackAccountAction);
 
   if (state?.ok) {
     return (
@@ -29,13 +26,9 @@ export function ConfirmLinkForm({ code }: { code: string }) {
   }
 
   return (
-    <form action={action}>
+    <form {...form}>
       <input type="hidden" name="code" value={code} />
-      {state && !state.ok && (
-        <p role="alert" className="mb-4 rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-800">
-          {state.error.message}
-        </p>
-      )}
+      <FormError message={formError} />
       <div className="flex flex-col-reverse gap-3 sm:flex-row sm:justify-end">
         <Link
           href="/"
