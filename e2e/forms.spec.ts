@@ -218,6 +218,30 @@ test("account: a personal token (errors at their fields, typed input kept) and u
   await stale.context().close();
 });
 
+test("a vote on the request page: a denial without a note errors at the note; with one it is recorded", async ({ page }) => {
+  const filed = await fetch(`${stack.server.url}/api/v1/requests`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.agent.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ action: "deploy.service", resource: "svc/forms", environment: "staging", intent: "Forms spec: a vote", context: { version: "1.2.3" } }),
+  });
+  expect(filed.status).toBe(201);
+  const { id } = (await filed.json()) as { id: string };
+  await signInWithOkta(page, stack, riley);
+  await page.goto(`${stack.base}/requests/${id}`);
+  const note = page.getByLabel(/^Note/);
+  // Whitespace is no note: the server says so at the field, and what was typed stays.
+  await note.fill("   ");
+  await page.getByRole("button", { name: "Deny", exact: true }).click();
+  await expect(page.locator("#note-error")).toContainText("required");
+  await expect(note).toHaveAttribute("aria-invalid", "true");
+  await expect(note).toHaveValue("   ");
+  await note.fill("Staging is frozen for the load test.");
+  await page.getByRole("button", { name: "Deny", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Vote recorded" })).toContainText("request is denied");
+  const [row] = await sql<{ status: string }[]>`select status from requests where id = ${id}`;
+  expect(row!.status).toBe("denied");
+});
+
 test("sign out ends the session", async ({ page }) => {
   await signInWithOkta(page, stack, ada);
   await page.getByRole("button", { name: "Sign out" }).click();

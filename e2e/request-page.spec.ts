@@ -153,7 +153,7 @@ test("a 400-character argv is readable whole, with the policy's links, at 1440 a
   for (const width of ["desktop", "mobile"] as const) {
     const page = await reviewerPage(browser, width);
     await openRequest(page, request.id);
-    await expect(page).toHaveTitle("deploy.helm.upgrade on search-api · Countersign");
+    await expect(page).toHaveTitle("deploy.helm.upgrade on search-api — Countersign");
 
     const argv = page.getByTestId("param-argv");
     await expect(argv).toHaveText(ARGV.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" "));
@@ -191,7 +191,7 @@ test("approving a high-risk request asks for a confirmation that restates it; ca
   expect(request.risk.level).toBe("high");
   const page = await reviewerPage(browser, "mobile");
   await openRequest(page, request.id);
-  await expect(page).toHaveTitle("db.migrate on orders · Countersign");
+  await expect(page).toHaveTitle("db.migrate on orders — Countersign");
   await expect(page.getByTestId("param-sql")).toContainText("alter table orders add column region");
 
   await page.getByRole("button", { name: "Approve", exact: true }).click();

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { startTransition, useEffect, useRef, useState } from "react";
 import { LIMITS } from "@/lib/requests/schema";
 
 /** Why this viewer may not approve, or deny (null: allowed); the server re-checks either way. */
@@ -21,9 +21,11 @@ type Props = Refusals & {
   pending: boolean;
   /** Set when approving asks for a confirmation first. */
   confirm: ApprovalFacts | null;
+  /** The server's complaint about the note (e.g. required to deny), shown at the field. */
+  noteError?: string | undefined;
 };
 
-export function DecisionForm({ requestId, action, pending, approveBlocked, denyBlocked, confirm }: Props) {
+export function DecisionForm({ requestId, action, pending, approveBlocked, denyBlocked, confirm, noteError }: Props) {
   const [note, setNote] = useState("");
   const dialog = useRef<HTMLDialogElement>(null);
   const disabled = pending || (approveBlocked !== null && denyBlocked !== null);
@@ -37,7 +39,20 @@ export function DecisionForm({ requestId, action, pending, approveBlocked, denyB
     "rounded-md bg-emerald-700 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700 disabled:cursor-not-allowed disabled:opacity-50";
 
   return (
-    <form action={action} className="space-y-3" aria-describedby="decision-help">
+    <form
+      action={action}
+      // Submitted by hand, as every console form is (app/(console)/_lib/console-form.tsx): React's
+      // reset after an action would otherwise wipe the note on an error. The clicked button
+      // (Approve, Deny, Confirm approval) rides along as the submitter; without JavaScript the
+      // form still posts.
+      onSubmit={(e) => {
+        e.preventDefault();
+        const data = new FormData(e.currentTarget, (e.nativeEvent as SubmitEvent).submitter);
+        startTransition(() => action(data));
+      }}
+      className="space-y-3"
+      aria-describedby="decision-help"
+    >
       <input type="hidden" name="requestId" value={requestId} />
       <label htmlFor="note" className="block text-sm font-medium text-slate-800">
         Note <span className="font-normal text-slate-500">(required to deny)</span>
@@ -50,9 +65,16 @@ export function DecisionForm({ requestId, action, pending, approveBlocked, denyB
         onChange={(e) => setNote(e.target.value)}
         maxLength={LIMITS.noteChars}
         disabled={disabled}
-        className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:bg-slate-50"
+        aria-invalid={noteError ? true : undefined}
+        aria-describedby={noteError ? "note-error" : undefined}
+        className="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:bg-slate-50 aria-[invalid=true]:border-rose-400"
         placeholder="Why you approve or deny — it goes in the audit trail."
       />
+      {noteError && (
+        <p id="note-error" className="text-xs text-rose-700">
+          {noteError}
+        </p>
+      )}
       <p id="decision-help" className="text-xs text-slate-500">
         Your vote binds to the parameters shown on this page (params hash). Approval lets the agent run it once.
       </p>

@@ -27,6 +27,7 @@ type Props = {
 
 export function DecisionPanel({ requestId, open, refusals, confirm, progress, readOnly, outcome }: Props) {
   const [state, action, pending] = useActionState<Result, FormData>(decideAction, null);
+  const noteError = state && !state.ok ? state.error.issues?.find((i) => i.path === "note")?.message : undefined;
   return (
     <div data-testid="decision-panel">
       <Card title={open ? "Decision" : "Outcome"} id="decision">
@@ -34,7 +35,7 @@ export function DecisionPanel({ requestId, open, refusals, confirm, progress, re
           <>
             {progress}
             <div className="mt-4">
-              {refusals ? <DecisionForm requestId={requestId} action={action} pending={pending} confirm={confirm} {...refusals} /> : readOnly}
+              {refusals ? <DecisionForm requestId={requestId} action={action} pending={pending} confirm={confirm} noteError={noteError} {...refusals} /> : readOnly}
             </div>
           </>
         ) : (
