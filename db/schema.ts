@@ -117,6 +117,10 @@ export const requests = pgTable(
     index("requests_status_grant_idx").on(t.status, t.grantExpiresAt),
     index("requests_agent_action_idx").on(t.agentId, t.action),
     index("requests_pending_inbox_idx").on(t.riskScore, t.createdAt).where(sql`${t.status} = 'pending'`),
+    // The audit timeline's params_hash filter finds the requests filed with those exact parameters.
+    index("requests_params_hash_idx").on(t.paramsHash),
+    // The Requests list: newest first, keyset pages on (created_at, id).
+    index("requests_created_idx").on(t.createdAt, t.id),
     check("requests_risk_score_range", sql`${t.riskScore} between 0 and 100`),
     check("requests_approvals_required_positive", sql`${t.approvalsRequired} >= 0`),
   ],

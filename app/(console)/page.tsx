@@ -36,7 +36,10 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       </div>
       <div className="mt-5">
         <Suspense>
-          <InboxFilters facets={inbox.facets} />
+          <InboxFilters
+            facets={inbox.facets}
+            values={{ risk: query.risk, environment: query.environment, agent: query.agent, action: query.action }}
+          />
         </Suspense>
       </div>
 
@@ -50,13 +53,18 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       ) : (
         <ul className="mt-6 divide-y divide-slate-200 overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
           {inbox.items.map((r) => (
-            <li key={r.id} data-testid="inbox-item" data-request-id={r.id} className="relative px-4 py-4 hover:bg-slate-50 focus-within:bg-slate-50">
+            <li
+              key={r.id}
+              data-testid="inbox-item"
+              data-request-id={r.id}
+              className="relative px-4 py-4 hover:bg-slate-50 has-[a:focus-visible]:z-10 has-[a:focus-visible]:bg-indigo-50/60 has-[a:focus-visible]:outline-3 has-[a:focus-visible]:-outline-offset-3 has-[a:focus-visible]:outline-indigo-600"
+            >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 flex-1">
                   <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
                     <Link
                       href={`/requests/${r.id}`}
-                      className="font-mono text-sm font-semibold text-slate-900 after:absolute after:inset-0 focus-visible:outline-none"
+                      className="font-mono text-sm font-semibold text-slate-900 underline-offset-2 after:absolute after:inset-0 focus-visible:underline focus-visible:outline-none"
                     >
                       {r.action}
                     </Link>
@@ -90,7 +98,10 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       )}
       {nextHref && (
         <div className="mt-4 text-right">
-          <Link href={nextHref} className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link
+            href={nextHref}
+            className="rounded text-sm font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+          >
             Next page →
           </Link>
         </div>
