@@ -57,7 +57,7 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
               key={r.id}
               data-testid="inbox-item"
               data-request-id={r.id}
-              className="relative px-4 py-4 hover:bg-slate-50 has-[a:focus-visible]:z-10 has-[a:focus-visible]:bg-indigo-50/60 has-[a:focus-visible]:outline-3 has-[a:focus-visible]:-outline-offset-3 has-[a:focus-visible]:outline-indigo-600"
+              className="relative px-4 py-4 hover:bg-slate-50 has-[a:focus-visible]:z-10 has-[a:focus-visible]:outline-3 has-[a:focus-visible]:-outline-offset-3 has-[a:focus-visible]:outline-indigo-600"
             >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 flex-1">

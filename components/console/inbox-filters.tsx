@@ -3,6 +3,7 @@
 // parsed the URL), including a value no pending request has right now: a shared
 // `?environment=staging` reads "staging", never "All" over a filtered list.
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useEffect, useRef } from "react";
 import { RISK_LEVELS } from "@/lib/vocabulary";
 
 type Facets = { environments: string[]; actions: string[]; agents: { id: string; name: string }[] };
@@ -14,11 +15,18 @@ export function InboxFilters({ facets, values }: { facets: Facets; values: Inbox
   const pathname = usePathname();
   const params = useSearchParams();
 
+  // The query most recently asked for: a second menu changed before the first navigation lands
+  // builds on the first, not on the URL still on screen.
+  const latest = useRef(params.toString());
+  useEffect(() => {
+    latest.current = params.toString();
+  }, [params]);
   const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
+    const next = new URLSearchParams(latest.current);
     if (value) next.set(key, value);
     else next.delete(key);
     next.delete("after");
+    latest.current = next.toString();
     router.replace(`${pathname}${next.size ? `?${next}` : ""}`);
   };
 
@@ -63,7 +71,10 @@ export function InboxFilters({ facets, values }: { facets: Facets; values: Inbox
       {active && (
         <button
           type="button"
-          onClick={() => router.replace(pathname)}
+          onClick={() => {
+            latest.current = "";
+            router.replace(pathname);
+          }}
           className="rounded-md px-2 py-1.5 text-sm text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-600"
         >
           Clear filters

@@ -5,7 +5,7 @@
 import { flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useMemo, useTransition } from "react";
+import { useEffect, useMemo, useRef, useTransition } from "react";
 import { requestsHref, type RequestFilterKey, type RequestFilters } from "@/lib/requests/list-filter";
 import { requestColumns, type RequestRow } from "./columns";
 import { DataTableToolbar, type RequestToolbarOptions } from "./data-table-toolbar";
@@ -32,8 +32,15 @@ export function RequestsTable({
   const [pending, startTransition] = useTransition();
   const columns = useMemo(() => requestColumns(zone), [zone]);
 
+  // The filters most recently asked for, so quick successive changes build on each other rather
+  // than on the page still on screen.
+  const latest = useRef(filters);
+  useEffect(() => {
+    latest.current = filters;
+  }, [filters]);
   const onChange = (key: RequestFilterKey | null, value: string) => {
-    const next: RequestFilters = key === null ? {} : { ...filters, [key]: value || undefined };
+    const next: RequestFilters = key === null ? {} : { ...latest.current, [key]: value || undefined };
+    latest.current = next;
     startTransition(() => router.replace(requestsHref(next), { scroll: false }));
   };
 

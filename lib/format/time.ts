@@ -41,7 +41,10 @@ export const UTC_ZONE = "UTC";
 export function parseDisplayZone(value: string | undefined): string {
   if (!value || value.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(value)) return UTC_ZONE;
   try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    // As the browser named it: the runtime's ICU may canonicalize to an older alias
+    // (Asia/Kolkata → Asia/Calcutta), and the toggle compares the cookie with the browser's name.
+    return value;
   } catch {
     return UTC_ZONE;
   }
