@@ -134,16 +134,20 @@ export async function selectChainNeighbours(
   filter: TimelineFilter,
   seq: number,
 ): Promise<{ previous: { id: number; seq: number } | null; next: { id: number; seq: number } | null }> {
-  const step = (before: boolean) =>
-    tx
-      .select({ id: auditEvents.id, seq: auditEvents.seq })
-      .from(auditEvents)
-      .where(and(timelineWhere(filter), before ? lt(auditEvents.seq, seq) : gt(auditEvents.seq, seq)))
-      .orderBy(before ? desc(auditEvents.seq) : asc(auditEvents.seq))
-      .limit(1);
-  const [[previous], [next]] = await Promise.all([step(true), step(false)]);
+  const [[previous], [next]] = await Promise.all([chainNeighbourQuery(tx, filter, seq, "previous"), chainNeighbourQuery(tx, filter, seq, "next")]);
   const neighbour = (r: { id: number; seq: number | null } | undefined) => (r && r.seq !== null ? { id: r.id, seq: r.seq } : null);
   return { previous: neighbour(previous), next: neighbour(next) };
+}
+
+/** One side of `selectChainNeighbours`, not yet run (the EXPLAIN test renders it). */
+export function chainNeighbourQuery(tx: Executor, filter: TimelineFilter, seq: number, side: "previous" | "next") {
+  const before = side === "previous";
+  return tx
+    .select({ id: auditEvents.id, seq: auditEvents.seq })
+    .from(auditEvents)
+    .where(and(timelineWhere(filter), before ? lt(auditEvents.seq, seq) : gt(auditEvents.seq, seq)))
+    .orderBy(before ? desc(auditEvents.seq) : asc(auditEvents.seq))
+    .limit(1);
 }
 
 /** The distinct values the timeline's filter menus offer (small sets: types, channels, outcomes, environments). */
