@@ -297,6 +297,12 @@ test("event page: previous and next step through the filtered view in chain orde
 
 test("times: UTC by default; Local shows the browser's zone, persists, and the export stays UTC", async ({ browser }) => {
   const page = await auditorPage(browser, DESKTOP, { timezoneId: ZONE });
+  // Hydration mismatches (React error #418/#423/#425 in production) would show here.
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /hydrat|#41[89]|#42[35]/i.test(m.text())) problems.push(m.text());
+  });
   await page.goto(`${base}/audit?request=${approvedId}`);
   const toggle = page.getByTestId("time-zone-toggle");
   await expect(page.getByRole("radio", { name: "UTC" })).toBeChecked();
@@ -343,6 +349,7 @@ test("times: UTC by default; Local shows the browser's zone, persists, and the e
   await expect(toggle).toHaveAttribute("data-zone", "UTC");
   await expect.poll(shown).toBe(compact(`${wallClock(iso, "UTC").slice(11)}${wallClock(iso, "UTC").slice(0, 10)}`));
   await expectAccessible(page);
+  expect(problems).toEqual([]);
   await page.context().close();
 });
 
