@@ -254,6 +254,11 @@ test("timeline: the request-id filter typed into the form shows exactly that req
   await phone.goto(`${base}/audit?request=${approvedId}`);
   await expectRows(phone, mine);
   await expect(phone.getByLabel("Request ID")).toHaveValue(approvedId);
+  // The table scrolls inside its own named, focusable region; the page itself does not widen.
+  const scroller = phone.getByRole("region", { name: "Audit events table" });
+  await scroller.focus();
+  await expect(scroller).toBeFocused();
+  expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(MOBILE.width);
   await expectAccessible(phone);
   await screenshot(phone, info, "timeline-request-390");
   await phone.context().close();

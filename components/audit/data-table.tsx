@@ -84,8 +84,13 @@ export function DataTable({
   return (
     <div className="space-y-4">
       <DataTableToolbar view={shown} navigate={navigate} options={options} />
+      {/* Scrolls sideways on narrow screens: focusable and named, and `relative` so the headers'
+          screen-reader text (absolutely positioned) stays inside it instead of widening the page. */}
       <div
-        className={`overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity ${pending ? "opacity-60" : ""}`}
+        role="region"
+        aria-label="Audit events table"
+        tabIndex={0}
+        className={`relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 ${pending ? "opacity-60" : ""}`}
         aria-busy={pending}
       >
         <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="audit-table">

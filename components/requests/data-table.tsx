@@ -66,7 +66,7 @@ export function RequestsTable({
         tabIndex={0}
         data-testid="requests-scroll"
         aria-busy={pending}
-        className={`overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 ${pending ? "opacity-60" : ""}`}
+        className={`relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 ${pending ? "opacity-60" : ""}`}
       >
         <table className="w-full divide-y divide-slate-200 text-sm" data-testid="requests-table">
           <caption className="sr-only">Requests{filtered ? " matching the filters" : ""}, newest first.</caption>
