@@ -147,6 +147,10 @@ export const requests = pgTable(
     index("requests_remind_due_idx").on(t.remindAt).where(sql`${t.remindedAt} is null and ${t.status} = 'pending'`),
     index("requests_escalate_due_idx").on(t.escalateAt).where(sql`${t.escalatedAt} is null and ${t.status} = 'pending'`),
     index("requests_break_glass_review_idx").on(t.breakGlassReviewDueAt).where(sql`${t.breakGlass} is not null`),
+    // The audit timeline's params_hash filter finds the requests filed with those exact parameters.
+    index("requests_params_hash_idx").on(t.paramsHash),
+    // The Requests list: newest first, keyset pages on (created_at, id).
+    index("requests_created_idx").on(t.createdAt, t.id),
     check("requests_risk_score_range", sql`${t.riskScore} between 0 and 100`),
     check("requests_approvals_required_positive", sql`${t.approvalsRequired} >= 0`),
   ],

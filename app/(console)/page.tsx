@@ -40,7 +40,10 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       </div>
       <div className="mt-5">
         <Suspense>
-          <InboxFilters facets={inbox.facets} />
+          <InboxFilters
+            facets={inbox.facets}
+            values={{ risk: query.risk, environment: query.environment, agent: query.agent, action: query.action }}
+          />
         </Suspense>
       </div>
 
@@ -54,7 +57,12 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       ) : (
         <ul className="mt-6 divide-y divide-slate-200 overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
           {inbox.items.map((r) => (
-            <li key={r.id} data-testid="inbox-item" data-request-id={r.id} className="relative px-4 py-4 hover:bg-slate-50 focus-within:bg-slate-50">
+            <li
+              key={r.id}
+              data-testid="inbox-item"
+              data-request-id={r.id}
+              className="relative px-4 py-4 hover:bg-slate-50 has-[a:focus-visible]:z-10 has-[a:focus-visible]:outline-3 has-[a:focus-visible]:-outline-offset-3 has-[a:focus-visible]:outline-indigo-600"
+            >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 flex-1">
                   <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
@@ -94,7 +102,10 @@ export default async function InboxPage({ searchParams }: { searchParams: Promis
       )}
       {nextHref && (
         <div className="mt-4 text-right">
-          <Link href={nextHref} className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link
+            href={nextHref}
+            className="rounded text-sm font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+          >
             Next page →
           </Link>
         </div>

@@ -5,7 +5,7 @@ import type { Column, ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
 import { RiskBadge, StatusBadge } from "@/components/status-badge";
 import type { TimelineEvent } from "@/lib/audit/timeline";
-import { utc } from "@/lib/format/time";
+import { zoned, zoneName } from "@/lib/format/time";
 
 /** What the table needs of an event: no payload or hashes (those are on the event page). */
 export type AuditRow = Pick<
@@ -77,22 +77,26 @@ export function Outcome({ outcome }: { outcome: string | null }) {
   return outcome ? <StatusBadge status={outcome} /> : none;
 }
 
-export const columns: ColumnDef<AuditRow>[] = [
+/**
+ * The columns for a display zone (UTC or the viewer's chosen zone) and the timeline's filters as a
+ * query string, which each event link carries so the event page's previous/next stay in the view.
+ */
+export const auditColumns = ({ zone, filterQuery }: { zone: string; filterQuery: string }): ColumnDef<AuditRow>[] => [
   {
     id: "time",
     accessorKey: "occurred_at",
     enableSorting: true,
     sortDescFirst: true,
-    header: ({ column }) => <SortableHeader column={column} title="Time (UTC)" />,
+    header: ({ column }) => <SortableHeader column={column} title={`Time (${zoneName(zone)})`} />,
     cell: ({ row }) => (
       <Link
-        href={`/audit/${row.original.id}`}
+        href={`/audit/${row.original.id}${filterQuery ? `?${filterQuery}` : ""}`}
         prefetch={false}
         className="block whitespace-nowrap font-mono text-xs after:absolute after:inset-0 hover:underline focus-visible:outline-none"
       >
-        <time dateTime={row.original.occurred_at}>
-          <span className="block font-semibold text-indigo-700">{utc(row.original.occurred_at).slice(11)}</span>
-          <span className="block text-slate-500">{utc(row.original.occurred_at).slice(0, 10)}</span>
+        <time dateTime={row.original.occurred_at} data-testid="event-time">
+          <span className="block font-semibold text-indigo-700">{zoned(row.original.occurred_at, zone).slice(11)}</span>
+          <span className="block text-slate-500">{zoned(row.original.occurred_at, zone).slice(0, 10)}</span>
         </time>
         <span className="sr-only"> — open event {row.original.seq !== null ? `#${row.original.seq}` : row.original.event_id}</span>
       </Link>

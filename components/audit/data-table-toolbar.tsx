@@ -5,7 +5,7 @@
 import { useEffect, useEffectEvent, useId, useState } from "react";
 import type { FilterKey } from "@/lib/audit/timeline-filter";
 import { fromUtcField, toUtcField } from "@/lib/format/time";
-import { CHANNELS, RISK_LEVELS } from "@/lib/vocabulary";
+import { CHANNELS, isUuid, RISK_LEVELS } from "@/lib/vocabulary";
 import type { Navigate } from "./data-table";
 import { exportHref, hasFilters, type TimelineView } from "./timeline-url";
 
@@ -37,6 +37,7 @@ function TypedFilter({
   className,
   toField = (v: string) => v,
   fromField = (f: string) => f.trim(),
+  validate,
 }: {
   label: string;
   value: string;
@@ -48,8 +49,11 @@ function TypedFilter({
   className?: string;
   toField?: (value: string) => string;
   fromField?: (field: string) => string;
+  /** A message when the field cannot be a filter value yet: it is then not sent, and says why. */
+  validate?: (value: string) => string | null;
 }) {
   const id = useId();
+  const errorId = useId();
   const [draft, setDraft] = useState(() => toField(value));
   const [sent, setSent] = useState(value);
   const [dirty, setDirty] = useState(false);
@@ -58,8 +62,14 @@ function TypedFilter({
     setDraft(toField(value));
   }
 
+  // Said once the field would have been sent (a pause, Enter, leaving it), not at every keystroke.
+  const [refused, setRefused] = useState<string | null>(null);
+  const problem = dirty ? refused : null;
   const commit = (field: string) => {
     const next = fromField(field);
+    const why = validate?.(next) ?? null;
+    setRefused(why);
+    if (why) return;
     setDirty(false);
     setSent(next);
     if (next !== value) onCommit(next);
@@ -86,7 +96,10 @@ function TypedFilter({
         onChange={(e) => {
           setDraft(e.target.value);
           setDirty(true);
+          setRefused(null);
         }}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? errorId : undefined}
         onBlur={() => {
           if (dirty) commit(draft);
         }}
@@ -97,11 +110,20 @@ function TypedFilter({
             setDraft(toField(value));
           }
         }}
-        className={controlClass}
+        className={`${controlClass} ${problem ? "border-rose-500" : ""}`}
       />
+      {problem && (
+        <p id={errorId} className="text-xs text-rose-700">
+          {problem}
+        </p>
+      )}
     </div>
   );
 }
+
+const HEX64 = /^[0-9a-f]{64}$/i;
+const requestIdProblem = (v: string) => (!v || isUuid(v) ? null : "A request id is a whole UUID (36 characters).");
+const paramsHashProblem = (v: string) => (!v || HEX64.test(v) ? null : "A params_hash is 64 hexadecimal digits.");
 
 function MenuFilter({
   label,
@@ -164,7 +186,7 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           value={f.q ?? ""}
           onCommit={set("q")}
           delay={350}
-          placeholder="Search type, actor, action, payload…"
+          placeholder="Search type, actor, action, payload, or an id…"
           className="min-w-56 flex-1"
         />
         {filtered && (
@@ -192,7 +214,7 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
           </div>
         )}
       </div>
-      <div className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
+      <div className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
         <TypedFilter
           label="From (UTC)"
           type="datetime-local"
@@ -225,6 +247,20 @@ export function DataTableToolbar({ view, navigate, options }: { view: TimelineVi
         <MenuFilter label="Risk level" value={f.risk ?? ""} options={plain(RISK_LEVELS)} onChange={set("risk")} all="Any risk" />
         <MenuFilter label="Outcome" value={f.outcome ?? ""} options={plain(options.outcomes)} onChange={set("outcome")} all="Any outcome" />
         <MenuFilter label="Channel" value={f.channel ?? ""} options={plain(CHANNELS)} onChange={set("channel")} all="All channels" />
+        <TypedFilter
+          label="Request ID"
+          value={f.request ?? ""}
+          onCommit={set("request")}
+          placeholder="uuid of a request"
+          validate={requestIdProblem}
+        />
+        <TypedFilter
+          label="Params hash"
+          value={f.params_hash ?? ""}
+          onCommit={set("params_hash")}
+          placeholder="sha-256 of the parameters"
+          validate={paramsHashProblem}
+        />
       </div>
     </div>
   );

@@ -10,12 +10,12 @@ import {
   type Updater,
 } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useOptimistic, useRef, useTransition } from "react";
+import { useCallback, useEffect, useMemo, useOptimistic, useRef, useTransition } from "react";
 import type { SortKey } from "@/lib/audit/timeline-filter";
-import { columns, type AuditRow } from "./columns";
+import { auditColumns, type AuditRow } from "./columns";
 import { DataTablePagination } from "./data-table-pagination";
 import { DataTableToolbar, type ToolbarOptions } from "./data-table-toolbar";
-import { hasFilters, timelineHref, type TimelineView } from "./timeline-url";
+import { filterParams, hasFilters, timelineHref, type TimelineView } from "./timeline-url";
 
 export type Navigate = (change: (view: TimelineView) => TimelineView) => void;
 
@@ -24,11 +24,14 @@ export function DataTable({
   view,
   nextCursor,
   options,
+  zone,
 }: {
   rows: AuditRow[];
   view: TimelineView;
   nextCursor: string | null;
   options: ToolbarOptions;
+  /** The display zone (UTC unless the viewer chose theirs). */
+  zone: string;
 }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
@@ -58,6 +61,9 @@ export function DataTable({
     navigate((v) => ({ ...v, sort: first.id as SortKey, dir: first.desc ? "desc" : "asc", after: undefined }));
   };
 
+  const filterQuery = filterParams(view.filters).toString();
+  const columns = useMemo(() => auditColumns({ zone, filterQuery }), [zone, filterQuery]);
+
   // TanStack Table hands back functions that must not be memoized across renders.
   // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({
@@ -78,8 +84,13 @@ export function DataTable({
   return (
     <div className="space-y-4">
       <DataTableToolbar view={shown} navigate={navigate} options={options} />
+      {/* Scrolls sideways on narrow screens: focusable and named, and `relative` so the headers'
+          screen-reader text (absolutely positioned) stays inside it instead of widening the page. */}
       <div
-        className={`overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity ${pending ? "opacity-60" : ""}`}
+        role="region"
+        aria-label="Audit events table"
+        tabIndex={0}
+        className={`relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm transition-opacity focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 ${pending ? "opacity-60" : ""}`}
         aria-busy={pending}
       >
         <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="audit-table">

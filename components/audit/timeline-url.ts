@@ -24,13 +24,19 @@ export type TimelineView = {
 
 export const PAGE_SIZES = [25, 50, 100, MAX_LIMIT] as const;
 
-/** Filters, then sort and page: defaults are left out so shared links stay short. */
-export function viewParams(view: TimelineView, opts: { paging?: boolean } = {}): URLSearchParams {
+/** The filters alone, as the event page takes them (its previous/next stay inside the view). */
+export function filterParams(filters: Filters): URLSearchParams {
   const params = new URLSearchParams();
   for (const key of FILTER_KEYS) {
-    const value = view.filters[key];
+    const value = filters[key];
     if (value) params.set(key, value);
   }
+  return params;
+}
+
+/** Filters, then sort and page: defaults are left out so shared links stay short. */
+export function viewParams(view: TimelineView, opts: { paging?: boolean } = {}): URLSearchParams {
+  const params = filterParams(view.filters);
   if (view.sort !== DEFAULT_SORT) params.set("sort", view.sort);
   if (view.dir !== DEFAULT_DIR) params.set("dir", view.dir);
   if (opts.paging ?? true) {

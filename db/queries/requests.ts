@@ -1,7 +1,7 @@
 // SQL for requests and their reviews (votes).
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
-import type { RiskLevel } from "@/lib/vocabulary";
+import type { RequestStatus, RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
 import { withMacs } from "@/lib/audit/mac";
 import { insertAuditEvents, type NewAuditEvent } from "./audit";
@@ -284,6 +284,88 @@ export async function selectRecentRequestsWithAgents(
     .innerJoin(agents, eq(agents.id, requests.agentId))
     .orderBy(sql`${requests.createdAt} desc`)
     .limit(limit);
+}
+
+// ── the Requests list: every request, newest first, filtered, keyset pages both ways ──────────
+
+export type RequestListFilter = {
+  /** As readers see it (expiry applies on read): `expired` includes requests past their deadline. */
+  status?: RequestStatus;
+  environment?: string;
+  riskLevel?: RiskLevel;
+  agentId?: string;
+  /** Part of the action's name, any case. */
+  actionContains?: string;
+};
+/** A row's place in the list: (created_at, id), newest first. */
+export type RequestListCursor = { createdAt: Date; id: string };
+
+/** The stored status that reads as `status` at `now` (the machine's effectiveStatus, as SQL). */
+function effectiveStatusSql(status: RequestStatus, now: Date): SQL {
+  if (status === "expired") return or(eq(requests.status, "expired"), ...DEADLINES.map((d) => isDueSql(d, now)))!;
+  const d = DEADLINES.find((x) => x.status === status);
+  if (!d) return eq(requests.status, status);
+  return and(eq(requests.status, status), or(isNull(deadlineColumn(d)), gt(deadlineColumn(d), now)))!;
+}
+
+function requestListConditions(f: RequestListFilter, now: Date): SQL[] {
+  const c: SQL[] = [];
+  if (f.status) c.push(effectiveStatusSql(f.status, now));
+  if (f.environment) c.push(eq(requests.environment, f.environment));
+  if (f.riskLevel) c.push(eq(requests.riskLevel, f.riskLevel));
+  if (f.agentId) c.push(eq(requests.agentId, f.agentId));
+  if (f.actionContains) c.push(ilike(requests.action, `%${f.actionContains.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`));
+  return c;
+}
+
+const newerThan = (c: RequestListCursor) => sql`(${requests.createdAt}, ${requests.id}) > (${c.createdAt.toISOString()}::timestamptz, ${c.id}::uuid)`;
+const olderThan = (c: RequestListCursor) => sql`(${requests.createdAt}, ${requests.id}) < (${c.createdAt.toISOString()}::timestamptz, ${c.id}::uuid)`;
+
+/**
+ * One page of the list, newest first: the first page, the page after (older than) a row, or the
+ * page before (newer than) a row — read oldest-first off requests_created_idx, then turned round.
+ */
+export async function selectRequestListPage(
+  tx: Executor,
+  filter: RequestListFilter,
+  now: Date,
+  limit: number,
+  from?: { after: RequestListCursor } | { before: RequestListCursor },
+): Promise<{ request: RequestRow; agent: Agent }[]> {
+  const c = requestListConditions(filter, now);
+  const backwards = from !== undefined && "before" in from;
+  if (from) c.push("after" in from ? olderThan(from.after) : newerThan(from.before));
+  const dir = sql.raw(backwards ? "asc" : "desc");
+  const rows = await tx
+    .select({ request: requests, agent: agents })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(and(...c))
+    .orderBy(sql`${requests.createdAt} ${dir}, ${requests.id} ${dir}`)
+    .limit(limit);
+  return backwards ? rows.reverse() : rows;
+}
+
+/** How many requests the filter matches, and how many of them are newer than `cursor` (the page's position). */
+export async function countRequestList(
+  tx: Executor,
+  filter: RequestListFilter,
+  now: Date,
+  cursor?: RequestListCursor,
+): Promise<{ total: number; newer: number }> {
+  const c = requestListConditions(filter, now);
+  const newer = cursor ? sql<number>`count(*) filter (where ${newerThan(cursor)})` : sql<number>`0`;
+  const [row] = await tx
+    .select({ total: count(), newer: newer.mapWith(Number) })
+    .from(requests)
+    .where(c.length ? and(...c) : undefined);
+  return { total: row?.total ?? 0, newer: row?.newer ?? 0 };
+}
+
+/** The environments requests were filed for (the list's menu). */
+export async function selectRequestEnvironments(tx: Executor): Promise<string[]> {
+  const rows = await tx.selectDistinct({ environment: requests.environment }).from(requests).orderBy(requests.environment);
+  return rows.map((r) => r.environment);
 }
 
 export type InboxFilter = {

@@ -1,11 +1,11 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
-import { and, eq, gte, inArray, isNotNull, like, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
-import type { Channel, RiskLevel } from "@/lib/vocabulary";
+import { isUuid, type Channel, type RiskLevel } from "@/lib/vocabulary";
 import { rowsOf, type Executor } from "../client";
-import { auditEvents, type AuditEventRow } from "../schema";
+import { auditEvents, requests, type AuditEventRow } from "../schema";
 
 export type TimelineFilter = {
   from?: Date;
@@ -18,6 +18,10 @@ export type TimelineFilter = {
   riskLevel?: RiskLevel;
   outcome?: string;
   channel?: Channel;
+  /** One request's events (audit_events_request_idx). */
+  requestId?: string;
+  /** The events of the requests filed with this params_hash (requests_params_hash_idx, then by request). */
+  paramsHash?: string;
   text?: string;
 };
 
@@ -52,12 +56,29 @@ export function timelineWhere(f: TimelineFilter): SQL {
   if (f.riskLevel) c.push(eq(auditEvents.riskLevel, f.riskLevel));
   if (f.outcome) c.push(eq(auditEvents.outcome, f.outcome));
   if (f.channel) c.push(eq(auditEvents.channel, f.channel));
+  if (f.requestId) c.push(eq(auditEvents.requestId, f.requestId));
+  // Every event of a request carries its id, but only some carry the hash in their payload: go
+  // through the requests (an IN that PostgreSQL turns into a join, index to index).
+  if (f.paramsHash) c.push(inArray(auditEvents.requestId, sql`(select ${requests.id} from ${requests} where ${requests.paramsHash} = ${f.paramsHash})`));
   // search_text is stored lower-cased (lower(...) in its generated expression), so a LIKE against
   // the lower-cased pattern is exactly the ILIKE it replaces (PostgreSQL's ILIKE is lower() on both
   // sides, then LIKE) at a fraction of the cost per row: no case folding of every row's text, which
   // is what an index scan that filters on the text, or a bitmap recheck, spends its time on.
-  if (f.text) c.push(like(auditEvents.searchText, sql`lower(${`%${escapeLike(f.text.toLowerCase())}%`})`));
+  if (f.text) c.push(textMatch(f.text));
   return and(...c)!;
+}
+
+/**
+ * Free text: the searchable text, or — when the term is a whole id — the event, request or agent
+ * it names. Ids are columns of their own rather than part of search_text (a uuid's trigrams would
+ * bloat the trigram index for a lookup a B-tree does exactly); each has an index, so the OR is a
+ * BitmapOr of index scans.
+ */
+function textMatch(text: string): SQL {
+  const inText = like(auditEvents.searchText, sql`lower(${`%${escapeLike(text.toLowerCase())}%`})`);
+  const id = text.trim().toLowerCase();
+  if (!isUuid(id)) return inText;
+  return or(inText, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
 }
 
 function keysetAfter(sort: TimelineSort, cursor: TimelineCursor): SQL {
@@ -101,6 +122,32 @@ export function cursorOf(sort: TimelineSort, row: AuditEventRow): TimelineCursor
 export async function selectAuditEvent(tx: Executor, id: number): Promise<AuditEventRow | undefined> {
   const [row] = await tx.select().from(auditEvents).where(eq(auditEvents.id, id));
   return row;
+}
+
+/**
+ * The sealed events just before and just after chain position `seq` among those the filter admits:
+ * the event page's previous/next, in chain order. Each is one row off an index (the chain's seq
+ * key, or the filter's own index when it is selective).
+ */
+export async function selectChainNeighbours(
+  tx: Executor,
+  filter: TimelineFilter,
+  seq: number,
+): Promise<{ previous: { id: number; seq: number } | null; next: { id: number; seq: number } | null }> {
+  const [[previous], [next]] = await Promise.all([chainNeighbourQuery(tx, filter, seq, "previous"), chainNeighbourQuery(tx, filter, seq, "next")]);
+  const neighbour = (r: { id: number; seq: number | null } | undefined) => (r && r.seq !== null ? { id: r.id, seq: r.seq } : null);
+  return { previous: neighbour(previous), next: neighbour(next) };
+}
+
+/** One side of `selectChainNeighbours`, not yet run (the EXPLAIN test renders it). */
+export function chainNeighbourQuery(tx: Executor, filter: TimelineFilter, seq: number, side: "previous" | "next") {
+  const before = side === "previous";
+  return tx
+    .select({ id: auditEvents.id, seq: auditEvents.seq })
+    .from(auditEvents)
+    .where(and(timelineWhere(filter), before ? lt(auditEvents.seq, seq) : gt(auditEvents.seq, seq)))
+    .orderBy(before ? desc(auditEvents.seq) : asc(auditEvents.seq))
+    .limit(1);
 }
 
 /** The distinct values the timeline's filter menus offer (small sets: types, channels, outcomes, environments). */

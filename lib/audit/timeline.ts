@@ -4,6 +4,7 @@ import { getDb } from "@/db/client";
 import {
   cursorOf,
   selectAuditEvent,
+  selectChainNeighbours,
   selectTimelineFacets,
   selectTimelinePage,
   type TimelineCursor,
@@ -16,7 +17,7 @@ import type { TimelineQuery } from "./timeline-filter";
 
 // The URL schema is defined with the filter names in ./timeline-filter (client-safe); the API routes
 // and scripts take it from here, with the reads that use it.
-export { describedFilter, timelineQuery, type TimelineQuery } from "./timeline-filter";
+export { describedFilter, parseTimelineParams, timelineQuery, type TimelineQuery } from "./timeline-filter";
 
 export function toFilter(q: TimelineQuery): TimelineFilter {
   return {
@@ -30,6 +31,8 @@ export function toFilter(q: TimelineQuery): TimelineFilter {
     riskLevel: q.risk,
     outcome: q.outcome,
     channel: q.channel,
+    requestId: q.request,
+    paramsHash: q.params_hash,
     text: q.q,
   };
 }
@@ -107,6 +110,20 @@ export async function getTimelineEvent(viewer: Viewer | null, id: number): Promi
   assertCan(viewer, "read");
   const row = await selectAuditEvent(await getDb(), id);
   return row ? toTimelineEvent(row) : null;
+}
+
+/**
+ * The previous and next sealed events in chain order among those the timeline's filters admit
+ * (none for an event not sealed yet: it has no place in the chain).
+ */
+export async function timelineNeighbours(
+  viewer: Viewer | null,
+  event: Pick<TimelineEvent, "seq">,
+  q: TimelineQuery,
+): Promise<{ previous: { id: number; seq: number } | null; next: { id: number; seq: number } | null }> {
+  assertCan(viewer, "read");
+  if (event.seq === null) return { previous: null, next: null };
+  return selectChainNeighbours(await getDb(), toFilter(q), event.seq);
 }
 
 export async function timelineFacets(viewer: Viewer | null) {

@@ -22,6 +22,8 @@ const ODD = 'Ann "Q", O\'Brien\nline2 \r\\ back ✓ 😀 \u2028 end';
 
 type Event = Record<string, unknown> & { seq: number; hash: string; type: string };
 
+const REQUEST = "00000000-0000-4000-a000-000000000005";
+
 /** A chain of n events as the database's export lines give them (timeline API members, compact). */
 function chain(n: number): Event[] {
   const out: Event[] = [];
@@ -37,7 +39,8 @@ function chain(n: number): Event[] {
         ? { kind: "user", id: `p${seq}@acme.test`, display: seq === 3 ? FORMULA : seq === 6 ? ODD : "\t+cmd", idp: "okta", groups: ["sec", "-ops"] }
         : { kind: "agent", id: `agent-${seq}`, display: "@bot" },
       channel: "console",
-      request_id: null,
+      // Three events of one request (the request filter's rows).
+      request_id: [5, 7, 9].includes(seq) ? REQUEST : null,
       agent_id: null,
       action: seq % 2 ? "-deploy" : null,
       environment: seq === 4 ? "" : "prod",
@@ -129,6 +132,20 @@ describe.each(["ndjson", "csv"] as const)("offline verification of %s exports", 
     expect(v.rows).toBe(12);
     expect(v.checked.join("\n")).toContain("inclusion proof leads to the signed tree head (size 23)");
     expect(v.checked.join("\n")).toContain("filter type checked on every row");
+  });
+
+  it("a request filter is checked on every row; a params_hash filter is named as not checkable offline", async () => {
+    const mine = newestFirst(EVENTS.filter((e) => e.request_id === REQUEST));
+    expect(mine).toHaveLength(3);
+    const v = await verifyExportFile((await build(format, { request: REQUEST }, mine)).file, jwks);
+    expect(v.failure).toBeUndefined();
+    expect(v.checked.join("\n")).toContain("filter request checked on every row");
+    const foreign = [...mine.slice(0, 1), EVENTS.find((e) => e.seq === 6)!, ...mine.slice(1)];
+    const w = await verifyExportFile((await build(format, { request: REQUEST }, foreign)).file, jwks);
+    expect(w.failure?.reason).toContain(`does not match the stated filter (request=${REQUEST})`);
+    const h = await verifyExportFile((await build(format, { request: REQUEST, params_hash: "a".repeat(64) }, mine)).file, jwks);
+    expect(h.failure).toBeUndefined();
+    expect(h.checked.join("\n")).toContain("params_hash not checkable offline");
   });
 
   it("a dropped row is named by the count and the digest", async () => {

@@ -156,6 +156,12 @@ function filterCheck(filter: Record<string, string>): { admits: (c: ChainContent
   equal("risk", (c) => c.risk_level);
   equal("outcome", (c) => c.outcome);
   equal("channel", (c) => c.channel);
+  if (filter.request !== undefined) {
+    const request = filter.request.toLowerCase();
+    tests.push((c) => (c.request_id?.toLowerCase() === request ? null : `request=${filter.request}`));
+  }
+  // A params_hash names requests; which requests had it is the database's word, not the rows'.
+  if (filter.params_hash !== undefined) unchecked.push("params_hash");
   // Free text matches PostgreSQL's text of the payload (jsonb's own formatting): the server's word.
   if (filter.q !== undefined) unchecked.push("q");
   return {

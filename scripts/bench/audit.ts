@@ -187,7 +187,11 @@ async function discoverCases(raw: postgres.Sql): Promise<QueryCase[]> {
   const [ticket] = await raw<{ t: string }[]>`
     select substring(payload->>'note' from 'CHG-[0-9]+') as t from audit_events
      where type = 'review.approved' and payload->>'note' like '%CHG-%' order by id desc limit 1`;
-  if (!reviewer || !agent || !ticket) throw new Error("the audit data lacks the values the bench filters on: seed it with scripts/bench/audit-seed.ts");
+  // A request with a few events, for the request-id, params_hash and free-text-id filters.
+  const [request] = await raw<{ id: string; hash: string }[]>`
+    select r.id::text as id, r.params_hash as hash from requests r
+     where exists (select 1 from audit_events e where e.request_id = r.id) order by r.created_at desc, r.id desc offset 100 limit 1`;
+  if (!reviewer || !agent || !ticket || !request) throw new Error("the audit data lacks the values the bench filters on: seed it with scripts/bench/audit-seed.ts");
   return [
     { name: "no filter (newest first)", params: {} },
     { name: "time range: last 7 days", params: { from: daysAgo(7), to: end.toISOString() } },
@@ -207,6 +211,9 @@ async function discoverCases(raw: postgres.Sql): Promise<QueryCase[]> {
     { name: "environment + outcome + last 30 days", params: { environment: "production", outcome: "denied", from: daysAgo(30) } },
     { name: "agent + type", params: { agent: agent.id, type: "request.result" } },
     { name: "free text + environment", params: { q: "payments-api", environment: "production" } },
+    { name: "request id", params: { request: request.id } },
+    { name: "free text, a request id", params: { q: request.id } },
+    { name: "params_hash (through its requests)", params: { params_hash: request.hash } },
     { name: "sort by type (asc)", params: { sort: "type", dir: "asc" } },
     { name: "sort by actor (desc) + channel", params: { sort: "actor", dir: "desc", channel: "slack" } },
   ];

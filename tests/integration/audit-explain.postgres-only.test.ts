@@ -9,7 +9,7 @@
 import { count } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cursorOf, selectTimelinePage, timelinePageQuery, timelineWhere, type TimelineSort } from "@/db/queries/timeline";
+import { chainNeighbourQuery, cursorOf, selectTimelinePage, timelinePageQuery, timelineWhere, type TimelineSort } from "@/db/queries/timeline";
 import { auditEvents } from "@/db/schema";
 import { timelineQuery, toFilter } from "@/lib/audit/timeline";
 import { createDedicatedDatabase, type DedicatedDatabase } from "../support/dedicated-db";
@@ -24,6 +24,10 @@ let newest: Date;
 
 /** Deterministic uuid for agent n (the generator and the filters agree on it). */
 const agentUuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+/** Request n's uuid: event i belongs to request floor(i / 4), as the generator writes it. */
+const requestUuid = (n: number) => `00000000-0000-4000-a000-${n.toString(16).padStart(12, "0")}`;
+/** Request n's params_hash: requests n and n + 40,000 share one (the same parameters filed twice). */
+const paramsHashOf = (n: number) => (n % 40_000).toString(16).padStart(64, "0");
 
 beforeAll(async () => {
   dedicated = await createDedicatedDatabase({ poolSize: 2 });
@@ -99,6 +103,16 @@ beforeAll(async () => {
              i, lpad(to_hex(i - 1), 64, '0'), lpad(to_hex(i), 64, '0'), now() - (${ROWS} - i) * interval '39 seconds'
         from shaped`);
     await tx`alter table audit_events enable trigger user`;
+    // The requests those events belong to, for the params_hash filter (which goes through them).
+    await tx.unsafe(`insert into agents (id, name, owner, created_at, created_by) values ('${agentUuid(0)}', 'explain-bot', 'o@acme.example', now(), 'test')`);
+    await tx.unsafe(`
+      insert into requests (id, agent_id, action, resource, environment, intent, context, origin, params_hash, status, risk_score,
+                            risk_level, risk_reasons, policy_rule, policy_hash, policy_decision, explanation, approvals_required,
+                            approver_groups, grant_window_seconds, decision_deadline, created_at, updated_at, body_hash)
+      select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, '${agentUuid(0)}', 'deploy.service.release', 'svc/x', 'production',
+             'i', '{}', '{}', lpad(to_hex(n % 40000), 64, '0'), 'executed', 20, 'low', '[]', 'everything-else', 'h', 'require_approval',
+             'e', 1, '[]', 900, now(), now() - (${ROWS / 4} - n) * interval '156 seconds', now(), 'b'
+        from generate_series(0, ${ROWS / 4}) n`);
   });
   // Two sessions, one per core: the trigram GIN index on one, the B-trees on the other.
   const build = async (defs: string[]) => {
@@ -113,6 +127,7 @@ beforeAll(async () => {
   const isGin = (def: string) => /using gin/i.test(def);
   await Promise.all([build(indexes.filter((i) => isGin(i.def)).map((i) => i.def)), build(indexes.filter((i) => !isGin(i.def)).map((i) => i.def))]);
   await raw`analyze audit_events`;
+  await raw`analyze requests`;
   const [row] = await raw<{ max: Date }[]>`select max(occurred_at) as max from audit_events`;
   newest = row!.max;
 }, 120_000);
@@ -158,6 +173,11 @@ const CASES: [string, () => Record<string, string>][] = [
   ["environment + outcome + from", () => ({ environment: "production", outcome: "denied", from: daysAgo(30) })],
   ["agent + type", () => ({ agent: agentUuid(7), type: "request.result" })],
   ["free text + environment", () => ({ q: "payments-api", environment: "production" })],
+  ["request id", () => ({ request: requestUuid(12_345) })],
+  ["request id + type", () => ({ request: requestUuid(12_345), type: "request.created,request.executed,request.result,review.approved" })],
+  ["free text, a request id", () => ({ q: requestUuid(12_345) })],
+  ["params_hash (two requests)", () => ({ params_hash: paramsHashOf(5_000) })],
+  ["params_hash + environment", () => ({ params_hash: paramsHashOf(5_000), environment: "production" })],
   ["sort by type", () => ({ sort: "type", dir: "asc" })],
   ["sort by actor + channel", () => ({ sort: "actor", dir: "desc", channel: "slack" })],
   ["sort by channel + risk", () => ({ sort: "channel", dir: "asc", risk: "high" })],
@@ -186,6 +206,34 @@ describe(`timeline queries at ${ROWS.toLocaleString("en")} events use an index`,
       const where = after ? "deep page" : "first page";
       expect(seqScan, `${where}: Seq Scan on audit_events:\n${JSON.stringify(plan, null, 1)}`).toBe(false);
       expect(indexes.length, `${where}: no index on audit_events in the plan:\n${JSON.stringify(plan, null, 1)}`).toBeGreaterThan(0);
+    }
+  });
+});
+
+// The event page's previous/next: one row either side of an event in chain order, inside the
+// timeline's filters. Each must come off an index, never a scan of the table.
+const NEIGHBOUR_CASES: [string, () => Record<string, string>][] = [
+  ["no filter", () => ({})],
+  ["request id", () => ({ request: requestUuid(12_345) })],
+  ["params_hash", () => ({ params_hash: paramsHashOf(5_000) })],
+  ["a rare type", () => ({ type: "agent.key_rotated" })],
+  ["actor + channel", () => ({ actor: "user3@acme.example", channel: "slack" })],
+  ["free text, rare", () => ({ q: "CHG-4821" })],
+];
+
+describe("previous/next on the event page use an index", () => {
+  it.each(NEIGHBOUR_CASES)("%s", async (_name, params) => {
+    const filter = toFilter(timelineQuery.parse(params()));
+    for (const side of ["previous", "next"] as const) {
+      const statement = chainNeighbourQuery(dedicated.handle.db, filter, ROWS / 2, side).toSQL();
+      const [row] = await raw.unsafe<{ "QUERY PLAN": [{ Plan: PlanNode }] }[]>(
+        `explain (format json) ${statement.sql}`,
+        statement.params as postgres.ParameterOrJSON<never>[],
+      );
+      const plan = row!["QUERY PLAN"][0].Plan;
+      const { indexes, seqScan } = scans(plan);
+      expect(seqScan, `${side}: Seq Scan on audit_events:\n${JSON.stringify(plan, null, 1)}`).toBe(false);
+      expect(indexes.length, `${side}: no index on audit_events:\n${JSON.stringify(plan, null, 1)}`).toBeGreaterThan(0);
     }
   });
 });

@@ -8,7 +8,7 @@ import { getDb } from "@/db/client";
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvent } from "@/lib/audit/events";
 import { sealPendingAuditEvents } from "@/lib/audit/sealer";
-import { exportTimeline, listTimeline, timelineQuery, type TimelineEvent } from "@/lib/audit/timeline";
+import { exportTimeline, listTimeline, timelineNeighbours, timelineQuery, type TimelineEvent } from "@/lib/audit/timeline";
 import { createRequest } from "@/lib/requests/lifecycle";
 import { createDedicatedDatabase, pointAppAt, waitForSealerIdle, type DedicatedDatabase } from "../support/dedicated-db";
 import { auditorViewer, decideAs, makeAgent, oncall, requestBody, security } from "../support/fixtures";
@@ -18,13 +18,18 @@ const reviewerViewer: Viewer = { ...auditorViewer("riley"), groups: ["platform-o
 
 let dedicated: DedicatedDatabase;
 let restore: () => void;
+/** Requests filed in beforeAll, in order: [0] approved, [1] denied, [2] left pending, … */
+const filed: string[] = [];
+let agentId = "";
 
 beforeAll(async () => {
   dedicated = await createDedicatedDatabase();
   restore = await pointAppAt(dedicated.handle);
   const { agent } = await makeAgent();
+  agentId = agent.id;
   for (let i = 0; i < 12; i++) {
     const { request } = await createRequest(agent, requestBody({ resource: `svc/r${i}` }));
+    filed.push(request.id);
     if (i % 3 === 0) await decideAs(request.id, oncall(), "approve", "ok", "console");
     if (i % 3 === 1) await decideAs(request.id, oncall(), "deny", `no ${i}`, "console");
   }
@@ -223,6 +228,97 @@ describe("audit timeline", () => {
     await sealPendingAuditEvents();
     const [shown] = await all(view);
     expect(shown).toMatchObject({ event_id: event.eventId, seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it("filters by request id: exactly that request's events, through the API's names, in the export too", async () => {
+    const everything = await all({});
+    for (const id of [filed[0]!, filed[1]!, filed[2]!]) {
+      const expected = everything.filter((e) => e.request_id === id);
+      expect(expected.length).toBeGreaterThan(0);
+      const view = await all({ request: id });
+      expect(view.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+      // A uuid in capitals names the same request.
+      expect((await all({ request: id.toUpperCase() })).map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    }
+    // approved (i = 0): created, the vote and the approval; with a type, just the vote.
+    expect(new Set((await all({ request: filed[0]! })).map((e) => e.type))).toEqual(new Set(["request.created", "review.approved", "request.approved"]));
+    expect((await all({ request: filed[0]!, type: "review.approved" })).map((e) => e.type)).toEqual(["review.approved"]);
+    expect(await all({ request: "00000000-0000-4000-8000-000000000000" })).toEqual([]);
+    expect(timelineQuery.safeParse({ request: "not-a-uuid" }).success).toBe(false);
+
+    const { records, lines, csvSummary } = await exportBoth({ request: filed[1]! });
+    const ids = (await all({ request: filed[1]! })).map((e) => e.event_id);
+    expect(records.map((r) => r[1])).toEqual(ids);
+    expect(lines.map((l) => l.event_id)).toEqual(ids);
+    expect(csvSummary).toMatchObject({ rows: ids.length, filter: { request: filed[1]! } });
+  });
+
+  it("free text finds a request's events by its whole id (and an event by its own), any case", async () => {
+    const everything = await all({});
+    const id = filed[1]!;
+    const mine = everything.filter((e) => e.request_id === id).map((e) => e.id);
+    for (const text of [id, id.toUpperCase(), ` ${id} `]) {
+      const found = await all({ q: text });
+      expect(found.map((e) => e.id).filter((x) => mine.includes(x)), text).toEqual(mine);
+      // Nothing else, unless its text names the id (an export recording this very filter).
+      for (const e of found.filter((e) => e.request_id !== id)) expect(JSON.stringify(e.payload)).toContain(id);
+    }
+    const one = everything.find((e) => e.request_id === filed[3])!;
+    expect((await all({ q: one.event_id, type: one.type })).map((e) => e.id)).toEqual([one.id]);
+    // The agent's id finds its events too (actor or not).
+    const byAgent = await all({ q: agentId, action: "iam.policy.update" });
+    expect(byAgent.length).toBe(8);
+    // Part of an id is ordinary text: no request's events carry it in their text.
+    expect((await all({ q: id.slice(0, 8) })).filter((e) => e.type !== "audit.exported")).toEqual([]);
+  });
+
+  it("filters by params_hash: the events of every request filed with exactly those parameters", async () => {
+    const { agent } = await makeAgent();
+    const twin = requestBody({ resource: "svc/twin", context: { image: "twin:v1" } });
+    const { request: a } = await createRequest(agent, twin);
+    const { request: b } = await createRequest(agent, twin);
+    const { request: other } = await createRequest(agent, requestBody({ resource: "svc/twin", context: { image: "twin:v2" } }));
+    expect(a.params_hash).toBe(b.params_hash);
+    expect(other.params_hash).not.toBe(a.params_hash);
+    await decideAs(b.id, oncall(), "deny", "twice is too many", "console");
+    await sealPendingAuditEvents();
+
+    const everything = await all({});
+    const expected = everything.filter((e) => e.request_id === a.id || e.request_id === b.id);
+    expect(new Set(expected.map((e) => e.request_id))).toEqual(new Set([a.id, b.id]));
+    expect((await all({ params_hash: a.params_hash })).map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    expect((await all({ params_hash: a.params_hash.toUpperCase(), type: "review.denied" })).map((e) => e.request_id)).toEqual([b.id]);
+    expect((await all({ params_hash: other.params_hash })).map((e) => e.request_id)).toEqual([other.id]);
+    expect(await all({ params_hash: "0".repeat(64) })).toEqual([]);
+    expect(timelineQuery.safeParse({ params_hash: "abc" }).success).toBe(false);
+    const { lines } = await exportBoth({ params_hash: a.params_hash });
+    expect(lines.map((l) => l.event_id)).toEqual(expected.map((e) => e.event_id));
+  });
+
+  it("previous and next follow the chain, inside the filters when there are some", async () => {
+    const chain = (await all({})).filter((e) => e.seq !== null).sort((x, y) => x.seq! - y.seq!);
+    const middle = chain[Math.floor(chain.length / 2)]!;
+    const around = await timelineNeighbours(auditor, middle, q({}));
+    // The chain is gapless: the neighbours are one position either side.
+    expect(around.previous?.seq).toBe(middle.seq! - 1);
+    expect(around.next?.seq).toBe(middle.seq! + 1);
+    expect(around.previous?.id).toBe(chain.find((e) => e.seq === middle.seq! - 1)!.id);
+    expect((await timelineNeighbours(auditor, chain[0]!, q({}))).previous).toBeNull();
+
+    // Inside one request: its own events, in chain order, and nothing beyond the ends.
+    const own = chain.filter((e) => e.request_id === filed[0]);
+    expect(own.length).toBe(3);
+    const view = q({ request: filed[0]! });
+    expect(await timelineNeighbours(auditor, own[0]!, view)).toEqual({ previous: null, next: { id: own[1]!.id, seq: own[1]!.seq } });
+    expect(await timelineNeighbours(auditor, own[1]!, view)).toEqual({
+      previous: { id: own[0]!.id, seq: own[0]!.seq },
+      next: { id: own[2]!.id, seq: own[2]!.seq },
+    });
+    expect((await timelineNeighbours(auditor, own[2]!, view)).next).toBeNull();
+    const denials = chain.filter((e) => e.type === "review.denied");
+    const step = await timelineNeighbours(auditor, denials[1]!, q({ type: "review.denied" }));
+    expect([step.previous?.id, step.next?.id]).toEqual([denials[0]!.id, denials[2]!.id]);
+    await expect(timelineNeighbours(null, middle, q({}))).rejects.toMatchObject({ code: "unauthorized" });
   });
 
   it("only auditors and admins export; every role reads", async () => {

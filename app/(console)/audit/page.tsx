@@ -6,36 +6,27 @@ import { DataTable } from "@/components/audit/data-table";
 import { timelineHref, type TimelineView } from "@/components/audit/timeline-url";
 import { listAgents } from "@/lib/agents/registry";
 import { getChainStatus } from "@/lib/audit/chain-status";
-import { describedFilter, listTimeline, timelineFacets, timelineQuery, type TimelineQuery } from "@/lib/audit/timeline";
+import { TimeZoneToggle } from "@/components/console/time-zone-toggle";
+import { describedFilter, listTimeline, parseTimelineParams, timelineFacets } from "@/lib/audit/timeline";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
+import { zoneName } from "@/lib/format/time";
+import { getDisplayZone } from "../_lib/display-zone";
 
 export const metadata: Metadata = { title: "Audit" };
 
 type RawParams = Record<string, string | string[] | undefined>;
 
-/**
- * The URL's view, or as much of it as is valid: parameters that do not parse are dropped (and
- * named in a notice) rather than failing the page, since links get hand-edited and truncated.
- */
-function parseView(raw: RawParams): { query: TimelineQuery; ignored: { key: string; message: string }[] } {
-  const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const value = Array.isArray(v) ? v[0] : v;
-    if (value !== undefined) params[k] = value;
-  }
-  const first = timelineQuery.safeParse(params);
-  if (first.success) return { query: first.data, ignored: [] };
-  const ignored = first.error.issues.map((i) => ({ key: String(i.path[0] ?? "?"), message: i.message }));
-  for (const { key } of ignored) delete params[key];
-  const second = timelineQuery.safeParse(params);
-  return { query: second.success ? second.data : timelineQuery.parse({}), ignored };
-}
-
 export default async function AuditPage({ searchParams }: { searchParams: Promise<RawParams> }) {
   const viewer = assertCan(await getViewer(), "read");
-  const { query, ignored } = parseView(await searchParams);
-  const [page, facets, chain, agents] = await Promise.all([listTimeline(viewer, query), timelineFacets(viewer), getChainStatus(), listAgents(viewer)]);
+  const { query, ignored } = parseTimelineParams(await searchParams);
+  const [page, facets, chain, agents, zone] = await Promise.all([
+    listTimeline(viewer, query),
+    timelineFacets(viewer),
+    getChainStatus(),
+    listAgents(viewer),
+    getDisplayZone(),
+  ]);
 
   const agentNames = new Map(agents.map((a) => [a.id, a.name]));
   const view: TimelineView = { filters: describedFilter(query), sort: query.sort, dir: query.dir, limit: query.limit, after: query.after };
@@ -48,10 +39,14 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             Audit timeline
           </h1>
           <p className="mt-1 text-sm text-slate-600">
-            Every request, decision, agent change and sign-in, hash-chained in the order it happened. Times in UTC.
+            Every request, decision, agent change and sign-in, hash-chained in the order it happened. Times in {zoneName(zone)}
+            {zone === "UTC" ? "" : " (exports stay in UTC)"}.
           </p>
         </div>
-        <ChainStatusBadge status={chain} />
+        <div className="flex flex-wrap items-center gap-3">
+          <TimeZoneToggle zone={zone} />
+          <ChainStatusBadge status={chain} />
+        </div>
       </div>
 
       {ignored.length > 0 && (
@@ -74,6 +69,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         rows={page.events.map((e) => toAuditRow(e, agentNames))}
         view={view}
         nextCursor={page.nextCursor}
+        zone={zone}
         options={{
           types: facets.types,
           environments: facets.environments,
