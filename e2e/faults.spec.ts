@@ -56,14 +56,18 @@ test.afterEach(async ({}, testInfo) => {
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
 
-/** A webhook receiver that answers 200 after `delayMs` and records every delivery's event id. */
+/**
+ * A webhook receiver that answers 200 after `delayMs` and records every delivery's event id, with
+ * when it arrived (`arrived`) and when it was answered (`at`).
+ */
 async function startReceiver(delayMs: number) {
-  const deliveries: { eventId: string; at: number }[] = [];
+  const deliveries: { eventId: string; arrived: number; at: number }[] = [];
   const server = http.createServer((req, res) => {
+    const arrived = performance.now();
     req.resume();
     req.on("end", () => {
       setTimeout(() => {
-        deliveries.push({ eventId: String(req.headers["countersign-event-id"]), at: performance.now() });
+        deliveries.push({ eventId: String(req.headers["countersign-event-id"]), arrived, at: performance.now() });
         res.writeHead(200).end();
       }, delayMs);
     });
@@ -185,7 +189,9 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
 
   // The database as the dead process left it: which notifications had been recorded delivered.
   const atKill = new Map((await sql<{ event_id: string; status: string }[]>`select event_id, status from notification_outbox`).map((r) => [r.event_id, r.status]));
-  const receivedBeforeRestart = receiver.deliveries.length;
+  // What the dead process sent arrived before the restart began; a delivery it had in flight may be
+  // answered (and so recorded) by the slow receiver only after that, so arrival is what counts.
+  const restartBegan = performance.now();
 
   const [second] = await startServers(1, { databaseUrl: database.url, env: FAULT_ENV, names: ["after-kill"] });
   servers.push(second!);
@@ -240,9 +246,9 @@ test("kill -9 under create load loses no answered 201, no audit event, no outbox
   // that may arrive twice are those in flight ("sending") when the process died — at-least-once,
   // same event id, for the receiver to de-duplicate.
   const counts = new Map<string, { before: number; after: number }>();
-  receiver.deliveries.forEach((d, n) => {
+  receiver.deliveries.forEach((d) => {
     const c = counts.get(d.eventId) ?? { before: 0, after: 0 };
-    if (n < receivedBeforeRestart) c.before += 1;
+    if (d.arrived < restartBegan) c.before += 1;
     else c.after += 1;
     counts.set(d.eventId, c);
   });

@@ -11,6 +11,7 @@ import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
 import { CreateReviewerTokenForm, RevokeReviewerTokenButton } from "./reviewer-token-forms";
 import { UnlinkSlackButton } from "./unlink-slack-button";
+import { TableScroll } from "@/components/console/table-scroll";
 
 export const metadata: Metadata = { title: "Account" };
 
@@ -125,7 +126,7 @@ export default async function AccountPage() {
             You have no personal tokens.
           </p>
         ) : (
-          <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+          <TableScroll label="Personal tokens table">
             <table className="min-w-full divide-y divide-slate-200 text-sm" aria-labelledby="tokens-title">
               <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
                 <tr>
@@ -160,7 +161,7 @@ export default async function AccountPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </section>
     </div>

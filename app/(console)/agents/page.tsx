@@ -5,6 +5,7 @@ import { getViewer } from "@/lib/auth/session";
 import { assertCan, can } from "@/lib/auth/viewer";
 import { utcLabel } from "@/lib/format/time";
 import { RegisterAgentForm, RevokeAgentButton, RotateAgentKeyButton } from "./agent-forms";
+import { TableScroll } from "@/components/console/table-scroll";
 
 export const metadata: Metadata = { title: "Agents" };
 
@@ -29,7 +30,7 @@ export default async function AgentsPage() {
         {agents.length === 0 ? (
           <p className="mt-3 text-sm text-slate-600">No agents registered yet.</p>
         ) : (
-          <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+          <TableScroll label="Agents table">
             <table className="min-w-full divide-y divide-slate-200 text-sm">
               <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
                 <tr>
@@ -62,7 +63,7 @@ export default async function AgentsPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </section>
     </div>

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { getViewer } from "@/lib/auth/session";
 import { assertCan } from "@/lib/auth/viewer";
 import { getActivePolicy } from "@/lib/policy/load";
+import { TableScroll } from "@/components/console/table-scroll";
 
 export const metadata: Metadata = { title: "Policy" };
 
@@ -22,7 +23,7 @@ export default async function PolicyPage() {
       <section aria-labelledby="who-title">
         <h2 id="who-title" className="text-lg font-semibold">Who can approve what</h2>
         <p className="mt-1 text-sm text-slate-600">Rules are evaluated top to bottom; the first match decides.</p>
-        <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <TableScroll label="Policy rules table">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
               <tr>
@@ -68,7 +69,7 @@ export default async function PolicyPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       </section>
       <section aria-labelledby="roles-title">
         <h2 id="roles-title" className="text-lg font-semibold">Console roles</h2>
