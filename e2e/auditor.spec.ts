@@ -336,6 +336,8 @@ test("times: UTC by default; Local shows the browser's zone, persists, and the e
   await expect(page.getByRole("radio", { name: /Local/ })).toBeChecked();
   await expect.poll(shown).toBe(compact(`${local.slice(11)}${local.slice(0, 10)}`));
   await rowsOf(page).first().click();
+  // The timeline's rows carry event-time too: wait for the event page before reading it.
+  await expect(page).toHaveURL(/\/audit\/\d+/);
   await expect(page.getByTestId("event-time")).toContainText("UTC+05:30");
   const eventIso = (await page.getByTestId("event-time").getAttribute("datetime"))!;
   await expect(page.getByTestId("event-time")).toHaveText(`${wallClock(eventIso, ZONE)} UTC+05:30`);
