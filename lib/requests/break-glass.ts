@@ -3,7 +3,6 @@
 // channel says so, and it owes a retrospective review: an approver acknowledges or flags it (the
 // follow-up sweep escalates it when nobody has by the rule's `review_within`). Every door (console,
 // API) calls these two commands; who may is eligibility.ts's rule.
-import { randomUUID } from "node:crypto";
 import { getDb } from "@/db/client";
 import { selectBreakGlassReviewsOwed, selectReviews } from "@/db/queries/requests";
 import type { BreakGlassRecord, Channel } from "@/db/schema";
@@ -16,7 +15,7 @@ import { getActivePolicy } from "@/lib/policy/load";
 import { breakGlassRefusal, decidingGroups, retrospectiveRefusal, unlessUnconfirmed, type Voter } from "./eligibility";
 import { next } from "./machine";
 import { LIMITS, type RequestView } from "./schema";
-import { runCommand, type Clock } from "./transition";
+import { runCommand, voteRow, type Clock } from "./transition";
 import { toRequestView } from "./view";
 
 export type RetrospectiveVerdict = "acknowledged" | "flagged";
@@ -64,19 +63,7 @@ export async function breakGlassRequest(requestId: string, credential: Credentia
       // The grant names who approved: the break-glass is that person's approval (unless they had already voted).
       review: votedAlready
         ? undefined
-        : {
-            id: randomUUID(),
-            requestId: request.id,
-            reviewerId: authority.personId,
-            reviewerName: authority.name,
-            identityId: authority.identity.id,
-            idp: authority.idp,
-            groups: authority.groups,
-            decision: "approve",
-            note: `Break-glass: ${why}`,
-            channel,
-            createdAt: now,
-          },
+        : voteRow(request, authority, { decision: "approve", note: `Break-glass: ${why}`, channel, at: now }),
       // The approval is announced last, so webhooks and chat hear `request.approved`, flagged by its break_glass record.
       events: [
         auditEvent({

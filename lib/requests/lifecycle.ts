@@ -26,7 +26,7 @@ import { followUpTerms } from "./follow-ups";
 import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
-import { runCommand, type Clock, type Loaded, type Plan } from "./transition";
+import { runCommand, voteRow, type Clock, type Loaded, type Plan } from "./transition";
 import { toRequestView } from "./view";
 
 export type { Clock };
@@ -263,19 +263,7 @@ export async function decideRequest(
       }
       return {
         patch: decided ? { status, decidedAt: now, ...(grantExpiresAt ? { grantExpiresAt } : {}) } : {},
-        review: {
-          id: randomUUID(),
-          requestId: request.id,
-          reviewerId: authority.personId,
-          reviewerName: authority.name,
-          identityId: authority.identity.id,
-          idp: authority.idp,
-          groups: authority.groups,
-          decision,
-          note: trimmedNote ?? null,
-          channel,
-          createdAt: now,
-        },
+        review: voteRow(request, authority, { decision, note: trimmedNote ?? null, channel, at: now }),
         events,
       };
     });

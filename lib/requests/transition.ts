@@ -3,11 +3,13 @@
 // the command consult the state machine and plan its change, persists the change with its audit
 // events and announcements through one query, and after commit runs the registered hooks. A refusal
 // is returned from the transaction (so an expiry it recorded still commits) and thrown after.
+import { randomUUID } from "node:crypto";
 import { getDb, type Executor } from "@/db/client";
 import { recordTransition, requestExists, lockRequestWithAgent, selectReviews, type RequestChangeRow } from "@/db/queries/requests";
 import type { NewAuditEvent } from "@/db/queries/audit";
 import type { Agent, RequestRow, ReviewRow } from "@/db/schema";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
+import type { Authority } from "@/lib/auth/authority";
 import { CountersignError } from "@/lib/errors";
 import { afterCommit, announcementsFor } from "./effects";
 import { deadlineOf, isDue, next, stateOf, type MachineState, type Refusal } from "./machine";
@@ -106,4 +108,25 @@ export async function runCommand(
   afterCommit({ outboxRows: announced.outbox });
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
+}
+
+/** The vote row a person's decision writes (console, Slack, API or break-glass): who, as what identity and groups, when. */
+export function voteRow(
+  request: Pick<RequestRow, "id">,
+  authority: Authority,
+  vote: { decision: ReviewRow["decision"]; note: string | null; channel: ReviewRow["channel"]; at: Date },
+): ReviewRow {
+  return {
+    id: randomUUID(),
+    requestId: request.id,
+    reviewerId: authority.personId,
+    reviewerName: authority.name,
+    identityId: authority.identity.id,
+    idp: authority.idp,
+    groups: authority.groups,
+    decision: vote.decision,
+    note: vote.note,
+    channel: vote.channel,
+    createdAt: vote.at,
+  };
 }
