@@ -3,12 +3,12 @@
 // reviewer; an auditor then filters by action and risk with the UI, shares the URL with a second
 // browser context, and exports CSV and NDJSON whose rows must be exactly the filtered view.
 import fs from "node:fs";
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
 import type { RegisteredAgent } from "./support/servers";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 const audrey = person("audrey", ["compliance"]);
@@ -125,12 +125,6 @@ const shownIds = (page: Page) => rowsOf(page).evaluateAll((rows) => rows.map((r)
 async function expectRows(page: Page, events: ApiEvent[]): Promise<void> {
   await expect(rowsOf(page)).toHaveCount(events.length);
   expect(await shownIds(page)).toEqual(events.map((e) => e.event_id));
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
 }
 
 async function screenshot(page: Page, info: TestInfo, name: string): Promise<void> {

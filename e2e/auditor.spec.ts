@@ -4,10 +4,10 @@
 // finds one request's events on the timeline by its id (the filter form and free text) and by its
 // params_hash, steps through events with previous/next, switches times between UTC and the
 // browser's zone, and pages and filters the Requests list beyond 100 rows.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import { createAgentWithCli, type RegisteredAgent } from "./support/servers";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 const audrey = person("audrey", ["compliance"]);
@@ -130,12 +130,6 @@ const shownIds = (page: Page) => rowsOf(page).evaluateAll((rows) => rows.map((r)
 async function expectRows(page: Page, events: ApiEvent[]): Promise<void> {
   await expect(rowsOf(page)).toHaveCount(events.length);
   expect(await shownIds(page)).toEqual(events.map((e) => e.event_id));
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
 }
 
 async function screenshot(page: Page, info: TestInfo, name: string): Promise<void> {

@@ -3,9 +3,9 @@
 // kept), the request is approved and flagged; an approver finds it under "Retrospective reviews" in
 // the inbox, is told at the note that flagging needs one, and acknowledges it. Desktop 1440 and
 // mobile 390, axe on both pages. Production build, real PostgreSQL.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { expectAccessible } from "./support/axe";
 
 const sam = person("sam", ["security-team"]);
 const riley = person("riley", ["platform-oncall"]);
@@ -21,12 +21,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await stack?.stop();
 });
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
-}
 
 async function file(resource: string): Promise<string> {
   const res = await fetch(`${stack.server.url}/api/v1/requests`, {

@@ -1,12 +1,12 @@
 // The reviewer console end to end: real Chromium, a production build, real PostgreSQL, and sign-in
 // through a real OIDC authorization-code flow (PKCE, signed ID token with a `groups` claim) against
 // a local provider standing in for Okta.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import postgres from "postgres";
 import { approveOnPage, person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
 import type { RegisteredAgent } from "./support/servers";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 const priya = person("priya", ["platform-oncall"]); // owns the agent
@@ -60,12 +60,6 @@ async function signIn(page: Page, user: OidcUser): Promise<void> {
   const before = stack.oidc.tokenRequests();
   await signInWithOkta(page, stack, user);
   expect(stack.oidc.tokenRequests()).toBe(before + 1);
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 }
 
 async function screenshot(page: Page, info: TestInfo, name: string): Promise<void> {

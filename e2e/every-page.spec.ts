@@ -3,9 +3,9 @@
 // axe finds no serious or critical issue. The sign-in page is checked signed out. Production
 // build, real PostgreSQL, real OIDC sign-in; the pages show real data (a pending request with a
 // long command, an executed one, audit events).
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import postgres from "postgres";
+import { expectAccessible } from "./support/axe";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
 
 const ada = person("ada", ["countersign-admins", "platform-oncall", "compliance"]);
@@ -61,9 +61,7 @@ async function check(page: Page, path: string, width: number): Promise<void> {
   await expect(page.locator("main").first()).toBeVisible();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(wide, `${path}: page width at ${width} px`).toBeLessThanOrEqual(width);
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${path}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+  await expectAccessible(page, path);
 }
 
 for (const viewport of [

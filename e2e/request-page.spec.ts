@@ -6,9 +6,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type Page, type TestInfo } from "@playwright/test";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 const priya = person("priya", ["platform-oncall"]); // owns the agent
@@ -105,12 +105,6 @@ async function reviewerPage(browser: Browser, width: Width): Promise<Page> {
   const page = await context.newPage();
   await signInWithOkta(page, stack, riley);
   return page;
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`)).toEqual([]);
 }
 
 async function screenshot(page: Page, info: TestInfo, name: string): Promise<void> {

@@ -2,9 +2,9 @@
 // flow creates a token from the keyboard (a mistake is shown at its field with what was typed
 // kept), sees it once, decides a request with it over the reviewer API, finds it listed with its
 // last use, and revokes it, after which the API refuses it. Production build, real PostgreSQL.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 let stack: ConsoleStack;
@@ -26,12 +26,6 @@ async function api(method: string, path: string, token: string, body?: unknown):
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 }
 
 test("create a personal token on the account page, decide with it, see its last use, revoke it", async ({ page }) => {

@@ -2,9 +2,9 @@
 // console's navigation (404 status, accessible), every page has its own title, the first Tab lands
 // on a skip link whose Enter moves focus to the main content, inbox rows show a visible focus ring
 // from the keyboard, and the favicon is served. Production build, real PostgreSQL, real OIDC.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { person, signInWithOkta, startConsole, type ConsoleStack } from "./support/console";
+import { expectAccessible } from "./support/axe";
 
 const riley = person("riley", ["platform-oncall"]);
 let stack: ConsoleStack;
@@ -24,12 +24,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await stack?.stop();
 });
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
-}
 
 for (const viewport of [
   { name: "desktop", width: 1440, height: 900 },

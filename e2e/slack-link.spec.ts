@@ -3,7 +3,6 @@
 // signed out, goes through the OIDC sign-in and back to the link page, which binds nothing until the
 // person confirms; the member's next click then votes; the account page lists and unlinks it; used
 // and expired links say so. Production build, real PostgreSQL, real OIDC authorization-code flow.
-import AxeBuilder from "@axe-core/playwright";
 import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +10,7 @@ import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import postgres from "postgres";
 import { person, startConsole, type ConsoleStack } from "./support/console";
 import type { OidcUser } from "./support/oidc";
+import { expectAccessible } from "./support/axe";
 
 const SECRET = "e2e-slack-signing-secret";
 const TEAM = "T0E2E";
@@ -107,12 +107,6 @@ async function openSignedOut(page: Page, link: string, user: OidcUser): Promise<
   await expect(page).toHaveURL(/\/signin\?callbackUrl=/);
   await page.getByRole("button", { name: "Sign in with Okta" }).click();
   await expect(page).toHaveURL(/\/slack\/link\?code=/);
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 }
 
 async function expectNoSideways(page: Page): Promise<void> {
