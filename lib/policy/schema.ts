@@ -3,6 +3,7 @@
 import ms from "ms";
 import { z } from "zod";
 import { CONSOLE_ROLES, POLICY_DECISIONS, type ConsoleRole, type PolicyDecision } from "@/lib/vocabulary";
+import { AwsIdentitiesSchema } from "./aws-identities";
 import { actionGlobProblem, resourceGlobProblem } from "./glob";
 import { linkTemplateProblem } from "./links";
 import { LINK_FIELDS, type LinkField, type Policy, type PolicyRule } from "./types";
@@ -259,6 +260,8 @@ const FileSchema = z.strictObject({
   defaults: DefaultsSchema.optional(),
   rules: z.array(RuleSchema).min(1),
   links: LinksSchema.optional(),
+  /** Workload identity, AWS IAM: which AWS callers act as which agent (lib/policy/aws-identities.ts). */
+  aws_identities: AwsIdentitiesSchema.optional(),
 });
 
 type PolicyFile = z.output<typeof FileSchema>;
@@ -415,6 +418,7 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
     environmentRisk: file.environment_risk ?? { ...DEFAULT_ENVIRONMENT_RISK },
     rules,
     links: Object.fromEntries(Object.entries(file.links ?? {}).filter(([, t]) => t !== undefined)),
+    awsIdentities: file.aws_identities ?? [],
   };
 }
 
