@@ -3,6 +3,7 @@
 // signature) and hands us the signed request; we check it is exactly that request, aimed at our
 // STS endpoint and at us, forward it unchanged to STS, and read who signed it from STS's answer.
 // We never see the agent's secret key and never forward to a host the caller chose.
+import { createHash } from "node:crypto";
 import { env, type Env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 
@@ -135,6 +136,8 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
   if (headers.get("host") !== endpoint.host) throw refused(`the signed Host header is not ${endpoint.host}`);
   const contentLength = headers.get("content-length");
   if (contentLength !== undefined && contentLength !== String(Buffer.byteLength(body))) throw refused("the signed Content-Length is not the body's length");
+  const bodyHash = headers.get("x-amz-content-sha256");
+  if (bodyHash !== undefined && bodyHash !== createHash("sha256").update(body).digest("hex")) throw refused("x-amz-content-sha256 is not the body's hash");
   const contentType = headers.get("content-type");
   if (contentType !== undefined && !/^application\/x-www-form-urlencoded(; ?charset=utf-8)?$/i.test(contentType)) {
     throw refused("the Content-Type must be application/x-www-form-urlencoded");

@@ -3,6 +3,7 @@
 // the account is always written out, because a wildcard account would admit anyone's AWS account.
 import { z } from "zod";
 import { parseCallerArn } from "@/lib/auth/aws-identity";
+import { CountersignError } from "@/lib/errors";
 import { matchesResource, resourceGlobProblem } from "./glob";
 import type { AwsIdentityRule, Policy } from "./types";
 
@@ -102,4 +103,16 @@ export function matchAwsIdentity(policy: Pick<Policy, "awsIdentities">, arn: str
     return rule.session === undefined || (principal.session !== undefined && matchesResource(rule.session, principal.session));
   });
   return index < 0 ? null : { agent: policy.awsIdentities[index]!.agent, rule: index };
+}
+
+/** The agent this AWS caller acts as; `no_matching_identity` (401) when the policy maps it to none. */
+export function agentForAwsCaller(policy: Pick<Policy, "awsIdentities">, arn: string): { agent: string; rule: number } {
+  const match = matchAwsIdentity(policy, arn);
+  if (!match) {
+    throw new CountersignError(
+      "no_matching_identity",
+      `The AWS identity ${arn.slice(0, 200)} is not mapped to an agent: add it to aws_identities in the policy.`,
+    );
+  }
+  return match;
 }
