@@ -34,3 +34,6 @@ export type {
   RiskLevel,
 } from "./types.js";
 export type { Transport } from "./wait.js";
+// Workload identity, AWS IAM: the signed GetCallerIdentity request as the agent's credential.
+export { AWS_SUBJECT_TOKEN_TYPE, awsCredentials, signGetCallerIdentity } from "./credentials/aws.js";
+export type { AwsCredentialsOptions, AwsCredentialValues, SignedGetCallerIdentity } from "./credentials/aws.js";
