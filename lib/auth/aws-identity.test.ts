@@ -12,7 +12,7 @@ import { agentForAwsCaller } from "@/lib/policy/aws-identities";
 import { parsePolicy } from "@/lib/policy/load";
 import { signGetCallerIdentity, type AwsCredentialValues, type SignedGetCallerIdentity } from "@/sdk/src/credentials/aws";
 import { startStsStandIn, type StsStandIn } from "@/tests/support/sts-stand-in";
-import { awsIdentitySettings, parseCallerArn, verifyAwsIdentity, type SignedAwsRequest } from "./aws-identity";
+import { awsIdentitySettings, parseCallerArn, verifyAwsIdentity, type AwsIdentityOptions, type SignedAwsRequest } from "./aws-identity";
 import { parseEnv } from "@/lib/config/env";
 
 const SERVER_ID = "countersign.acme.test";
@@ -105,7 +105,7 @@ const sign = (credentials: AwsCredentialValues, over: Partial<{ serverId: string
   signGetCallerIdentity({ credentials, region: REGION, serverId: SERVER_ID, stsEndpoint: sts.url, ...over });
 
 /** The CountersignError a verification fails with (the test fails if it succeeds or throws anything else). */
-async function refusal(signed: unknown, opts = options()): Promise<CountersignError> {
+async function refusal(signed: unknown, opts: AwsIdentityOptions = options()): Promise<CountersignError> {
   try {
     await verifyAwsIdentity(signed as SignedAwsRequest, opts);
   } catch (err) {
@@ -283,7 +283,7 @@ describe("refused before anything is forwarded", () => {
     };
     const endpoint = "https://sts.eu-west-1.amazonaws.com/";
     const signed = await sign(DEPLOY, { stsEndpoint: endpoint, region: "us-east-1" });
-    const e = await refusal(signed, { serverId: SERVER_ID, stsEndpoint: endpoint, fetch: countingFetch } as never);
+    const e = await refusal(signed, { serverId: SERVER_ID, stsEndpoint: endpoint, fetch: countingFetch });
     expect(e.message).toContain("region us-east-1");
     expect(calls).toBe(0);
   });
@@ -304,6 +304,31 @@ describe("STS unavailable: 503, retryable", () => {
       sts.failWith(mode);
       const e = await refusal(await sign(DEPLOY));
       expect([mode, e.code, e.status, e.retryAfterSeconds]).toEqual([mode, "unavailable", 503, 2]);
+    }
+  });
+
+  it("redirects (not followed: the signature would go where we did not choose) or never answers", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const odd = http.createServer((req, res) => {
+      if (req.url === "/redirect/") {
+        res.writeHead(307, { location: attacker.url });
+        res.end();
+      }
+      // "/hang/": never answers.
+    });
+    odd.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
+    try {
+      for (const [path, reason] of [["/redirect/", "unexpected HTTP 307"], ["/hang/", "no answer within 0.3 s"]] as const) {
+        const endpoint = `${base}${path}`;
+        const e = await refusal(await sign(DEPLOY, { stsEndpoint: endpoint }), { serverId: SERVER_ID, stsEndpoint: endpoint, timeoutMs: 300 });
+        expect([e.code, e.status, e.message]).toEqual(["unavailable", 503, expect.stringContaining(reason)]);
+      }
+      expect(attacker.hits).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
     }
   });
 

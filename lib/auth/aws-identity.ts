@@ -19,7 +19,7 @@ export type AwsPrincipal = {
 
 export type AwsIdentity = { arn: string; account: string; userId: string; principal: AwsPrincipal };
 
-export type AwsIdentityOptions = { serverId: string; stsEndpoint: string; fetch?: typeof fetch };
+export type AwsIdentityOptions = { serverId: string; stsEndpoint: string; fetch?: typeof fetch; /** default 5 s */ timeoutMs?: number };
 
 /** The header agents sign with our server id in it, so a signed request made for us is useless elsewhere (and vice versa). */
 export const SERVER_ID_HEADER = "x-countersign-server-id";
@@ -66,12 +66,12 @@ export async function verifyAwsIdentity(signed: SignedAwsRequest, opts: AwsIdent
       body: signed.body,
       // A redirect would send the caller's signature somewhere we did not choose.
       redirect: "manual",
-      signal: AbortSignal.timeout(STS_TIMEOUT_MS),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? STS_TIMEOUT_MS),
     });
     text = await readCapped(res, MAX_STS_ANSWER_BYTES);
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    throw stsUnavailable(timedOut ? `no answer within ${STS_TIMEOUT_MS / 1000} s` : "unreachable");
+    throw stsUnavailable(timedOut ? `no answer within ${(opts.timeoutMs ?? STS_TIMEOUT_MS) / 1000} s` : "unreachable");
   }
 
   if (res.status === 200) return identityFromAnswer(text);
