@@ -9,11 +9,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CountersignError } from "@/lib/errors";
 import { agentForAwsCaller } from "@/lib/policy/aws-identities";
-import { parsePolicy } from "@/lib/policy/load";
+import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import { signGetCallerIdentity, type AwsCredentialValues, type SignedGetCallerIdentity } from "@/sdk/src/credentials/aws";
 import { startStsStandIn, type StsStandIn } from "@/tests/support/sts-stand-in";
+import { awsTokenSubject } from "./aws-token-subject";
 import { awsIdentitySettings, parseCallerArn, verifyAwsIdentity, type AwsIdentityOptions, type SignedAwsRequest } from "./aws-identity";
-import { parseEnv } from "@/lib/config/env";
+import { parseEnv, resetEnvCache } from "@/lib/config/env";
 
 const SERVER_ID = "countersign.acme.test";
 const REGION = "us-east-1";
@@ -104,6 +105,9 @@ const options = () => ({ serverId: SERVER_ID, stsEndpoint: sts.url });
 const sign = (credentials: AwsCredentialValues, over: Partial<{ serverId: string; stsEndpoint: string; region: string; date: Date }> = {}) =>
   signGetCallerIdentity({ credentials, region: REGION, serverId: SERVER_ID, stsEndpoint: sts.url, ...over });
 
+/** The check a refusal names (the token endpoint answers it as `check`). */
+const check = (e: CountersignError) => e.issues[0]?.path;
+
 /** The CountersignError a verification fails with (the test fails if it succeeds or throws anything else). */
 async function refusal(signed: unknown, opts: AwsIdentityOptions = options()): Promise<CountersignError> {
   try {
@@ -123,6 +127,7 @@ describe("a request signed with valid AWS credentials", () => {
       account: "123456789012",
       userId: "AROADEPLOYROLEEXAMPLE:pipeline-42",
       principal: { kind: "assumed-role", name: "deploy-prod", session: "pipeline-42" },
+      signedAt: expect.any(Date),
     });
     expect(agentForAwsCaller(policy, identity.arn)).toEqual({ agent: "deploy-pipeline", rule: 0 });
     expect(sts.received).toHaveLength(1);
@@ -147,7 +152,7 @@ describe("a request signed with valid AWS credentials", () => {
     expect(sts.received[0]!.headers["x-forwarded-for"]).toBeUndefined();
   });
 
-  it("an ARN the policy does not map is 401 no_matching_identity", async () => {
+  it("an ARN the policy does not map is 401 invalid_token, check no_matching_identity", async () => {
     const identity = await verifyAwsIdentity(await sign(STRANGER), options());
     expect(identity.account).toBe("999999999999");
     let error: unknown;
@@ -157,15 +162,18 @@ describe("a request signed with valid AWS credentials", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(CountersignError);
-    expect((error as CountersignError).code).toBe("no_matching_identity");
-    expect((error as CountersignError).status).toBe(401);
+    expect([(error as CountersignError).code, (error as CountersignError).status, check(error as CountersignError)]).toEqual([
+      "invalid_token",
+      401,
+      "no_matching_identity",
+    ]);
   });
 });
 
 describe("refused by STS (forwarded, the signature does not hold)", () => {
   it("a wrong secret key", async () => {
     const e = await refusal(await sign({ ...DEPLOY, secretAccessKey: "not-the-secret" }));
-    expect([e.code, e.status]).toEqual(["unauthorized", 401]);
+    expect([e.code, e.status, check(e)]).toEqual(["invalid_token", 401, "signature"]);
     expect(e.message).toContain("SignatureDoesNotMatch");
     expect(sts.received).toHaveLength(1);
   });
@@ -197,14 +205,15 @@ describe("refused by STS (forwarded, the signature does not hold)", () => {
 
   it("an unknown access key, an expired session token, a missing session token", async () => {
     expect((await refusal(await sign(UNKNOWN))).message).toContain("InvalidClientTokenId");
-    expect((await refusal(await sign(EXPIRED))).message).toContain("ExpiredToken");
+    const expired = await refusal(await sign(EXPIRED));
+    expect([expired.message, check(expired)]).toEqual([expect.stringContaining("ExpiredToken"), "expired"]);
     const signed = await sign({ ...DEPLOY, sessionToken: undefined } as AwsCredentialValues);
     expect((await refusal(signed)).message).toContain("InvalidClientTokenId");
   });
 
   it("the account root user is never an agent", async () => {
     const e = await refusal(await sign(ROOT));
-    expect([e.code, e.message]).toEqual(["unauthorized", expect.stringContaining("root user")]);
+    expect([e.code, check(e), e.message]).toEqual(["invalid_token", "no_matching_identity", expect.stringContaining("root user")]);
   });
 });
 
@@ -215,7 +224,7 @@ describe("refused before anything is forwarded", () => {
 
   it("signed for another server id (a request replayed from another service)", async () => {
     const e = await refusal(await sign(DEPLOY, { serverId: "vault.acme.test" }));
-    expect([e.code, e.status]).toEqual(["unauthorized", 401]);
+    expect([e.code, e.status, check(e)]).toEqual(["invalid_token", 401, "audience"]);
     expect(e.message).toContain("server id");
     nothingForwarded();
   });
@@ -236,11 +245,12 @@ describe("refused before anything is forwarded", () => {
 
   it("a URL other than our STS endpoint: never forwarded there, nor to STS (SSRF)", async () => {
     const elsewhere = await sign(DEPLOY, { stsEndpoint: attacker.url });
-    expect((await refusal(elsewhere)).message).toContain("only accepts requests signed for");
+    const e = await refusal(elsewhere);
+    expect([e.message, check(e)]).toEqual([expect.stringContaining("only accepts requests signed for"), "issuer"]);
     const withQuery = await sign(DEPLOY);
-    expect((await refusal({ ...withQuery, url: `${sts.url}?Action=AssumeRole` })).code).toBe("unauthorized");
-    expect((await refusal({ ...withQuery, url: sts.url.replace("http://", "http://user:pw@") })).code).toBe("unauthorized");
-    expect((await refusal({ ...withQuery, url: "https://sts.amazonaws.com.evil.test/" })).code).toBe("unauthorized");
+    expect((await refusal({ ...withQuery, url: `${sts.url}?Action=AssumeRole` })).code).toBe("invalid_token");
+    expect((await refusal({ ...withQuery, url: sts.url.replace("http://", "http://user:pw@") })).code).toBe("invalid_token");
+    expect((await refusal({ ...withQuery, url: "https://sts.amazonaws.com.evil.test/" })).code).toBe("invalid_token");
     // Our URL, but a Host header signed for the attacker's host.
     expect((await refusal({ ...elsewhere, url: sts.url })).message).toContain("Host");
     expect(attacker.hits).toBe(0);
@@ -248,10 +258,10 @@ describe("refused before anything is forwarded", () => {
   });
 
   it("a stale or future x-amz-date (more than 15 minutes off)", async () => {
-    const stale = await sign(DEPLOY, { date: new Date(Date.now() - 16 * 60_000) });
-    expect((await refusal(stale)).message).toContain("15 minutes");
-    const future = await sign(DEPLOY, { date: new Date(Date.now() + 16 * 60_000) });
-    expect((await refusal(future)).message).toContain("15 minutes");
+    const stale = await refusal(await sign(DEPLOY, { date: new Date(Date.now() - 16 * 60_000) }));
+    expect([stale.message, check(stale)]).toEqual([expect.stringContaining("15 minutes old"), "expired"]);
+    const future = await refusal(await sign(DEPLOY, { date: new Date(Date.now() + 16 * 60_000) }));
+    expect([future.message, check(future)]).toEqual([expect.stringContaining("15 minutes ahead"), "not_yet_valid"]);
     nothingForwarded();
   });
 
@@ -293,7 +303,7 @@ describe("refused before anything is forwarded", () => {
     expect((await refusal({ ...signed, headers: { ...signed.headers, Host: "evil.test" } })).message).toContain("given twice");
     const { authorization, ...noAuth } = signed.headers;
     expect((await refusal({ ...signed, headers: noAuth })).message).toContain("presigned");
-    expect((await refusal({ ...signed, headers: { ...noAuth, authorization: authorization!.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256") } })).code).toBe("unauthorized");
+    expect((await refusal({ ...signed, headers: { ...noAuth, authorization: authorization!.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256") } })).code).toBe("invalid_token");
     nothingForwarded();
   });
 });
@@ -380,6 +390,30 @@ describe("odd bytes in every field: a typed 4xx, never a 5xx or a crash", () => 
   });
 });
 
+describe("as the token endpoint plugs it in (awsTokenSubject)", () => {
+  it("verifies with this server's configured id and STS, and maps with the active policy", async () => {
+    const saved = { id: process.env.COUNTERSIGN_SERVER_ID, sts: process.env.COUNTERSIGN_AWS_STS_ENDPOINT };
+    process.env.COUNTERSIGN_SERVER_ID = SERVER_ID;
+    process.env.COUNTERSIGN_AWS_STS_ENDPOINT = sts.url;
+    resetEnvCache();
+    setActivePolicyForTests(policy);
+    try {
+      const identity = await awsTokenSubject.verify(await sign(DEPLOY));
+      expect(await awsTokenSubject.match(identity.arn)).toEqual({ agent: "deploy-pipeline", rule: 0 });
+      expect(await awsTokenSubject.match("arn:aws:sts::999999999999:assumed-role/deploy-prod/x")).toBeNull();
+      const e = await awsTokenSubject.verify(await sign(DEPLOY, { serverId: "other" })).catch((err: unknown) => err as CountersignError);
+      expect(check(e as CountersignError)).toBe("audience");
+    } finally {
+      setActivePolicyForTests(null);
+      for (const [k, v] of [["COUNTERSIGN_SERVER_ID", saved.id], ["COUNTERSIGN_AWS_STS_ENDPOINT", saved.sts]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      resetEnvCache();
+    }
+  });
+});
+
 describe("ARNs and configuration", () => {
   it("reads assumed-role, user and role ARNs; refuses root, federated users and junk", () => {
     expect(parseCallerArn("arn:aws-us-gov:sts::123456789012:assumed-role/ops/jane@acme.com")).toEqual({
@@ -415,7 +449,7 @@ describe("ARNs and configuration", () => {
     expect(awsIdentitySettings(parseEnv({ COUNTERSIGN_SERVER_ID: "x1", COUNTERSIGN_AWS_STS_ENDPOINT: "https://sts.vpce.test/" })).stsEndpoint).toBe(
       "https://sts.vpce.test/",
     );
-    expect(() => awsIdentitySettings(parseEnv({}))).toThrow(/COUNTERSIGN_SERVER_ID/);
+    expect(() => awsIdentitySettings(parseEnv({}))).toThrow(/not enabled on this server: it needs COUNTERSIGN_SERVER_ID/);
     expect(() => parseEnv({ COUNTERSIGN_AWS_REGION: "Europe" })).toThrow(/COUNTERSIGN_AWS_REGION/);
     expect(() => parseEnv({ COUNTERSIGN_SERVER_ID: "bad id\r\n" })).toThrow(/COUNTERSIGN_SERVER_ID/);
   });

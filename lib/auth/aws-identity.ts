@@ -17,7 +17,14 @@ export type AwsPrincipal = {
   path?: string;
 };
 
-export type AwsIdentity = { arn: string; account: string; userId: string; principal: AwsPrincipal };
+export type AwsIdentity = {
+  arn: string;
+  account: string;
+  userId: string;
+  principal: AwsPrincipal;
+  /** x-amz-date: the signed request is good until 15 minutes after it (what it is exchanged for should not outlive that). */
+  signedAt: Date;
+};
 
 export type AwsIdentityOptions = { serverId: string; stsEndpoint: string; fetch?: typeof fetch; /** default 5 s */ timeoutMs?: number };
 
@@ -44,7 +51,18 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request, ?SignedHeaders=([a-z0-9-]+(?:;[a-z0-9-]+)*), ?Signature=[0-9a-f]{64}$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
-const refused = (reason: string) => new CountersignError("unauthorized", `AWS identity refused: ${reason}`);
+/**
+ * The checks a signed request can fail, named as the OIDC half names its checks (the token
+ * endpoint answers them as `check`): the request's shape, the STS endpoint it is aimed at (our
+ * "issuer"), the server id (our "audience"), its date, STS's verdict on the signature, the caller.
+ */
+export type AwsCheck = "malformed" | "issuer" | "audience" | "expired" | "not_yet_valid" | "signature" | "no_matching_identity";
+
+/** 401 invalid_token naming the failed check, the same shape as every other presented-token failure. */
+const refused = (reason: string, check: AwsCheck = "malformed") => {
+  const message = `AWS identity refused: ${reason}`;
+  return new CountersignError("invalid_token", message, { issues: [{ path: check, message }] });
+};
 const stsUnavailable = (reason: string) =>
   new CountersignError("unavailable", `AWS STS could not be asked who signed the request (${reason}); retry shortly.`, { retryAfterSeconds: 2 });
 
@@ -55,7 +73,7 @@ const stsUnavailable = (reason: string) =>
  */
 export async function verifyAwsIdentity(signed: SignedAwsRequest, opts: AwsIdentityOptions): Promise<AwsIdentity> {
   const endpoint = new URL(opts.stsEndpoint);
-  const forward = checkSignedRequest(signed, opts.serverId, endpoint, Date.now());
+  const { forward, signedAt } = checkSignedRequest(signed, opts.serverId, endpoint, Date.now());
 
   let res: Response;
   let text: string;
@@ -74,14 +92,14 @@ export async function verifyAwsIdentity(signed: SignedAwsRequest, opts: AwsIdent
     throw stsUnavailable(timedOut ? `no answer within ${(opts.timeoutMs ?? STS_TIMEOUT_MS) / 1000} s` : "unreachable");
   }
 
-  if (res.status === 200) return identityFromAnswer(text);
+  if (res.status === 200) return { ...identityFromAnswer(text), signedAt: new Date(signedAt) };
   const error = stsError(text);
   if (res.status === 429 || res.status >= 500 || error?.code === "Throttling") {
     throw stsUnavailable(`HTTP ${res.status}${error ? ` ${error.code}` : ""}`);
   }
   if (res.status >= 400 && res.status < 500) {
     const detail = error ? `${error.code}: ${error.message}` : `HTTP ${res.status}`;
-    throw refused(`AWS STS did not accept the signature (${detail.slice(0, 400)})`);
+    throw refused(`AWS STS did not accept the signature (${detail.slice(0, 400)})`, error?.code === "ExpiredToken" ? "expired" : "signature");
   }
   throw stsUnavailable(`unexpected HTTP ${res.status}`);
 }
@@ -107,7 +125,7 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
   }
   // Never forward to a host the caller chose: the url must be our configured STS endpoint, exactly.
   if (target.href !== endpoint.href || target.username || target.password) {
-    throw refused(`the request was signed for ${JSON.stringify(url.slice(0, 100))}; this server only accepts requests signed for ${endpoint.href}`);
+    throw refused(`the request was signed for ${JSON.stringify(url.slice(0, 100))}; this server only accepts requests signed for ${endpoint.href}`, "issuer");
   }
 
   const headers = readHeaders(rawHeaders);
@@ -119,7 +137,7 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
   if (scopeService !== "sts") throw refused(`the request was signed for the service "${scopeService}", not "sts"`);
   const expectedRegion = regionOfStsHost(endpoint.hostname);
   if (expectedRegion && scopeRegion !== expectedRegion) {
-    throw refused(`the request was signed for the region ${scopeRegion}; this server asks STS in ${expectedRegion}`);
+    throw refused(`the request was signed for the region ${scopeRegion}; this server asks STS in ${expectedRegion}`, "issuer");
   }
 
   const signedHeaders = signedList!.split(";");
@@ -131,9 +149,9 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
     if (HOP_BY_HOP.has(name)) throw refused(`the header ${name} may not be signed`);
   }
   if (headers.get(SERVER_ID_HEADER) !== serverId) {
-    throw refused(`the request was signed for the server id ${JSON.stringify(headers.get(SERVER_ID_HEADER)!.slice(0, 100))}, not this server's`);
+    throw refused(`the request was signed for the server id ${JSON.stringify(headers.get(SERVER_ID_HEADER)!.slice(0, 100))}, not this server's`, "audience");
   }
-  if (headers.get("host") !== endpoint.host) throw refused(`the signed Host header is not ${endpoint.host}`);
+  if (headers.get("host") !== endpoint.host) throw refused(`the signed Host header is not ${endpoint.host}`, "issuer");
   const contentLength = headers.get("content-length");
   if (contentLength !== undefined && contentLength !== String(Buffer.byteLength(body))) throw refused("the signed Content-Length is not the body's length");
   const bodyHash = headers.get("x-amz-content-sha256");
@@ -146,7 +164,8 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
   const date = AMZ_DATE.exec(headers.get("x-amz-date")!);
   const signedAt = date ? Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!) : NaN;
   if (!date || !Number.isFinite(signedAt)) throw refused("x-amz-date is not a date such as 20260101T120000Z");
-  if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) throw refused("x-amz-date is more than 15 minutes from now (sign a fresh request)");
+  if (now - signedAt > MAX_CLOCK_SKEW_MS) throw refused("x-amz-date is more than 15 minutes old (sign a fresh request)", "expired");
+  if (signedAt - now > MAX_CLOCK_SKEW_MS) throw refused("x-amz-date is more than 15 minutes ahead of this server's clock", "not_yet_valid");
   if (!headers.get("x-amz-date")!.startsWith(scopeDate!)) throw refused("the credential scope's date is not x-amz-date's");
 
   const forward: Record<string, string> = {};
@@ -155,7 +174,7 @@ function checkSignedRequest(signed: SignedAwsRequest, serverId: string, endpoint
     // fetch sets Host and Content-Length itself, to the values just checked.
     if (value !== undefined && name !== "host" && name !== "content-length") forward[name] = value;
   }
-  return forward;
+  return { forward, signedAt };
 }
 
 /** The caller's headers by lower-case name; refuses anything odd rather than guess which copy STS would read. */
@@ -199,7 +218,7 @@ function element(xml: string, name: string): string | undefined {
   return matches[0]![1]!.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => XML_ENTITIES[e]!);
 }
 
-function identityFromAnswer(xml: string): AwsIdentity {
+function identityFromAnswer(xml: string): Omit<AwsIdentity, "signedAt"> {
   const result = /<GetCallerIdentityResponse[\s>][\s\S]*<GetCallerIdentityResult>([\s\S]*)<\/GetCallerIdentityResult>/.exec(xml)?.[1];
   const arn = result && element(result, "Arn");
   const userId = result && element(result, "UserId");
@@ -251,8 +270,8 @@ export function parseCallerArn(arn: string): { account: string; principal: AwsPr
     if (!IAM_NAME.test(name) || !IAM_PATH.test(path)) throw refused(`${JSON.stringify(arn)} is not an IAM ${type} ARN`);
     return { account, principal: { kind: type, name, ...(path !== "/" ? { path } : {}) } };
   }
-  if (resource === "root") throw refused("the account's root user may not act as an agent; use an IAM role");
-  throw refused(`${JSON.stringify(arn.slice(0, 200))} is neither an IAM user nor a role session`);
+  if (resource === "root") throw refused("the account's root user may not act as an agent; use an IAM role", "no_matching_identity");
+  throw refused(`${JSON.stringify(arn.slice(0, 200))} is neither an IAM user nor a role session`, "no_matching_identity");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,7 +281,9 @@ export function parseCallerArn(arn: string): { account: string; principal: AwsPr
 export function awsIdentitySettings(config: Env = env()): { serverId: string; stsEndpoint: string } {
   const serverId = config.COUNTERSIGN_SERVER_ID ?? (config.COUNTERSIGN_PUBLIC_URL ? new URL(config.COUNTERSIGN_PUBLIC_URL).host : undefined);
   if (!serverId) {
-    throw new CountersignError("unauthorized", "AWS IAM sign-in is off on this server: it needs COUNTERSIGN_SERVER_ID (or COUNTERSIGN_PUBLIC_URL).");
+    throw new CountersignError("invalid_request", "AWS IAM identities are not enabled on this server: it needs COUNTERSIGN_SERVER_ID (or COUNTERSIGN_PUBLIC_URL).", {
+      issues: [{ path: "subject_token_type", message: "unsupported" }],
+    });
   }
   const stsEndpoint = config.COUNTERSIGN_AWS_STS_ENDPOINT ?? `https://sts.${config.COUNTERSIGN_AWS_REGION ?? DEFAULT_AWS_REGION}.amazonaws.com/`;
   return { serverId, stsEndpoint };

@@ -66,7 +66,7 @@ describe("matching a caller ARN to an agent (first match wins)", () => {
     expect(matchAwsIdentity(policy, "")).toBeNull();
   });
 
-  it("no entry: no_matching_identity (401); a policy without the section maps nobody", () => {
+  it("no entry: 401 invalid_token, check no_matching_identity; a policy without the section maps nobody", () => {
     const error = (() => {
       try {
         agentForAwsCaller(policy, "arn:aws:sts::999999999999:assumed-role/x/y");
@@ -74,7 +74,7 @@ describe("matching a caller ARN to an agent (first match wins)", () => {
         return e as CountersignError;
       }
     })();
-    expect([error?.code, error?.status]).toEqual(["no_matching_identity", 401]);
+    expect([error?.code, error?.status, error?.issues[0]?.path]).toEqual(["invalid_token", 401, "no_matching_identity"]);
     const none = parsePolicy(BASE, "policy.yaml");
     expect(none.awsIdentities).toEqual([]);
     expect(matchAwsIdentity(none, "arn:aws:sts::123456789012:assumed-role/deploy-prod/run-1")).toBeNull();

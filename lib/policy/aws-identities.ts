@@ -105,14 +105,12 @@ export function matchAwsIdentity(policy: Pick<Policy, "awsIdentities">, arn: str
   return index < 0 ? null : { agent: policy.awsIdentities[index]!.agent, rule: index };
 }
 
-/** The agent this AWS caller acts as; `no_matching_identity` (401) when the policy maps it to none. */
+/** The agent this AWS caller acts as; 401 invalid_token (check `no_matching_identity`) when the policy maps it to none. */
 export function agentForAwsCaller(policy: Pick<Policy, "awsIdentities">, arn: string): { agent: string; rule: number } {
   const match = matchAwsIdentity(policy, arn);
   if (!match) {
-    throw new CountersignError(
-      "no_matching_identity",
-      `The AWS identity ${arn.slice(0, 200)} is not mapped to an agent: add it to aws_identities in the policy.`,
-    );
+    const message = `No aws_identities entry maps ${arn.slice(0, 200)} to an agent.`;
+    throw new CountersignError("invalid_token", message, { issues: [{ path: "no_matching_identity", message }] });
   }
   return match;
 }
