@@ -8,13 +8,6 @@ export const AWS_OPTION_HELP =
   "authenticate with this machine's AWS IAM role (AWS credential chain) instead of COUNTERSIGN_KEY; " +
   "COUNTERSIGN_SERVER_ID, COUNTERSIGN_AWS_REGION and COUNTERSIGN_AWS_STS_ENDPOINT as on the server";
 
-export const AWS_ENV_HELP = `
-With --aws the agent signs an sts:GetCallerIdentity request with its AWS credentials (environment,
-SSO/shared config, web identity, ECS/EKS or EC2 role) and Countersign asks STS who signed it; no
-COUNTERSIGN_KEY is needed. Set COUNTERSIGN_SERVER_ID (default: the host of COUNTERSIGN_URL),
-COUNTERSIGN_AWS_REGION (default: AWS_REGION, else us-east-1) and COUNTERSIGN_AWS_STS_ENDPOINT to the
-server's values.`;
-
 /** The AWS credential provider the environment describes, or a UsageError naming what is wrong. */
 export function awsCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): ReturnType<typeof awsCredentials> {
   const url = env.COUNTERSIGN_URL;
