@@ -88,7 +88,7 @@ test("a pipeline with only an OIDC token files, waits, claims and reports; the c
   // The reviewer sees the authenticated origin on the request page, then approves there.
   await signInWithOkta(page, stack, riley);
   await page.goto(`${stack.base}/requests/${filed!.id}`);
-  const agentCard = page.locator("#agent");
+  const agentCard = page.getByRole("region", { name: "Agent and origin" });
   await expect(agentCard.getByTestId("workload-subject")).toHaveText(PIPELINE.sub);
   await expect(agentCard.getByTestId("workload-issuer")).toHaveText(issuer.url);
   await expect(agentCard.getByTestId("workload-claim-repository")).toContainText("acme/shop");
