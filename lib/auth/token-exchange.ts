@@ -34,8 +34,13 @@ export type TokenExchangeResponse = {
 };
 
 /**
- * The AWS IAM half, built separately (lib/auth/aws-identity.ts, lib/policy/aws-identities.ts):
- * wired in with useAwsIdentity() so this module compiles and runs without it.
+ * The AWS IAM half, built separately (lib/auth/aws-identity.ts, lib/policy/aws-identities.ts on
+ * branch workload-aws): wired in with useAwsIdentity() so this module compiles and runs without it.
+ * Once both are merged, wire it here (or at start-up):
+ *   useAwsIdentity({
+ *     verify: (signed) => verifyAwsIdentity(signed, awsIdentitySettings()),
+ *     match: async (arn) => matchAwsIdentity(await getActivePolicy(), arn),
+ *   });
  */
 export type AwsIdentityBackend = {
   verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string }>;
@@ -113,14 +118,15 @@ async function verifyAwsSubject(subjectToken: string): Promise<{ agentName: stri
 export function tokenErrorBody(err: CountersignError): Record<string, unknown> {
   const check = failedCheck(err);
   const unsupportedGrant = err.issues[0]?.path === "grant_type";
+  // RFC 6750's invalid_token for any refused credential (expired, revoked, mismatched); RFC 6749's names otherwise.
   const error =
-    err.code === "invalid_token" || err.code === "agent_revoked"
-      ? "invalid_token" // RFC 6750's name for a presented token that is expired, revoked or otherwise invalid
+    err.status === 401
+      ? "invalid_token"
       : unsupportedGrant
         ? "unsupported_grant_type"
-        : err.code === "rate_limited" || err.code === "unavailable"
+        : err.status === 429 || err.status === 503
           ? "temporarily_unavailable"
-          : err.code === "invalid_request" || err.code === "invalid_json" || err.code === "unsupported_media_type" || err.code === "payload_too_large"
+          : err.status < 500
             ? "invalid_request"
             : "server_error";
   return {
