@@ -20,7 +20,7 @@ export function WorkloadOrigin({ identity }: { identity: RequestView["workload_i
         <span className="block break-all text-xs text-slate-500" data-testid="workload-issuer">{identity.issuer}</span>
       </Field>
       {Object.entries(claims).map(([claim, value]) => (
-        <Field key={claim} label={claim.replaceAll("_", " ")} testId={`workload-claim-${claim}`}>
+        <Field key={claim} label={`verified ${claim.replaceAll("_", " ")}`} testId={`workload-claim-${claim}`}>
           <span className="break-all font-mono text-xs">{value}</span>
         </Field>
       ))}

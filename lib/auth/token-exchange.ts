@@ -118,14 +118,15 @@ async function verifyAwsSubject(subjectToken: string): Promise<{ agentName: stri
 export function tokenErrorBody(err: CountersignError): Record<string, unknown> {
   const check = failedCheck(err);
   const unsupportedGrant = err.issues[0]?.path === "grant_type";
+  // RFC 6750's invalid_token for any refused credential (expired, revoked, mismatched); RFC 6749's names otherwise.
   const error =
-    err.code === "invalid_token" || err.code === "agent_revoked"
-      ? "invalid_token" // RFC 6750's name for a presented token that is expired, revoked or otherwise invalid
+    err.status === 401
+      ? "invalid_token"
       : unsupportedGrant
         ? "unsupported_grant_type"
-        : err.code === "rate_limited" || err.code === "unavailable"
+        : err.status === 429 || err.status === 503
           ? "temporarily_unavailable"
-          : err.code === "invalid_request" || err.code === "invalid_json" || err.code === "unsupported_media_type" || err.code === "payload_too_large"
+          : err.status < 500
             ? "invalid_request"
             : "server_error";
   return {

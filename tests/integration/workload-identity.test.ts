@@ -14,6 +14,7 @@ import { selectEventsForRequest } from "@/db/queries/audit";
 import { requests } from "@/db/schema";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { createAgent, revokeAgent } from "@/lib/agents/registry";
+import { AWS_SUBJECT_TOKEN_TYPE, useAwsIdentity } from "@/lib/auth/token-exchange";
 import { AGENT_TOKEN_AUDIENCE, AGENT_TOKEN_ISSUER, AGENT_TOKEN_TYP, configureIssuersForTests, issueAgentToken } from "@/lib/auth/workload-identity";
 import { resetEnvCache } from "@/lib/config/env";
 import { keyRing } from "@/lib/evidence/keys";
@@ -335,6 +336,38 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     } finally {
       process.env.COUNTERSIGN_OIDC_ALLOW_LOOPBACK_HTTP_ISSUERS = "true";
       resetEnvCache();
+    }
+  });
+
+  // The AWS IAM half (lib/auth/aws-identity.ts) is built and tested on its own branch; this checks
+  // only this endpoint's plumbing around it, with a backend that answers for one signed request.
+  it("routes the AWS subject token type to the AWS backend, and issues the same agent token", async () => {
+    const signed = { method: "POST", url: "https://sts.us-east-1.amazonaws.com/", headers: { authorization: "AWS4-HMAC-SHA256 …" }, body: "Action=GetCallerIdentity&Version=2011-06-15" };
+    const subject = Buffer.from(JSON.stringify(signed)).toString("base64url");
+    const form = (token: string) => ({ grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: AWS_SUBJECT_TOKEN_TYPE });
+    const call = async (f: Record<string, string>) => {
+      const res = await callAgentApi(exchangeRequest(f));
+      return { status: res.status, ...((await res.json()) as Json) };
+    };
+    useAwsIdentity(null);
+    expect(await call(form(subject))).toMatchObject({ status: 400, error: "invalid_request" });
+    const arn = "arn:aws:sts::123456789012:assumed-role/deploy-prod/run-1";
+    useAwsIdentity({
+      verify: async (s) => {
+        if (JSON.stringify(s) !== JSON.stringify(signed)) throw new Error("not the request the agent signed");
+        return { arn, account: "123456789012" };
+      },
+      match: async (a) => (a === arn ? { agent: agentName } : null),
+    });
+    try {
+      const ok = await call(form(subject));
+      expect(ok).toMatchObject({ status: 200, token_type: "Bearer" });
+      const view = requestView.parse(await (await fileWith(ok.access_token as string)).json());
+      expect(view.workload_identity).toEqual({ kind: "aws", arn, account: "123456789012" });
+      expect(await call(form("not-base64-json"))).toMatchObject({ status: 401, error: "invalid_token", check: "malformed" });
+      expect(await call(form(Buffer.from(JSON.stringify({ ...signed, extra: 1 })).toString("base64url")))).toMatchObject({ status: 401, check: "malformed" });
+    } finally {
+      useAwsIdentity(null);
     }
   });
 });
