@@ -39,7 +39,7 @@ export type TokenExchangeResponse = {
  * lib/auth/aws-token-subject.ts); useAwsIdentity() swaps it (null: AWS identities refused).
  */
 export type AwsIdentityBackend = {
-  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string; signedAt: Date }>;
+  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string; signedAt?: Date }>;
   match(arn: string): Promise<{ agent: string } | null>;
 };
 let awsBackend: AwsIdentityBackend | null = awsTokenSubject;
@@ -110,7 +110,7 @@ async function verifyAwsSubject(subjectToken: string): Promise<{ agentName: stri
   return {
     agentName: match.agent,
     identity: { kind: "aws", arn: caller.arn, account: caller.account },
-    notAfter: new Date(caller.signedAt.getTime() + 15 * 60_000),
+    notAfter: new Date((caller.signedAt?.getTime() ?? Date.now()) + 15 * 60_000),
   };
 }
 
