@@ -345,9 +345,9 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     const signed = { method: "POST", url: "https://sts.us-east-1.amazonaws.com/", headers: { authorization: "AWS4-HMAC-SHA256 …" }, body: "Action=GetCallerIdentity&Version=2011-06-15" };
     const subject = Buffer.from(JSON.stringify(signed)).toString("base64url");
     const form = (token: string) => ({ grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: AWS_SUBJECT_TOKEN_TYPE });
-    const call = async (f: Record<string, string>) => {
+    const call = async (f: Record<string, string>): Promise<Json & { status: number }> => {
       const res = await callAgentApi(exchangeRequest(f));
-      return { status: res.status, ...((await res.json()) as Json) };
+      return { ...((await res.json()) as Json), status: res.status };
     };
     useAwsIdentity(null);
     expect(await call(form(subject))).toMatchObject({ status: 400, error: "invalid_request" });
