@@ -3,13 +3,22 @@
 // that verifies SigV4 itself (tests/support/sts-stand-in.ts), maps the ARN with aws_identities and
 // issues a short-lived agent token that files a request carrying the caller's ARN. Every forged,
 // replayed, stale, misdirected or unmapped signature is 401 with the failing check, filing nothing;
-// STS down is 503. (The checks one by one: lib/auth/aws-identity.test.ts.)
+// STS down is 503. And the gate, a real process: `countersign run --aws` with the standard AWS
+// credential chain reading the environment. (The checks one by one: lib/auth/aws-identity.test.ts.)
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { promisify } from "node:util";
+import { getRequestListener } from "@hono/node-server";
+import { desc, eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { agentApi } from "@/app/api/_lib/agent-api";
+import { GET as jwks } from "@/app/.well-known/jwks.json/route";
 import { getDb } from "@/db/client";
 import { requests } from "@/db/schema";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
@@ -220,5 +229,67 @@ describe("STS unavailable", () => {
     sts.failWith("internal-error");
     const { status, body, retryAfter } = await exchange(packed(await sign(DEPLOY)));
     expect({ status, error: body.error, code: body.code, retryAfter }).toEqual({ status: 503, error: "temporarily_unavailable", code: "unavailable", retryAfter: "2" });
+  });
+});
+
+describe("the gate: countersign run --aws, a real process with the standard AWS credential chain", () => {
+  it("signs with the environment's credentials, exchanges, files, is auto-approved, runs the command and reports", async () => {
+    // The agent API (and the JWKS the gate verifies grants with) on a real port of this process.
+    const listener = getRequestListener(agentApi.fetch, { overrideGlobalObjects: false });
+    const server = http.createServer((req, res) => {
+      if (req.url === "/.well-known/jwks.json") {
+        void jwks().then(async (r) => res.writeHead(r.status, Object.fromEntries(r.headers)).end(Buffer.from(await r.arrayBuffer())));
+      } else void listener(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    // The gate's default server id is its COUNTERSIGN_URL's host: configure the server with that.
+    process.env.COUNTERSIGN_SERVER_ID = new URL(url).host;
+    resetEnvCache();
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "countersign-aws-gate-"));
+    const marker = path.join(home, "ran");
+    try {
+      const before = await requestsFiledBy(agentId);
+      const env: NodeJS.ProcessEnv = {
+        NODE_ENV: "test",
+        PATH: process.env.PATH,
+        HOME: home, // no ~/.aws to read: the chain takes the environment's keys
+        COUNTERSIGN_URL: url,
+        COUNTERSIGN_AWS_STS_ENDPOINT: sts.url,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: DEPLOY.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: DEPLOY.secretAccessKey,
+        AWS_SESSION_TOKEN: DEPLOY.sessionToken,
+        AWS_EC2_METADATA_DISABLED: "true",
+      };
+      const run = await promisify(execFile)(
+        process.execPath,
+        [path.resolve("sdk/bin/countersign.js"), "run", "--aws", "--action", "svc.config.read", "--env", "staging", "--resource", "svc/payments-api",
+          "--intent", "Read the payments config", "--json", "--", process.execPath, "-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, "yes")`],
+        { env, timeout: 60_000 },
+      ).catch((err: { code: number; stdout: string; stderr: string }) => err);
+      expect(run.stderr, run.stderr).not.toContain('"error"');
+      expect(fs.readFileSync(marker, "utf8")).toBe("yes");
+      expect(await requestsFiledBy(agentId)).toBe(before + 1);
+      // One signed GetCallerIdentity reached STS, carrying the environment's session token.
+      expect(sts.received.map((r) => r.headers["x-amz-security-token"])).toEqual([DEPLOY.sessionToken]);
+      const [filed] = await (await getDb()).select({ workload: requests.workloadIdentity }).from(requests).where(eq(requests.agentId, agentId)).orderBy(desc(requests.createdAt)).limit(1);
+      expect(filed?.workload).toMatchObject({ kind: "aws", arn: "arn:aws:sts::123456789012:assumed-role/deploy-prod/lambda-7" });
+
+      // Without AWS credentials the gate stops before anything is filed.
+      const bare = await promisify(execFile)(
+        process.execPath,
+        [path.resolve("sdk/bin/countersign.js"), "run", "--aws", "--action", "svc.config.read", "--env", "staging", "--intent", "x", "--", process.execPath, "-e", "0"],
+        { env: { ...env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SESSION_TOKEN: "" }, timeout: 60_000 },
+      ).then(() => ({ code: 0, stderr: "" }), (err: { code: number; stderr: string }) => err);
+      expect(bare.code).not.toBe(0);
+      expect(bare.stderr).toContain("Could not load credentials");
+      expect(await requestsFiledBy(agentId)).toBe(before + 1);
+    } finally {
+      process.env.COUNTERSIGN_SERVER_ID = SERVER_ID;
+      resetEnvCache();
+      fs.rmSync(home, { recursive: true, force: true });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
