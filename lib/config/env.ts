@@ -115,8 +115,8 @@ const schema = z.object({
   /** GET /api/health/ready answers 503 once the oldest unsealed audit event is older than this many seconds. */
   COUNTERSIGN_READY_MAX_SEAL_LAG_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** OpenTelemetry's own variables: traces are exported (OTLP/HTTP, JSON) only when an endpoint is set. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: unsetWhenEmpty(z.url()),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetWhenEmpty(z.url()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
   OTEL_SERVICE_NAME: unsetWhenEmpty(z.string().min(1)).transform((v) => v ?? "countersign"),
   OTEL_SDK_DISABLED: z
     .enum(["true", "false", ""], { message: "must be true or false" })
