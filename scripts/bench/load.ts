@@ -1,6 +1,7 @@
-// Fixed-concurrency load on `POST /api/v1/requests` with autocannon: the same realistic body for
-// every target (a unique resource per request), every response's latency kept (so slices of a run
-// merge into exact percentiles), and the CPU each process spent.
+// Fixed-concurrency load with autocannon on `POST /api/v1/requests` (the same realistic body for
+// every target, a unique resource per request) or `GET /api/v1/requests/{id}` (ids of rows the
+// target filed, in turn): every response's latency kept (so slices of a run merge into exact
+// percentiles), and the CPU each process spent.
 import autocannon from "autocannon";
 import { cpuSnapshot, cpuSince } from "./cpu";
 import { distribution } from "./report";
@@ -55,7 +56,16 @@ export type LoadFigures = {
 
 let sequence = 0;
 
-export function runLoad(target: LoadTarget, opts: { connections: number; durationSeconds: number; tag: string }): Promise<LoadSlice> {
+/** What the load sends: new requests, or reads of these ids (each id in turn). */
+export type LoadKind = { kind: "create" } | { kind: "read"; ids: string[] };
+
+export function runLoad(
+  target: LoadTarget,
+  opts: { connections: number; durationSeconds: number; tag: string; load?: LoadKind },
+): Promise<LoadSlice> {
+  const load = opts.load ?? { kind: "create" };
+  if (load.kind === "read" && load.ids.length === 0) throw new Error(`${target.label}: no ids to read`);
+  let nextId = 0;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.key) headers.authorization = `Bearer ${target.key}`;
   const latenciesMs: number[] = [];
@@ -68,12 +78,19 @@ export function runLoad(target: LoadTarget, opts: { connections: number; duratio
         duration: opts.durationSeconds,
         timeout: 30,
         requests: [
-          {
-            method: "POST",
-            path: "/api/v1/requests",
-            headers,
-            setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(sequence += 1)}`, `bench-${opts.tag}`) }),
-          },
+          load.kind === "create"
+            ? {
+                method: "POST",
+                path: "/api/v1/requests",
+                headers,
+                setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(sequence += 1)}`, `bench-${opts.tag}`) }),
+              }
+            : {
+                method: "GET",
+                path: "/api/v1/requests",
+                headers,
+                setupRequest: (req) => ({ ...req, path: `/api/v1/requests/${load.ids[(nextId += 1) % load.ids.length]}` }),
+              },
         ],
       },
       (err, result) => {
