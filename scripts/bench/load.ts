@@ -26,7 +26,8 @@ export function requestBody(resource: string, runId: string): string {
   });
 }
 
-export type LoadTarget = { url: string; key?: string; serverPid: number; label: string };
+/** `postgresPids`: the backends serving the target's database (its CPU is counted from them). */
+export type LoadTarget = { url: string; key?: string; serverPid: number; label: string; postgresPids?: () => Promise<number[]> };
 
 /** One autocannon run against one target. */
 export type LoadSlice = {
@@ -59,7 +60,7 @@ let sequence = 0;
 /** What the load sends: new requests, or reads of these ids (each id in turn). */
 export type LoadKind = { kind: "create" } | { kind: "read"; ids: string[] };
 
-export function runLoad(
+export async function runLoad(
   target: LoadTarget,
   opts: { connections: number; durationSeconds: number; tag: string; load?: LoadKind },
 ): Promise<LoadSlice> {
@@ -69,8 +70,8 @@ export function runLoad(
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.key) headers.authorization = `Bearer ${target.key}`;
   const latenciesMs: number[] = [];
-  const before = cpuSnapshot(target.serverPid);
-  return new Promise((resolve, reject) => {
+  const before = cpuSnapshot(target.serverPid, await target.postgresPids?.());
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: target.url,
@@ -93,22 +94,20 @@ export function runLoad(
               },
         ],
       },
-      (err, result) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        const cpu = cpuSince(before);
-        resolve({
-          durationS: result.duration,
-          latenciesMs,
-          status2xx: result["2xx"],
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          cpu,
-        });
-      },
+      (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
     );
     instance.on("response", (_client, _status, _bytes, responseTime) => latenciesMs.push(responseTime));
   });
+  const cpu = cpuSince(before, await target.postgresPids?.());
+  return {
+    durationS: result.duration,
+    latenciesMs,
+    status2xx: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    cpu,
+  };
 }
 
 /** Merges the slices of one target into its figures (exact percentiles over every response). */

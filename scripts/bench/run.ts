@@ -140,6 +140,12 @@ async function waitUntilSealed(url: string, timeoutMs = 60_000): Promise<{ backl
 /** Node flags for the servers under test: V8 CPU profiles with --cpu-prof (not allowed in NODE_OPTIONS). */
 const profiling = (): string[] => (flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(flags["cpu-prof"])}`] : []);
 
+/** The pids of the backends connected to a database (the bench's own monitoring connection aside). */
+const backendsOf = (url: string) => () =>
+  withSql(url, async (sql) =>
+    (await sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`).map((r) => Number(r.pid)),
+  );
+
 type Target = LoadTarget & { server: AppServer; db: TestDatabase; warmup2xx: number };
 
 async function startBaseline(): Promise<Target> {
@@ -159,7 +165,7 @@ async function startBaseline(): Promise<Target> {
   });
   cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   await waitForHealth(server, 30_000);
-  return { url: server.url, serverPid: server.pid, label: "baseline", server, db, warmup2xx: 0 };
+  return { url: server.url, serverPid: server.pid, label: "baseline", server, db, warmup2xx: 0, postgresPids: backendsOf(db.url) };
 }
 
 async function startApp(): Promise<Target> {
@@ -174,7 +180,7 @@ async function startApp(): Promise<Target> {
   })) as [AppServer];
   cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   const agent = await createAgentWithCli(db.url, { name: "bench-agent", owner: "owner@example.com" });
-  return { url: server.url, key: agent.key, serverPid: server.pid, label: "app", server, db, warmup2xx: 0 };
+  return { url: server.url, key: agent.key, serverPid: server.pid, label: "app", server, db, warmup2xx: 0, postgresPids: backendsOf(db.url) };
 }
 
 type Sealing = { backlog: number; drainedMs: number | null };
