@@ -18,10 +18,11 @@ export const REQUEST_CHANGES_CHANNEL = "countersign_requests";
 export const changeNotice = (r: Pick<RequestRow, "id" | "status" | "agentId">): string =>
   JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId });
 
-// Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit or
-// fail together (state change and audit stay atomic), in a single round trip, with constant SQL
-// text (prepared once per connection). Column lists mirror db/schema.ts; the lifecycle tests and
-// the audit chain tests exercise every column.
+// Files a request, its audit events and its outbox rows in ONE statement: data-modifying CTEs commit
+// or fail together (state change and audit stay atomic), in a single round trip, with constant SQL
+// text (prepared once per connection). Its NOTIFY goes out after the commit, batched with others
+// (notifyRequestChanges; lib/requests/create-notices.ts says why). Column lists mirror
+// db/schema.ts; the lifecycle tests and the audit chain tests exercise every column.
 const INSERT_REQUEST_WITH_EVENTS = `
 with r as (
   insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of,
@@ -31,8 +32,8 @@ with r as (
     follow_up, remind_at, escalate_at)
   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::request_status, $13, $14::risk_level,
     $15::jsonb, $16, $17, $18::policy_decision, $19, $20, $21::jsonb, $22::jsonb, $23, $24::timestamptz,
-    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $35,
-    $36::jsonb, $37::timestamptz, $38::timestamptz)
+    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $33,
+    $34::jsonb, $35::timestamptz, $36::timestamptz)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
     agent_id, action, environment, risk_level, outcome, payload, mac)
@@ -44,10 +45,10 @@ with r as (
 ), o as (
   insert into notification_outbox (event_id, request_id, kind, target, payload, next_attempt_at, created_at)
   select event_id, request_id, kind, target, payload, next_attempt_at, created_at
-  from jsonb_to_recordset($33::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
+  from jsonb_to_recordset($32::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
     next_attempt_at timestamptz, created_at timestamptz)
 )
-select pg_notify($34, $32)`;
+select 1`;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -106,7 +107,6 @@ export async function insertRequestWithEvents(
     row.idempotencyKey,
     row.bodyHash,
     JSON.stringify(eventRows),
-    changeNotice(row),
     JSON.stringify(
       outbox.map((o) => ({
         event_id: o.eventId,
@@ -118,12 +118,16 @@ export async function insertRequestWithEvents(
         created_at: iso(o.createdAt),
       })),
     ),
-    REQUEST_CHANGES_CHANNEL,
     row.stepUp,
     JSON.stringify(row.followUp),
     iso(row.remindAt),
     iso(row.escalateAt),
   ]);
+}
+
+/** Announces changes on the request-changes channel: one statement (one notifying commit) for all of them. */
+export async function notifyRequestChanges(handle: Pick<DatabaseHandle, "run">, notices: string[]): Promise<void> {
+  if (notices.length > 0) await handle.run("select pg_notify($1, n) from unnest($2::text[]) n", [REQUEST_CHANGES_CHANNEL, notices]);
 }
 
 export async function findRequest(tx: Executor, id: string): Promise<RequestRow | undefined> {
