@@ -63,7 +63,7 @@ export function hotPathReport(
   const markdown = [
     `| ${rows[0]!.map((c, i) => (i === 0 ? "hot path" : c)).join(" | ")} |`,
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.slice(1).map((r) => `| ${r.map((c, i) => (i === 0 ? c.replace(/(\S+ \/api\S+)/, "`$1`") : c)).join(" | ")} |`),
+    ...rows.slice(1).map((r) => `| ${r.map((c, i) => (i === 0 ? c.replace(/^(\S+ \/api\/[^,]+),/, "`$1`,") : c)).join(" | ")} |`),
   ].join("\n");
   return { terminal: table(rows), markdown };
 }
