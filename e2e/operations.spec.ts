@@ -42,6 +42,7 @@ test.beforeAll(async () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
       OTEL_BSP_SCHEDULE_DELAY: "100",
       COUNTERSIGN_READY_MAX_SEAL_LAG_SECONDS: "2",
+      COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "5",
     },
   })) as [AppServer];
   agent = await createAgentWithCli(database.url);
@@ -100,7 +101,14 @@ test("an agent call's span continues its traceparent and carries the request id"
   expect(attr("gen_ai.tool.name")).toBe(created.action);
 });
 
-test("/api/metrics answers the token holder only, with every series", async () => {
+test("/api/metrics answers the token holder only, with every series; a refusal on the direct agent-API path is counted in Next's scrape", async () => {
+  // Another agent (its own budget of 5 a minute) is refused on server.ts's direct path.
+  const greedy = await createAgentWithCli(database.url);
+  const statuses: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    statuses.push((await fetch(`${server.url}/api/v1/requests/${crypto.randomUUID()}`, { headers: { authorization: `Bearer ${greedy.key}` } })).status);
+  }
+  expect(statuses).toContain(429);
   for (const authorization of [undefined, "Bearer nope", `Bearer ${METRICS_TOKEN.toUpperCase()}`]) {
     const res = await fetch(`${server.url}/api/metrics`, { headers: authorization ? { authorization } : {} });
     expect(res.status).toBe(401);
@@ -123,6 +131,8 @@ test("/api/metrics answers the token holder only, with every series", async () =
     expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, "m"));
   }
   expect(text).toMatch(/^countersign_requests_pending [1-9]/m);
+  const refusals = Number(/^countersign_rate_limit_refusals_total\{limit="requests"\} (\d+)/m.exec(text)?.[1]);
+  expect(refusals).toBe(statuses.filter((s) => s === 429).length);
 });
 
 test("ready flips to 503 while the sealer is held back, and back once it runs; live stays 200", async () => {

@@ -16,7 +16,8 @@ export const REQUEST_CHANGES_CHANNEL = "countersign_requests";
 
 /**
  * The NOTIFY payload of a change: what a waiter needs to decide whether to re-read, and `at` (epoch
- * ms, written as the change's last statement is sent: its commit time, near enough) for the wake-latency metric.
+ * ms, when the notice is built: with a transition's last statement, or just after a filing's commit —
+ * its commit time, near enough) for the wake-latency metric.
  */
 export const changeNotice = (r: Pick<RequestRow, "id" | "status" | "agentId">): string =>
   JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId, at: Date.now() });
