@@ -8,7 +8,18 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import postgres from "postgres";
-import { createAgentWithCli, createTestDatabase, PG_ADMIN_URL, sleep, startServers, stopServers, type AppServer, type RegisteredAgent, type TestDatabase } from "./support/servers";
+import {
+  createAgentWithCli,
+  createTestDatabase,
+  NEXT_START_ARGS,
+  PG_ADMIN_URL,
+  sleep,
+  startServers,
+  stopServers,
+  type AppServer,
+  type RegisteredAgent,
+  type TestDatabase,
+} from "./support/servers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -178,5 +189,31 @@ test("ready flips to 503 while the database refuses connections; live stays 200;
   } finally {
     if (!allowed) await admin.unsafe(`alter database ${database.name} allow_connections true`).catch(() => undefined);
     await admin.end({ timeout: 5 });
+  }
+});
+
+test("under `next start` too (the agent API through Next's route), a call's span continues its traceparent", async () => {
+  test.setTimeout(120_000);
+  const [nextStart] = await startServers(1, {
+    databaseUrl: database.url,
+    names: ["next start"],
+    args: NEXT_START_ARGS,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`, OTEL_BSP_SCHEDULE_DELAY: "100" },
+  });
+  try {
+    const traceId = hex(16);
+    const parent = hex(8);
+    const res = await fetch(`${nextStart!.url}/api/v1/requests`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent.key}`, "content-type": "application/json", traceparent: `00-${traceId}-${parent}-01` },
+      body: JSON.stringify({ action: "deploy.service.release", resource: "svc/ops", environment: "production", intent: "Operations spec, next start" }),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { id: string };
+    const span = await eventually("the exported span", 15_000, async () => exported.find((s) => s.traceId === traceId && s.name === "POST /api/v1/requests"));
+    expect(span.parentSpanId).toBe(parent);
+    expect(span.attributes?.find((a) => a.key === "countersign.request.id")?.value.stringValue).toBe(created.id);
+  } finally {
+    await stopServers([nextStart!]);
   }
 });
