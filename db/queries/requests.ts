@@ -14,9 +14,13 @@ export type NewRequest = typeof requests.$inferInsert;
 /** The NOTIFY channel every request change is announced on (lib/realtime listens to it). */
 export const REQUEST_CHANGES_CHANNEL = "countersign_requests";
 
-/** The NOTIFY payload of a change: what a waiter needs to decide whether to re-read. */
+/**
+ * The NOTIFY payload of a change: what a waiter needs to decide whether to re-read, and `at` (epoch
+ * ms, when the notice is built: with a transition's last statement, or just after a filing's commit —
+ * its commit time, near enough) for the wake-latency metric.
+ */
 export const changeNotice = (r: Pick<RequestRow, "id" | "status" | "agentId">): string =>
-  JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId });
+  JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId, at: Date.now() });
 
 // Files a request, its audit events and its outbox rows in ONE statement: data-modifying CTEs commit
 // or fail together (state change and audit stay atomic), in a single round trip, with constant SQL

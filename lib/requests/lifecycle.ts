@@ -28,6 +28,7 @@ import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
 import { runCommand, voteRow, type Clock, type Loaded, type Plan } from "./transition";
+import { traceDecision } from "@/lib/observability/decision-span";
 import { toRequestView } from "./view";
 
 export type { Clock };
@@ -196,13 +197,25 @@ function rememberFiled(agentId: string, action: string): void {
  * time, with groups confirmed minutes ago (lib/auth/authority.ts); the eligibility rule then decides,
  * under the request's lock.
  */
-export async function decideRequest(
+export function decideRequest(
   requestId: string,
   credential: Credential,
   decision: Vote,
   note: string | undefined,
   channel: Channel,
   clock: Clock = {},
+): Promise<RequestView> {
+  // One span for every door's decision (console, Slack, Teams, the reviewer API), when tracing is on.
+  return traceDecision({ requestId, vote: decision, channel }, () => recordDecision(requestId, credential, decision, note, channel, clock));
+}
+
+async function recordDecision(
+  requestId: string,
+  credential: Credential,
+  decision: Vote,
+  note: string | undefined,
+  channel: Channel,
+  clock: Clock,
 ): Promise<RequestView> {
   const trimmedNote = note?.trim() || undefined;
   if (trimmedNote && trimmedNote.length > LIMITS.noteChars) {
