@@ -16,7 +16,7 @@ import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { createAgent, revokeAgent } from "@/lib/agents/registry";
 import { AWS_SUBJECT_TOKEN_TYPE, useAwsIdentity } from "@/lib/auth/token-exchange";
 import { AGENT_TOKEN_AUDIENCE, AGENT_TOKEN_ISSUER, AGENT_TOKEN_TYP, configureIssuersForTests, issueAgentToken } from "@/lib/auth/workload-identity";
-import { resetEnvCache } from "@/lib/config/env";
+import { parseEnv, resetEnvCache } from "@/lib/config/env";
 import { keyRing } from "@/lib/evidence/keys";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import { errorBody, requestView } from "@/lib/requests/schema";
@@ -147,6 +147,22 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     const createdEvent = events.find((e) => e.type === "request.created")!;
     expect(createdEvent.actor).toMatchObject({ kind: "agent", id: agentId, issuer: issuer.url, subject: "repo:acme/app:ref:refs/heads/main" });
     expect(createdEvent.payload.workload_identity).toMatchObject({ claims: { repository: "acme/app", ref: "refs/heads/main" }, context: { run_id: "4242" } });
+  });
+
+  it("issues agent tokens for the configured lifetime: 10 minutes by default, never over 15", async () => {
+    const longLived = { ...pipelineClaims, exp: Math.floor(Date.now() / 1000) + 3600 };
+    expect((await exchange(await issuer.sign(longLived))).body.expires_in).toBe(600);
+    process.env.COUNTERSIGN_AGENT_TOKEN_TTL = "15m";
+    resetEnvCache();
+    try {
+      const token = (await exchange(await issuer.sign(longLived))).body.access_token as string;
+      const claims = decodeJwt(token);
+      expect(claims.exp! - claims.iat!).toBe(900);
+    } finally {
+      delete process.env.COUNTERSIGN_AGENT_TOKEN_TTL;
+      resetEnvCache();
+    }
+    expect(() => parseEnv({ COUNTERSIGN_AGENT_TOKEN_TTL: "16m" })).toThrow(/COUNTERSIGN_AGENT_TOKEN_TTL/);
   });
 
   it("accepts the issuer's token presented directly as the bearer credential", async () => {

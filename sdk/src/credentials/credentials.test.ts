@@ -59,13 +59,27 @@ describe("exchangedCredentials", () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("waits out a restarting server (503, connection refused), but not a refusal", async () => {
+    let n = 0;
+    const { fetch, seen } = fakeFetch(() => {
+      n += 1;
+      if (n === 1) throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+      if (n === 2) return Response.json({ error: "temporarily_unavailable", error_description: "db down", code: "unavailable" }, { status: 503, headers: { "retry-after": "0" } });
+      return tokenAnswer("after-restart");
+    });
+    const provider = exchangedCredentials(oidcCredentials({ token: "x.y.z" }), { baseUrl: new URL("https://cs.example/"), fetch });
+    expect(await provider.bearer()).toBe("after-restart");
+    expect(seen).toHaveLength(3);
+  });
+
   it("surfaces a refused exchange with the failing check", async () => {
-    const { fetch } = fakeFetch(() =>
+    const { fetch, seen } = fakeFetch(() =>
       Response.json({ error: "invalid_token", error_description: "The token's audience is wrong.", code: "invalid_token", check: "audience" }, { status: 401 }),
     );
     const provider = exchangedCredentials(oidcCredentials({ token: "x.y.z" }), { baseUrl: new URL("https://cs.example/"), fetch });
     const err = await provider.bearer().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
+    expect(seen).toHaveLength(1); // not retried
     expect(err).toMatchObject({ status: 401, code: "invalid_token", issues: [{ path: "audience" }] });
   });
 });

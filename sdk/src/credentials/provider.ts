@@ -35,7 +35,10 @@ const REFRESH_MARGIN_MS = 60_000;
  * Exchanges the source's token at `<baseUrl>api/v1/token` and caches the agent token until shortly
  * before it expires; concurrent calls share one exchange.
  */
-export function exchangedCredentials(source: SubjectTokenSource, opts: { baseUrl: URL; fetch: typeof fetch; now?: () => number }): CredentialProvider {
+export function exchangedCredentials(
+  source: SubjectTokenSource,
+  opts: { baseUrl: URL; fetch: typeof fetch; now?: () => number; /** How long a transient failure is retried (ms, default 30 000). */ retryFor?: number },
+): CredentialProvider {
   const now = opts.now ?? Date.now;
   let cached: { token: string; refreshAt: number } | undefined;
   let pending: Promise<string> | undefined;
@@ -82,10 +85,25 @@ export function exchangedCredentials(source: SubjectTokenSource, opts: { baseUrl
     cached = { token: body.access_token, refreshAt: now() + Math.max(0, lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2)) };
     return body.access_token;
   };
+  // A restarting server (connection refused, 503) or a rate limit is waited out for a while, as
+  // every other safe call is; a refusal (401, 400) is an answer and is thrown at once.
+  const exchangeWithRetry = async (signal?: AbortSignal): Promise<string> => {
+    const giveUpAt = Date.now() + (opts.retryFor ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await exchange(signal);
+      } catch (err) {
+        const transient = err instanceof ConnectionError || (err instanceof ApiError && (err.status === 429 || err.status === 502 || err.status === 503 || err.status === 504));
+        if (!transient || signal?.aborted || Date.now() >= giveUpAt) throw err;
+        const wait = err instanceof ApiError && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : Math.min(5_000, 200 * 2 ** attempt);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 10_000, Math.max(0, giveUpAt - Date.now()))));
+      }
+    }
+  };
   return {
     async bearer(signal) {
       if (cached && now() < cached.refreshAt) return cached.token;
-      pending ??= exchange(signal).finally(() => (pending = undefined));
+      pending ??= exchangeWithRetry(signal).finally(() => (pending = undefined));
       return pending;
     },
     invalidate() {
