@@ -55,6 +55,16 @@ const schema = z.object({
     .enum(["true", "false"], { message: "must be true or false" })
     .optional()
     .transform((v) => (v === undefined ? undefined : v === "true")),
+  /**
+   * Whether workload_identities may name an http:// issuer on a loopback address (a local stand-in
+   * issuer in tests and development). Refused in production; every other issuer must be https.
+   */
+  COUNTERSIGN_OIDC_ALLOW_LOOPBACK_HTTP_ISSUERS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true"),
+  /** Lifetime of the agent tokens /api/v1/token issues (at most 15 minutes; never past the presented token's expiry). */
+  COUNTERSIGN_AGENT_TOKEN_TTL: duration("10m", "1m", "15m"),
   COUNTERSIGN_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** Slack app (optional; Slack features are off unless the bot token and signing secret are set). */
@@ -110,6 +120,18 @@ const schema = z.object({
   DATABASE_MIGRATION_URL: unsetWhenEmpty(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")),
   /** Bearer token Okta presents to /scim/v2 (SCIM provisioning is off without it). */
   COUNTERSIGN_SCIM_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
+  /** Bearer token a Prometheus scraper presents to GET /api/metrics (the endpoint answers 404 without it). */
+  COUNTERSIGN_METRICS_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
+  /** GET /api/health/ready answers 503 once the oldest unsealed audit event is older than this many seconds. */
+  COUNTERSIGN_READY_MAX_SEAL_LAG_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** OpenTelemetry's own variables: traces are exported (OTLP/HTTP, JSON) only when an endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
+  OTEL_SERVICE_NAME: unsetWhenEmpty(z.string().min(1)).transform((v) => v ?? "countersign"),
+  OTEL_SDK_DISABLED: z
+    .enum(["true", "false", ""], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true"),
 
   // ── Workload identity: AWS IAM (lib/auth/aws-identity.ts) ──────────────────────────────────
   /** What agents sign into X-Countersign-Server-ID so their request is useless elsewhere; default: COUNTERSIGN_PUBLIC_URL's host. */

@@ -57,6 +57,19 @@ export type Policy = {
   links: PolicyLinks;
   /** `aws_identities:` — AWS callers (GetCallerIdentity ARNs) and the agent each acts as; first match wins. */
   awsIdentities: AwsIdentityRule[];
+  /** OIDC issuers whose tokens authenticate an agent in place of its key (lib/auth/workload-identity.ts). */
+  workloadIdentities: WorkloadIdentityRule[];
+};
+
+export type WorkloadIdentityRule = {
+  /** Compared exactly with the token's `iss` (no trailing-slash folding). */
+  issuer: string;
+  /** Required in the token's `aud`. */
+  audience: string;
+  /** Claim name -> globs (the resource glob rules); every named claim must match one of its globs. */
+  match: Record<string, string[]>;
+  /** The registered agent's name the matching workload acts as. */
+  agent: string;
 };
 
 /** One `aws_identities` entry: an ARN glob, or an account narrowed by role and session name globs. */

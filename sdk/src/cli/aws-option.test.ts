@@ -33,3 +33,19 @@ describe("--aws from the environment", () => {
     expect(() => awsCredentialsFromEnv({ COUNTERSIGN_URL: "http://cs", COUNTERSIGN_AWS_STS_ENDPOINT: "sts" })).toThrow(/COUNTERSIGN_AWS_STS_ENDPOINT/);
   });
 });
+
+describe("the gate's --aws flag", () => {
+  it("names the AWS provider, and is exclusive with the OIDC flags", async () => {
+    const { workloadCredentials } = await import("./credential-options.js");
+    const saved = process.env.COUNTERSIGN_URL;
+    process.env.COUNTERSIGN_URL = "https://countersign.acme.com";
+    try {
+      expect(workloadCredentials({ aws: true })).toMatchObject({ kind: "aws", subjectTokenType: "urn:countersign:params:oauth:token-type:aws-sts-get-caller-identity" });
+      expect(() => workloadCredentials({ aws: true, oidcTokenFile: "/var/run/token" })).toThrow(UsageError);
+      expect(workloadCredentials({})).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.COUNTERSIGN_URL;
+      else process.env.COUNTERSIGN_URL = saved;
+    }
+  });
+});
