@@ -29,6 +29,22 @@ import {
   type ReviewerTokenScope,
 } from "@/lib/vocabulary";
 
+/**
+ * The workload identity an agent proved when it filed a request (lib/auth/workload-identity.ts):
+ * the request's authenticated origin, set by the server, never from the body.
+ */
+export type WorkloadIdentity =
+  | {
+      kind: "oidc";
+      issuer: string;
+      subject: string;
+      /** The claims the policy rule matched on, as the token carried them. */
+      claims: Record<string, string>;
+      /** Informative claims the issuer set (the workflow run, the commit), when present. */
+      context?: Record<string, string>;
+    }
+  | { kind: "aws"; arn: string; account: string };
+
 /** What the matched rule said about break-glass and escalation, stamped on the request when it is filed. */
 export type FollowUpTerms = {
   breakGlass?: { groups: string[]; notify: { slackChannel?: string; teamsWebhook?: string }; reviewWithinSeconds: number };
@@ -137,6 +153,8 @@ export const requests = pgTable(
     escalateAt: ts("escalate_at"),
     escalatedAt: ts("escalated_at"),
     escalatedTo: jsonb("escalated_to").$type<string[]>().notNull().default([]),
+    /** The workload identity the agent authenticated with when filing (null: a static key). */
+    workloadIdentity: jsonb("workload_identity").$type<WorkloadIdentity>(),
   },
   (t) => [
     uniqueIndex("requests_idempotency_key").on(t.agentId, t.idempotencyKey),

@@ -11,8 +11,9 @@ import { expect, test } from "@playwright/test";
 import canonicalize from "canonicalize";
 import { compactVerify, createRemoteJWKSet } from "jose";
 import postgres from "postgres";
+import { startOidcIssuer, type OidcIssuer } from "../tests/support/oidc-issuer";
 import { startAgentSide, type AgentSide } from "./support/agent-side";
-import { REPO_ROOT, sleep } from "./support/servers";
+import { REPO_ROOT, sleep, TEST_POLICY } from "./support/servers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -21,15 +22,23 @@ const NODE = process.execPath;
 
 let side: AgentSide;
 let work: string;
+/** A local OIDC issuer the servers trust for the agent "gate-pipeline" (--oidc-token-file). */
+let issuer: OidcIssuer;
 let sql: postgres.Sql;
 const gates: ChildProcess[] = [];
 
 test.beforeAll(async () => {
   test.setTimeout(90_000);
   if (!fs.existsSync(path.join(REPO_ROOT, "sdk", "dist", "cli", "main.js"))) throw new Error("Build the SDK first: npm run build -w @countersign/sdk");
-  side = await startAgentSide({ prefix: "gate" });
-  sql = postgres(side.database.url, { max: 1, onnotice: () => {} });
   work = fs.mkdtempSync(path.join(os.tmpdir(), "countersign-gate-"));
+  issuer = await startOidcIssuer();
+  const policy = path.join(work, "policy.yaml");
+  fs.writeFileSync(
+    policy,
+    `${fs.readFileSync(TEST_POLICY, "utf8")}\nworkload_identities:\n  - issuer: ${issuer.url}\n    audience: countersign\n    match: { repository: "acme/*" }\n    agent: gate-pipeline\n`,
+  );
+  side = await startAgentSide({ prefix: "gate", env: { COUNTERSIGN_POLICY: policy, COUNTERSIGN_OIDC_ALLOW_LOOPBACK_HTTP_ISSUERS: "true" } });
+  sql = postgres(side.database.url, { max: 1, onnotice: () => {} });
 });
 
 test.afterEach(() => {
@@ -39,6 +48,7 @@ test.afterEach(() => {
 test.afterAll(async () => {
   await sql?.end();
   await side?.close();
+  await issuer?.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -145,6 +155,30 @@ const hashOf = (p: { action: string; resource: string; environment: string; cont
 const requestCount = async () => Number((await sql`select count(*)::int as n from requests where agent_id = ${side.agent.id}`)[0]!.n);
 
 // ── the gate ──────────────────────────────────────────────────────────────────────────────────
+
+test("--oidc-token-file: with no agent key at all, the workload's token files, claims and reports; a bad token exits before anything runs", async () => {
+  const pipeline = await side.newAgent("gate-pipeline");
+  const tokenFile = path.join(work, "oidc-token");
+  fs.writeFileSync(tokenFile, await issuer.sign({ sub: "repo:acme/app:ref:refs/heads/main", repository: "acme/app" }));
+  const file = tempFile("oidc");
+  const gate = run(["--oidc-token-file", tokenFile, "--action", "logs.service.read", "--env", "staging", "--json"], recorder(file, 0), {
+    env: { COUNTERSIGN_KEY: undefined },
+  });
+  expect(await gate.exited).toEqual({ code: 0, signal: null });
+  expect(lines(file)).toHaveLength(1);
+  const [row] = await sql<{ agent_id: string; status: string; result_status: string; workload_identity: Record<string, unknown> }[]>`
+    select agent_id, status, result_status, workload_identity from requests where agent_id = ${pipeline.id}`;
+  expect(row).toMatchObject({ status: "executed", result_status: "succeeded", workload_identity: { kind: "oidc", issuer: issuer.url, claims: { repository: "acme/app" } } });
+
+  // Another org's token: the exchange is refused (401, the failing check named), nothing runs or is filed.
+  fs.writeFileSync(tokenFile, await issuer.sign({ repository: "evil/app" }));
+  const refused = run(["--oidc-token-file", tokenFile, "--action", "logs.service.read", "--env", "staging"], recorder(file, 0), { env: { COUNTERSIGN_KEY: undefined } });
+  const exit = await refused.exited;
+  expect(exit.code).not.toBe(0);
+  expect(refused.stderr()).toMatch(/no_matching_identity/);
+  expect(lines(file)).toHaveLength(1);
+  expect((await sql`select count(*)::int as n from requests where agent_id = ${pipeline.id}`)[0]!.n).toBe(1);
+});
 
 test("approved: the command runs once after the claim, with the verified grant, its stdio, and its exit code reported", async () => {
   const file = tempFile("approved");

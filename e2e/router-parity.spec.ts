@@ -7,6 +7,9 @@
 // get the JSON envelope from both. The reviewer API's operations are called with a reviewer's
 // personal token, created in this process through the domain module.
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
 import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { closeDatabase, openDatabase, setDatabaseForProcess } from "@/db/client";
@@ -16,6 +19,7 @@ import { createReviewerToken } from "@/lib/auth/reviewer-tokens";
 import { parsePolicy, setActivePolicyForTests } from "@/lib/policy/load";
 import { errorBody, executedRequest, grantRedemption, requestView, reviewList, reviewView } from "@/lib/requests/schema";
 import { wireRequestEffects } from "@/lib/runtime/wiring";
+import { startOidcIssuer, type OidcIssuer } from "../tests/support/oidc-issuer";
 import {
   createAgentWithCli,
   createTestDatabase,
@@ -37,18 +41,31 @@ type ServerName = (typeof SERVERS)[number];
 let database: TestDatabase;
 const running = new Map<ServerName, AppServer>();
 let agent: RegisteredAgent;
+/** A local OIDC issuer the servers' policy trusts for the agent "parity-pipeline" (the token exchange). */
+let issuer: OidcIssuer;
+let policyDir: string;
 /** A reviewer's personal token (read and decide): Rita, on call and in security. */
 let reviewerToken: string;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   database = await createTestDatabase({ prefix: "countersign_e2e_rp" });
+  // The test policy, plus a workload identity for the token exchange's sample.
+  issuer = await startOidcIssuer();
+  policyDir = fs.mkdtempSync(path.join(os.tmpdir(), "countersign-rp-"));
+  const policyPath = path.join(policyDir, "policy.yaml");
+  fs.writeFileSync(
+    policyPath,
+    `${fs.readFileSync(TEST_POLICY, "utf8")}\nworkload_identities:\n  - issuer: ${issuer.url}\n    audience: countersign\n    match: { repository: "acme/*" }\n    agent: parity-pipeline\n`,
+  );
+  const env = { COUNTERSIGN_POLICY: policyPath, COUNTERSIGN_OIDC_ALLOW_LOOPBACK_HTTP_ISSUERS: "true" };
   // One after the other: each migrates at start-up (safe when racing, but the cores are few).
-  const [npmStart] = await startServers(1, { databaseUrl: database.url, names: ["npm start"] });
+  const [npmStart] = await startServers(1, { databaseUrl: database.url, names: ["npm start"], env });
   running.set("npm start", npmStart!);
-  const [nextStart] = await startServers(1, { databaseUrl: database.url, names: ["next start"], args: NEXT_START_ARGS });
+  const [nextStart] = await startServers(1, { databaseUrl: database.url, names: ["next start"], args: NEXT_START_ARGS, env });
   running.set("next start", nextStart!);
   agent = await createAgentWithCli(database.url, { owner: "agent-owner@example.com" });
+  await createAgentWithCli(database.url, { name: "parity-pipeline", owner: "agent-owner@example.com" });
   setDatabaseForProcess(await openDatabase({ databaseUrl: database.url, poolSize: 2 }));
   setActivePolicyForTests(parsePolicy(fs.readFileSync(TEST_POLICY, "utf8"), TEST_POLICY));
   wireRequestEffects();
@@ -83,6 +100,8 @@ test.afterAll(async () => {
     await stopServers([...running.values()]);
   } finally {
     await database?.drop();
+    await issuer?.close();
+    if (policyDir) fs.rmSync(policyDir, { recursive: true, force: true });
   }
 });
 
@@ -135,7 +154,7 @@ type Sample = {
   /** The credential, when it is not the agent's key (the reviewer API: a reviewer token). */
   headers?: Record<string, string>;
   /** For an operation not authenticated by the agent key: a call whose credential is refused, and its code. */
-  refused?: { data: unknown; code: string };
+  refused?: { data: unknown; code: string; headers?: Record<string, string>; check?: string };
 };
 
 /** A grant-shaped token signed by a key that is not the server's (under the server's kid). */
@@ -173,6 +192,16 @@ const SAMPLES: Record<string, (api: ReturnType<typeof setup>) => Promise<Sample>
     const redeemer = { name: "router-parity-target" };
     return { id: claims.jti!, data: { grant, redeemer }, status: 200, refused: { data: { grant: await forgedGrant(claims), redeemer }, code: "invalid_grant_signature" } };
   },
+  // RFC 8693: the issuer's token is the credential (form-encoded); another issuer's is refused.
+  exchangeToken: async () => {
+    const form = (token: string) =>
+      new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: token, subject_token_type: "urn:ietf:params:oauth:token-type:jwt" }).toString();
+    const headers = { "content-type": "application/x-www-form-urlencoded" };
+    const impostor = await startOidcIssuer();
+    const forged = await impostor.sign({ iss: issuer.url, repository: "acme/app" });
+    await impostor.close();
+    return { data: form(await issuer.sign({ repository: "acme/app" })), headers, status: 200, refused: { data: form(forged), headers, code: "invalid_token", check: "signature" } };
+  },
   // The reviewer API: Rita's token, on requests the test policy lets her decide.
   listReviews: async (api) => {
     await api.file();
@@ -197,6 +226,7 @@ const SUCCESS_BODIES: Record<string, { parse(v: unknown): unknown }> = {
   redeemGrant: grantRedemption,
   listReviews: reviewList,
   getReview: reviewView,
+  exchangeToken: z.strictObject({ access_token: z.string(), issued_token_type: z.literal("urn:ietf:params:oauth:token-type:access_token"), token_type: z.literal("Bearer"), expires_in: z.number().int().min(1).max(900) }),
 };
 
 const ROUTE_MISS = /No agent API route/;
@@ -260,8 +290,13 @@ for (const name of SERVERS) {
       // Without a key (or with a forged credential, where the body is the credential): the
       // operation's handler refuses it (a route miss would be 404 or 405).
       expect(op.responses["401"], `${what} documents 401`).toBeDefined();
-      if (sample.refused) {
-        const forged = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.refused.data });
+      if (sample.refused?.check) {
+        // The token endpoint answers in RFC 6749's shape, with Countersign's code and the failed check.
+        const forged = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.refused.data, headers: sample.refused.headers ?? {} });
+        expect(forged.status(), what).toBe(401);
+        expect(await forged.json(), what).toMatchObject({ error: "invalid_token", code: sample.refused.code, check: sample.refused.check });
+      } else if (sample.refused) {
+        const forged = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.refused.data, headers: sample.refused.headers ?? {} });
         await expectEnvelope(forged, 401, sample.refused.code, `${what} with a forged credential`);
       } else {
         const anonymous = await request.fetch(`${server.url}${path}`, { method: op.method, data: sample.data });

@@ -29,6 +29,11 @@ const STATUS = {
   /** A reviewer token used for something its scopes do not cover (a `read` token approving). */
   insufficient_scope: 403,
   agent_revoked: 401,
+  /**
+   * A workload identity token (an issuer's JWT, or an agent token /api/v1/token issued) that fails a
+   * check; the issue's path names the check (signature, issuer, audience, expired, …).
+   */
+  invalid_token: 401,
   /** A grant whose signature does not verify with our JWKS: forged, edited, another key's, or not EdDSA (`alg: none`). */
   invalid_grant_signature: 401,
   not_found: 404,

@@ -33,11 +33,11 @@ with r as (
     callback_url, params_hash, status, risk_score, risk_level, risk_reasons, policy_rule, policy_hash,
     policy_decision, explanation, approvals_required, approver_groups, notify, grant_window_seconds,
     decision_deadline, grant_expires_at, created_at, updated_at, decided_at, idempotency_key, body_hash, step_up,
-    follow_up, remind_at, escalate_at)
+    follow_up, remind_at, escalate_at, workload_identity)
   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::request_status, $13, $14::risk_level,
     $15::jsonb, $16, $17, $18::policy_decision, $19, $20, $21::jsonb, $22::jsonb, $23, $24::timestamptz,
     $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $33,
-    $34::jsonb, $35::timestamptz, $36::timestamptz)
+    $34::jsonb, $35::timestamptz, $36::timestamptz, $37::jsonb)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
     agent_id, action, environment, risk_level, outcome, payload, mac)
@@ -126,6 +126,7 @@ export async function insertRequestWithEvents(
     JSON.stringify(row.followUp),
     iso(row.remindAt),
     iso(row.escalateAt),
+    row.workloadIdentity ? JSON.stringify(row.workloadIdentity) : null,
   ]);
 }
 

@@ -24,6 +24,16 @@ import { isUniqueViolation } from "@/db/errors";
 import { issueAgentKey, parseAgentKey, secretMatches } from "./keys";
 import { processWide } from "@/lib/runtime/process-wide";
 import { z } from "zod";
+import { getActivePolicy } from "@/lib/policy/load";
+import { isUuid } from "@/lib/vocabulary";
+import {
+  isAgentTokenHeader,
+  looksLikeJwt,
+  tokenError,
+  verifyAgentToken,
+  verifyWorkloadToken,
+  type WorkloadIdentity,
+} from "@/lib/auth/workload-identity";
 
 export const createAgentInput = z.strictObject({
   name: z
@@ -144,8 +154,15 @@ const CACHE_TTL_MS = 5_000;
 const AGENTS_CHANNEL = "countersign_agents";
 
 type CachedKey = { key: AgentKey; agent: Agent; at: number };
-type AuthCache = { entries: Map<string, CachedKey>; listening?: Promise<unknown>; changed: Set<(agentId: string | null) => void> };
-const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map(), changed: new Set() }));
+type CachedAgent = { agent: Agent | undefined; at: number };
+type AuthCache = {
+  entries: Map<string, CachedKey>;
+  /** Agents by `id:<uuid>` or `name:<name>`, for workload identities (no key to look up). */
+  agents: Map<string, CachedAgent>;
+  listening?: Promise<unknown>;
+  changed: Set<(agentId: string | null) => void>;
+};
+const authCache = processWide<AuthCache>("agent-key-cache", () => ({ entries: new Map(), agents: new Map(), changed: new Set() }));
 
 /**
  * Calls `fn` with the agent's id whenever any process revokes or rotates that agent or one of its
@@ -159,6 +176,7 @@ export function onAgentChanged(fn: (agentId: string | null) => void): () => void
 
 function agentChanged(agentId: string | null): void {
   authCache.entries.clear();
+  authCache.agents.clear();
   for (const fn of authCache.changed) fn(agentId);
 }
 
@@ -166,10 +184,14 @@ function agentChanged(agentId: string | null): void {
  * Key lookups are cached for a few seconds so the hot path costs no query. Revocation and rotation
  * NOTIFY every process, which drops its cache at once; the TTL bounds staleness if a NOTIFY is missed.
  */
-async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent } | undefined> {
+function listenForAgentChanges(): void {
   authCache.listening ??= getDatabase()
     .then((h) => h.listen(AGENTS_CHANNEL, agentChanged, () => agentChanged(null)))
     .catch(() => (authCache.listening = undefined));
+}
+
+async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent } | undefined> {
+  listenForAgentChanges();
   const hit = authCache.entries.get(prefix);
   if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit;
   const found = await findKeyWithAgentByPrefix(await getDb(), prefix);
@@ -182,11 +204,63 @@ async function lookupKey(prefix: string): Promise<{ key: AgentKey; agent: Agent 
   return found;
 }
 
-/** Resolves `Authorization: Bearer <key>` to an active agent, or throws 401. */
-export async function authenticateAgent(authorization: string | null): Promise<Agent> {
+/** An agent by id or name through the same short cache as keys (dropped when any agent changes). */
+async function lookupAgent(by: "id" | "name", value: string): Promise<Agent | undefined> {
+  listenForAgentChanges();
+  const cacheKey = `${by}:${value}`;
+  const hit = authCache.agents.get(cacheKey);
+  if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.agent;
+  const db = await getDb();
+  const agent = by === "id" ? (isUuid(value) ? await findAgentById(db, value) : undefined) : await findAgentByName(db, value);
+  if (authCache.agents.size > 10_000) authCache.agents.clear();
+  authCache.agents.set(cacheKey, { agent, at: Date.now() });
+  return agent;
+}
+
+/**
+ * The agent a workload identity rule names, refused when it is not registered (the policy names an
+ * agent nobody created) or revoked (revoking the agent revokes its workloads too).
+ */
+export async function agentForWorkload(name: string): Promise<Agent> {
+  const agent = await lookupAgent("name", name);
+  if (!agent) throw tokenError("agent", `The policy maps this workload to agent "${name}", which is not registered (countersign agents create ${name}).`);
+  if (agent.revokedAt) throw new CountersignError("agent_revoked", `Agent "${name}" has been revoked.`);
+  return agent;
+}
+
+/** Who is calling: the agent, and the workload identity it proved (null for a static key). */
+export type AgentCaller = { agent: Agent; workload: WorkloadIdentity | null };
+
+/**
+ * Resolves `Authorization: Bearer <credential>` to an active agent, or throws 401. The credential
+ * is a static key (cs_…), an agent token /api/v1/token issued, or a trusted issuer's JWT presented
+ * directly (verified against the policy's workload_identities on every call).
+ */
+export async function authenticateCaller(authorization: string | null): Promise<AgentCaller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!match) throw new CountersignError("unauthorized", "Missing agent key: send Authorization: Bearer <key>.");
-  const parsed = parseAgentKey(match[1]!);
+  const credential = match[1]!;
+  if (looksLikeJwt(credential)) {
+    if (isAgentTokenHeader(credential)) {
+      const { agentId, identity } = await verifyAgentToken(credential);
+      const agent = await lookupAgent("id", agentId);
+      if (!agent) throw tokenError("agent", "The agent token names no registered agent.");
+      if (agent.revokedAt) throw new CountersignError("agent_revoked", "This agent has been revoked.");
+      return { agent, workload: identity };
+    }
+    const verified = await verifyWorkloadToken(credential, await getActivePolicy());
+    return { agent: await agentForWorkload(verified.agentName), workload: verified.identity };
+  }
+  return { agent: await authenticateAgentKey(credential), workload: null };
+}
+
+/** Resolves `Authorization: Bearer <credential>` to an active agent, or throws 401 (see authenticateCaller). */
+export async function authenticateAgent(authorization: string | null): Promise<Agent> {
+  return (await authenticateCaller(authorization)).agent;
+}
+
+async function authenticateAgentKey(credential: string): Promise<Agent> {
+  const parsed = parseAgentKey(credential);
   if (!parsed) throw new CountersignError("unauthorized", "Malformed agent key.");
   const found = await lookupKey(parsed.prefix);
   if (!found || !secretMatches(parsed.secret, found.key.secretHash)) {

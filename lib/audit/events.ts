@@ -2,12 +2,15 @@
 // (SPEC invariant 4); the sealer chains them after commit.
 import { randomUUID } from "node:crypto";
 import type { NewAuditEvent } from "@/db/queries/audit";
-import type { Agent, AuditActor, RequestRow } from "@/db/schema";
+import type { Agent, AuditActor, RequestRow, WorkloadIdentity } from "@/db/schema";
 import type { AuditEventType, Channel } from "@/lib/vocabulary";
 
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", id: "countersign", display: "Countersign" };
 
-export function agentActor(agent: Pick<Agent, "id" | "name">): AuditActor {
+/** An agent as actor; with a workload identity, the issuer and subject (or AWS ARN) it proved. */
+export function agentActor(agent: Pick<Agent, "id" | "name">, workload?: WorkloadIdentity | null): AuditActor {
+  if (workload?.kind === "oidc") return { kind: "agent", id: agent.id, display: agent.name, issuer: workload.issuer, subject: workload.subject };
+  if (workload?.kind === "aws") return { kind: "agent", id: agent.id, display: agent.name, issuer: "aws:sts", subject: workload.arn };
   return { kind: "agent", id: agent.id, display: agent.name };
 }
 

@@ -55,6 +55,16 @@ const schema = z.object({
     .enum(["true", "false"], { message: "must be true or false" })
     .optional()
     .transform((v) => (v === undefined ? undefined : v === "true")),
+  /**
+   * Whether workload_identities may name an http:// issuer on a loopback address (a local stand-in
+   * issuer in tests and development). Refused in production; every other issuer must be https.
+   */
+  COUNTERSIGN_OIDC_ALLOW_LOOPBACK_HTTP_ISSUERS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true"),
+  /** Lifetime of the agent tokens /api/v1/token issues (at most 15 minutes; never past the presented token's expiry). */
+  COUNTERSIGN_AGENT_TOKEN_TTL: duration("10m", "1m", "15m"),
   COUNTERSIGN_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** Slack app (optional; Slack features are off unless the bot token and signing secret are set). */

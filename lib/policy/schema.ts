@@ -5,6 +5,7 @@ import { z } from "zod";
 import { CONSOLE_ROLES, POLICY_DECISIONS, type ConsoleRole, type PolicyDecision } from "@/lib/vocabulary";
 import { actionGlobProblem, resourceGlobProblem } from "./glob";
 import { linkTemplateProblem } from "./links";
+import { issuerProblem } from "./workload-identities";
 import { LINK_FIELDS, type LinkField, type Policy, type PolicyRule } from "./types";
 
 /** Name of the rule a request gets when no rule in the file matches it; reserved. */
@@ -246,6 +247,28 @@ const rolesShape = Object.fromEntries(CONSOLE_ROLES.map((role) => [role, roleGro
   z.ZodOptional<typeof roleGroups>
 >;
 
+/**
+ * `workload_identities:` — which OIDC issuers' tokens may stand in for an agent key. The issuer is
+ * matched exactly and its audience is required; `match` must name at least one claim, so no rule
+ * can admit every workload an issuer signs for (every GitHub repository in the world).
+ */
+const CLAIM_NAME = /^[A-Za-z0-9_:.\/-]{1,100}$/;
+const claimGlob = z.string().min(1).superRefine((pattern, ctx) => {
+  const problem = resourceGlobProblem(pattern);
+  if (problem) ctx.addIssue({ code: "custom", message: problem.replace("resource glob", "claim glob"), input: pattern });
+});
+const WorkloadIdentitySchema = z.strictObject({
+  issuer: z.string().superRefine((issuer, ctx) => {
+    const problem = issuerProblem(issuer);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: issuer });
+  }),
+  audience: z.string().min(1).max(200),
+  match: z
+    .record(z.string().regex(CLAIM_NAME, "claim names are letters, digits and _ : . / -"), z.union([claimGlob, z.array(claimGlob).min(1)]))
+    .refine((m) => Object.keys(m).length > 0, "must name at least one claim (e.g. repository), or every workload the issuer signs for would match"),
+  agent: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "an agent name as registered (countersign agents create)"),
+});
+
 const FileSchema = z.strictObject({
   version: z.literal(1, {
     error: (issue) =>
@@ -259,6 +282,7 @@ const FileSchema = z.strictObject({
   defaults: DefaultsSchema.optional(),
   rules: z.array(RuleSchema).min(1),
   links: LinksSchema.optional(),
+  workload_identities: z.array(WorkloadIdentitySchema).optional(),
 });
 
 type PolicyFile = z.output<typeof FileSchema>;
@@ -415,6 +439,12 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
     environmentRisk: file.environment_risk ?? { ...DEFAULT_ENVIRONMENT_RISK },
     rules,
     links: Object.fromEntries(Object.entries(file.links ?? {}).filter(([, t]) => t !== undefined)),
+    workloadIdentities: (file.workload_identities ?? []).map((w) => ({
+      issuer: w.issuer,
+      audience: w.audience,
+      match: Object.fromEntries(Object.entries(w.match).map(([claim, globs]) => [claim, typeof globs === "string" ? [globs] : globs])),
+      agent: w.agent,
+    })),
   };
 }
 

@@ -55,6 +55,19 @@ export type Policy = {
   rules: PolicyRule[];
   /** Reference field -> URL template with one `{value}` (see lib/policy/links.ts); absent: shown as text. */
   links: PolicyLinks;
+  /** OIDC issuers whose tokens authenticate an agent in place of its key (lib/auth/workload-identity.ts). */
+  workloadIdentities: WorkloadIdentityRule[];
+};
+
+export type WorkloadIdentityRule = {
+  /** Compared exactly with the token's `iss` (no trailing-slash folding). */
+  issuer: string;
+  /** Required in the token's `aud`. */
+  audience: string;
+  /** Claim name -> globs (the resource glob rules); every named claim must match one of its globs. */
+  match: Record<string, string[]>;
+  /** The registered agent's name the matching workload acts as. */
+  agent: string;
 };
 
 /** The reference fields a request page can link to a tracker: origin.run_id, origin.trace_id, the context's ticket fields. */

@@ -8,7 +8,7 @@ import { getDatabase, getDb } from "@/db/client";
 import { isUniqueViolation } from "@/db/errors";
 import { resolvePeople } from "@/db/queries/people";
 import { agentHasFiledAction, changeNotice, findByIdempotencyKey, insertRequestWithEvents, selectDueForExpiry } from "@/db/queries/requests";
-import type { Agent, Channel, RequestRow, ReviewRow } from "@/db/schema";
+import type { Agent, Channel, RequestRow, ReviewRow, WorkloadIdentity } from "@/db/schema";
 import { agentActor, auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { resolveAuthority, type Credential } from "@/lib/auth/authority";
 import { personActor } from "@/lib/auth/people";
@@ -54,7 +54,11 @@ export type CreateResult = { request: RequestView; replayed: boolean };
 export async function createRequest(
   agent: Agent,
   body: CreateRequestBody,
-  opts: Clock & { idempotencyKey?: string } = {},
+  opts: Clock & {
+    idempotencyKey?: string;
+    /** The workload identity the agent authenticated with (null or absent: a static key). */
+    workload?: WorkloadIdentity | null;
+  } = {},
 ): Promise<CreateResult> {
   const contextBytes = Buffer.byteLength(JSON.stringify(body.context));
   if (contextBytes > LIMITS.contextBytes) {
@@ -126,15 +130,17 @@ export async function createRequest(
     idempotencyKey: key ?? null,
     bodyHash,
     ...followUpTerms(evaluation.rule, status, now),
+    workloadIdentity: opts.workload ?? null,
   };
   const events = [
     auditEvent({
       type: "request.created",
-      actor: agentActor(agent),
+      actor: agentActor(agent, request.workloadIdentity),
       channel: "api",
       at: now,
       request,
       payload: {
+        ...(request.workloadIdentity ? { workload_identity: request.workloadIdentity } : {}),
         resource: request.resource,
         intent: request.intent,
         params_hash: request.paramsHash,

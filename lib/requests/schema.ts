@@ -83,6 +83,20 @@ export const requestView = z
     intent: z.string(),
     context: jsonObject,
     origin: jsonObject,
+    workload_identity: z
+      .union([
+        z.object({
+          kind: z.literal("oidc"),
+          issuer: z.string(),
+          subject: z.string(),
+          claims: z.record(z.string(), z.string()),
+          context: z.record(z.string(), z.string()).optional(),
+        }),
+        z.object({ kind: z.literal("aws"), arn: z.string(), account: z.string() }),
+      ])
+      .nullable()
+      .optional()
+      .meta({ description: "The workload identity the agent authenticated with when it filed (set by the server; null for a static key): the request's authenticated origin" }),
     on_behalf_of: z.string().nullable(),
     callback_url: z.string().nullable(),
     params_hash: z.string().meta({ description: "SHA-256 of RFC 8785 canonical JSON of {action, resource, environment, context}" }),

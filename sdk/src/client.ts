@@ -3,6 +3,7 @@
 // it, report. `withApproval` does all of it around one function.
 import { CancelledError, DeniedError, ExpiredError, GrantVerificationError, RefusedByPolicyError, WaitTimeoutError } from "./errors.js";
 import { assertGrant } from "./grant.js";
+import type { CredentialProvider, SubjectTokenSource } from "./credentials/provider.js";
 import { call, connection, type HttpOptions } from "./http.js";
 import { paramsHash } from "./params.js";
 import type { ApprovalRequest, ApprovedParameters, ExecutedRequest, Grant, JsonObject, RequestView, ResultStatus } from "./types.js";
@@ -11,8 +12,14 @@ import { waitUntilDecided, withDeadline, type Transport } from "./wait.js";
 export type CountersignOptions = {
   /** The Countersign server, e.g. https://countersign.example.com. Default: $COUNTERSIGN_URL. */
   url?: string | URL;
-  /** The agent key (cs_…). Default: $COUNTERSIGN_KEY. */
+  /** The agent key (cs_…). Default: $COUNTERSIGN_KEY, unless `credentials` is given. */
   key?: string;
+  /**
+   * A workload identity instead of a key: oidcCredentials(…) (GitHub Actions, a Kubernetes token
+   * file, a token string) or awsCredentials(…), exchanged at /api/v1/token for short-lived agent
+   * tokens that are refreshed before they expire; or any CredentialProvider.
+   */
+  credentials?: SubjectTokenSource | CredentialProvider;
   /** How long one call keeps retrying network failures, 429 and 503 (ms, default 60 000). */
   retryFor?: number;
   /** fetch to use (default: globalThis.fetch). */

@@ -5,13 +5,15 @@
 // - "unsent" (execute, result, cancel: not idempotent): retried only when the request provably
 //   was not processed — the connection was refused, or the server answered 429 or 503 — since a
 //   repeated claim after a lost answer could not get the grant back anyway.
+import { exchangedCredentials, isSubjectTokenSource, staticKey, type CredentialProvider, type SubjectTokenSource } from "./credentials/provider.js";
 import { ApiError, ConnectionError } from "./errors.js";
 
 export type RetryRule = "safe" | "unsent" | "none";
 
 export type HttpOptions = {
   baseUrl: URL;
-  key: string;
+  /** The bearer credential of each call: a static key, or a workload's exchanged agent token. */
+  credentials: CredentialProvider;
   fetch: typeof fetch;
   /** How long a call keeps retrying, in ms (default 60 s). */
   retryFor: number;
@@ -34,19 +36,33 @@ export const envVar = (name: string): string | undefined => (typeof process !== 
  */
 export function connection(
   who: string,
-  o: { url?: string | URL | undefined; credential?: string | undefined; fetch?: typeof fetch | undefined; retryFor?: number | undefined },
+  o: {
+    url?: string | URL | undefined;
+    credential?: string | undefined;
+    /** A workload identity (exchanged at /api/v1/token) or a provider, instead of a static credential. */
+    credentials?: SubjectTokenSource | CredentialProvider | undefined;
+    fetch?: typeof fetch | undefined;
+    retryFor?: number | undefined;
+  },
   credential: { env: string; what: string },
   defaultRetryFor: number,
 ): HttpOptions {
   const url = o.url ?? envVar("COUNTERSIGN_URL");
-  const key = o.credential ?? envVar(credential.env);
   if (!url) throw new TypeError(`${who}: no server URL (pass { url } or set COUNTERSIGN_URL).`);
-  if (!key) throw new TypeError(`${who}: no ${credential.what} (set ${credential.env}).`);
   const baseUrl = new URL(url);
   if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
   const f = o.fetch ?? globalThis.fetch;
   if (!f) throw new TypeError(`${who}: this runtime has no fetch; pass { fetch }.`);
-  return { baseUrl, key, fetch: f.bind(globalThis), retryFor: o.retryFor ?? defaultRetryFor };
+  const boundFetch = f.bind(globalThis);
+  let credentials: CredentialProvider;
+  if (o.credentials) {
+    credentials = isSubjectTokenSource(o.credentials) ? exchangedCredentials(o.credentials, { baseUrl, fetch: boundFetch }) : o.credentials;
+  } else {
+    const key = o.credential ?? envVar(credential.env);
+    if (!key) throw new TypeError(`${who}: no ${credential.what} (set ${credential.env}).`);
+    credentials = staticKey(key);
+  }
+  return { baseUrl, credentials, fetch: boundFetch, retryFor: o.retryFor ?? defaultRetryFor };
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -97,22 +113,29 @@ export async function apiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, "http_error", `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
 }
 
-export function headers(opts: HttpOptions, extra: Record<string, string> = {}): Record<string, string> {
-  return { authorization: `Bearer ${opts.key}`, accept: "application/json", ...extra };
+export async function headers(opts: HttpOptions, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await opts.credentials.bearer(signal)}`, accept: "application/json", ...extra };
+}
+
+/** A refusal that a fresh agent token may cure: the exchanged one expired or was refused. */
+function staleCredential(error: ApiError, opts: HttpOptions): boolean {
+  return error.status === 401 && error.code === "invalid_token" && opts.credentials.invalidate !== undefined;
 }
 
 /** Calls `method path` and returns the parsed JSON body of a 2xx answer; throws ApiError or ConnectionError. */
 export async function call<T>(opts: HttpOptions, method: string, path: string, o: CallOptions = {}): Promise<T> {
   const rule = o.retry ?? "none";
   const url = new URL(path, opts.baseUrl);
-  const init: RequestInit = {
-    method,
-    headers: headers(opts, { ...(o.body !== undefined ? { "content-type": "application/json" } : {}), ...o.headers }),
-    ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  };
   const giveUpAt = Date.now() + opts.retryFor;
+  let refreshed = false;
   for (let attempt = 0; ; attempt++) {
+    // The credential first, outside the network retry: a refused exchange is an answer, not an outage.
+    const init: RequestInit = {
+      method,
+      headers: await headers(opts, { ...(o.body !== undefined ? { "content-type": "application/json" } : {}), ...o.headers }, o.signal),
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
     let res: Response;
     try {
       res = await opts.fetch(url, init);
@@ -134,6 +157,12 @@ export async function call<T>(opts: HttpOptions, method: string, path: string, o
       }
     }
     const error = await apiError(res);
+    // An agent token that expired between the check and the call: exchange once more, then retry.
+    if (!refreshed && staleCredential(error, opts)) {
+      refreshed = true;
+      opts.credentials.invalidate!();
+      continue;
+    }
     const retryable = rule === "safe" ? RETRYABLE_STATUS.has(res.status) : rule === "unsent" && UNSENT_STATUS.has(res.status);
     if (!retryable || Date.now() >= giveUpAt) throw error;
     const wait = error.retryAfterSeconds !== undefined ? Math.min(error.retryAfterSeconds * 1000, 10_000) : backoff(attempt);

@@ -34,3 +34,6 @@ export type {
   RiskLevel,
 } from "./types.js";
 export type { Transport } from "./wait.js";
+// Workload identity: agents without static keys (an OIDC token exchanged for short-lived agent tokens).
+export { exchangedCredentials, staticKey, type CredentialProvider, type SubjectTokenSource } from "./credentials/provider.js";
+export { JWT_SUBJECT_TOKEN_TYPE, oidcCredentials, type OidcCredentialsOptions } from "./credentials/oidc.js";

@@ -45,6 +45,14 @@ export type RequestView = {
   intent: string;
   context: JsonObject;
   origin: JsonObject;
+  /**
+   * The workload identity the agent authenticated with when it filed (set by the server from a
+   * verified token; null with a static key): the request's authenticated origin.
+   */
+  workload_identity?:
+    | { kind: "oidc"; issuer: string; subject: string; claims: Record<string, string>; context?: Record<string, string> }
+    | { kind: "aws"; arn: string; account: string }
+    | null;
   on_behalf_of: string | null;
   callback_url: string | null;
   params_hash: string;

@@ -101,7 +101,7 @@ async function streamUntil(http: HttpOptions, id: string, signal: AbortSignal, s
   try {
     quiet();
     const res = await http.fetch(new URL(`api/v1/requests/${encodeURIComponent(id)}/events`, http.baseUrl), {
-      headers: headers(http, { accept: "text/event-stream" }),
+      headers: await headers(http, { accept: "text/event-stream" }, local.signal),
       signal: local.signal,
     });
     if (!res.ok) throw await apiError(res);

@@ -484,6 +484,7 @@ describe("agent API: one routing table", () => {
         "executeRequest",
         "getRequest",
         "redeemGrant",
+        "exchangeToken",
         "reportResult",
         "streamRequestEvents",
         "listReviews",

@@ -38,9 +38,12 @@ import {
 } from "@/lib/requests/schema";
 import { waitForStatusChange } from "@/lib/requests/wait";
 import { openWaitSlot } from "@/lib/agents/open-waits";
+import { exchangeToken, parseTokenExchangeForm, tokenErrorBody } from "@/lib/auth/token-exchange";
+import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
+import { isDatabaseUnavailable } from "@/db/errors";
 import { traceAgentCall } from "@/lib/observability/agent-call-span";
 import { tracingEnabled } from "@/lib/observability/tracing";
-import { authenticate, json, parseGrantId, parseRequestId, readJson, toResponse } from "./http";
+import { authenticate, authenticateWorkload, json, parseGrantId, parseRequestId, readJson, readRawBody, toResponse } from "./http";
 import { requestEventStream } from "./request-event-stream";
 
 // ── the pieces the definitions share ──────────────────────────────────────────────────────────
@@ -57,7 +60,9 @@ const grantIdParam = z.object({ id: z.uuid().meta({ description: "Grant id: the 
 const waitParam = z.object({ wait: z.int().min(0).max(LIMITS.waitSeconds).optional() });
 
 const common = {
-  401: error("Missing, unknown or revoked agent key (`unauthorized`, `agent_revoked`)"),
+  401: error(
+    "Missing, unknown or revoked agent key (`unauthorized`, `agent_revoked`); a workload token or agent token that fails a check (`invalid_token`, the issue's path names the check)",
+  ),
   429: {
     ...error("Rate limited (`rate_limited`); see Retry-After"),
     headers: { "Retry-After": { schema: { type: "integer" as const }, description: "Seconds to wait" } },
@@ -137,7 +142,7 @@ operation(
   },
   async (c) => {
     const req = c.req.raw;
-    const agent = await authenticate(req);
+    const { agent, workload } = await authenticateWorkload(req);
     const key = req.headers.get("idempotency-key") ?? undefined;
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new CountersignError("invalid_request", "Idempotency-Key must be 1–200 printable ASCII characters.", {
@@ -145,7 +150,7 @@ operation(
       });
     }
     const body = await readJson(req, createRequestBody);
-    const { request, replayed } = await createRequest(agent, body, { idempotencyKey: key });
+    const { request, replayed } = await createRequest(agent, body, { idempotencyKey: key, workload });
     return json(request, replayed ? 200 : 201, {
       location: `/api/v1/requests/${request.id}`,
       ...(replayed ? { "idempotent-replayed": "true" } : {}),
@@ -297,6 +302,86 @@ operation(
     const id = parseGrantId(c.req.param("id"));
     const body = await readJson(c.req.raw, redeemGrantBody);
     return json(await redeemGrant(id, body.grant, body.redeemer));
+  },
+);
+
+// ── workload identity: RFC 8693 token exchange ───────────────────────────────────────────────
+
+const tokenError = (description: string) => ({
+  description,
+  content: {
+    "application/json": {
+      schema: z.object({
+        error: z.string().meta({ description: "RFC 6749 error: invalid_request, unsupported_grant_type, invalid_token, temporarily_unavailable" }),
+        error_description: z.string(),
+        code: z.string().meta({ description: "Countersign's error code" }),
+        check: z.string().optional().meta({ description: "The failed check: issuer, audience, signature, algorithm, expired, not_yet_valid, lifetime, no_matching_identity, agent, malformed" }),
+      }),
+    },
+  },
+});
+
+operation(
+  {
+    operationId: "exchangeToken",
+    method: "post",
+    path: "/api/v1/token",
+    summary:
+      "RFC 8693 token exchange: a workload's OIDC token (an issuer the policy's workload_identities trusts) for a short-lived agent token (≤ 15 minutes) usable on every agent endpoint",
+    security: [],
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/x-www-form-urlencoded": {
+            schema: z.object({
+              grant_type: z.literal("urn:ietf:params:oauth:grant-type:token-exchange"),
+              subject_token: z.string(),
+              subject_token_type: z.enum([
+                "urn:ietf:params:oauth:token-type:jwt",
+                "urn:ietf:params:oauth:token-type:id_token",
+                "urn:countersign:params:oauth:token-type:aws-sts-get-caller-identity",
+              ]),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "The agent token",
+        ...jsonContent(
+          z.object({
+            access_token: z.string(),
+            issued_token_type: z.literal("urn:ietf:params:oauth:token-type:access_token"),
+            token_type: z.literal("Bearer"),
+            expires_in: z.int(),
+          }),
+        ),
+      },
+      400: tokenError("Malformed or missing parameters (`invalid_request`), another grant_type (`unsupported_grant_type`)"),
+      401: tokenError("The subject token fails a check, or its agent is revoked (`invalid_token`, with `check`)"),
+      413: tokenError("Body too large"),
+      415: tokenError("Not application/x-www-form-urlencoded"),
+      429: tokenError("Rate limited (the agent's own budget)"),
+    },
+  },
+  async (c) => {
+    try {
+      const req = c.req.raw;
+      const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      if (type !== "application/x-www-form-urlencoded") {
+        throw new CountersignError("unsupported_media_type", "Send the token request as application/x-www-form-urlencoded (RFC 8693).");
+      }
+      const form = parseTokenExchangeForm(new URLSearchParams(await readRawBody(req, 32 * 1024)));
+      const issued = await exchangeToken(form, consumeAgentRateLimit);
+      return json(issued, 200, { pragma: "no-cache" });
+    } catch (err) {
+      if (!(err instanceof CountersignError) || isDatabaseUnavailable(err)) return toResponse(err);
+      const headers: Record<string, string> = { pragma: "no-cache" };
+      if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.retryAfterSeconds);
+      return json(tokenErrorBody(err), err.status, headers);
+    }
   },
 );
 

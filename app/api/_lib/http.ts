@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import type { Agent } from "@/db/schema";
-import { authenticateAgent } from "@/lib/agents/registry";
+import { authenticateCaller, type AgentCaller } from "@/lib/agents/registry";
 import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { log } from "@/lib/log";
@@ -75,9 +75,14 @@ export function apiRoute<C>(handler: Handler<C>): Handler<C> {
 }
 
 export async function authenticate(req: Request): Promise<Agent> {
-  const agent = await authenticateAgent(req.headers.get("authorization"));
-  await consumeAgentRateLimit(agent.id);
-  return agent;
+  return (await authenticateWorkload(req)).agent;
+}
+
+/** The agent and the workload identity it proved (null for a static key), rate limited like every agent call. */
+export async function authenticateWorkload(req: Request): Promise<AgentCaller> {
+  const caller = await authenticateCaller(req.headers.get("authorization"));
+  await consumeAgentRateLimit(caller.agent.id);
+  return caller;
 }
 
 /** The body's bytes: 413 when it declares or reaches more than `limit` (a chunked body is cut off there). */

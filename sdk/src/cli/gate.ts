@@ -10,6 +10,7 @@ import { Countersign, outcome } from "../client.js";
 import { WaitTimeoutError } from "../errors.js";
 import type { RequestView } from "../types.js";
 import { commandRequest } from "./command-request.js";
+import { addCredentialOptions, workloadCredentials, type CredentialFlags } from "./credential-options.js";
 import { EXIT, EXIT_CODES_HELP, failureOf, Interrupted, NotRunnable, UsageError } from "./exit-codes.js";
 import { createProgress, type Progress } from "./progress.js";
 import { requestSummary } from "./request-summary.js";
@@ -17,7 +18,7 @@ import { assertRunnable, startCommand } from "./run-command.js";
 import { trapSignals } from "./signals.js";
 import { approvers } from "./status-line.js";
 
-type RunOptions = {
+type RunOptions = CredentialFlags & {
   action: string;
   env: string;
   intent: string;
@@ -55,8 +56,8 @@ const hint = (name: string) => `(countersign ${name} --help shows the options an
 const usageExit = (err: CommanderError): never => process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
 
 export function registerGate(program: Command): void {
-  program
-    .command("run")
+  addCredentialOptions(program
+    .command("run"))
     .description("Hold a command until a human approves it, then run exactly that command, once.")
     .usage("--action <name> --env <environment> --intent <text> [options] -- <command> [args...]")
     .requiredOption("--action <name>", "the action the policy matches, e.g. db.migrate")
@@ -74,18 +75,18 @@ export function registerGate(program: Command): void {
     .showHelpAfterError(hint("run"))
     .action(async (argv: string[], opts: RunOptions) => process.exit(await runGate(argv, opts)));
 
-  program
-    .command("status")
+  addCredentialOptions(program
+    .command("status"))
     .description("Print a request: status, approvals, reviews, policy, result.")
     .argument("<id>", "the request id")
     .option("--json", "the raw request as JSON on stdout")
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride(usageExit)
     .showHelpAfterError(hint("status"))
-    .action(async (id: string, opts: { json?: boolean }) => process.exit(await showStatus(id, opts)));
+    .action(async (id: string, opts: CredentialFlags & { json?: boolean }) => process.exit(await showStatus(id, opts)));
 
-  program
-    .command("wait")
+  addCredentialOptions(program
+    .command("wait"))
     .description("Wait for a request's decision: exit 0 once approved, or the exit code of how it ended.")
     .argument("<id>", "the request id")
     .option("--timeout <seconds>", "stop waiting after this long (exit 9)", seconds)
@@ -93,19 +94,23 @@ export function registerGate(program: Command): void {
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride(usageExit)
     .showHelpAfterError(hint("wait"))
-    .action(async (id: string, opts: { timeout?: number; json?: boolean }) => process.exit(await waitFor(id, opts)));
+    .action(async (id: string, opts: CredentialFlags & { timeout?: number; json?: boolean }) => process.exit(await waitFor(id, opts)));
 }
 
-/** The client from COUNTERSIGN_URL and COUNTERSIGN_KEY, or a UsageError naming what is missing. */
-function client(): Countersign {
+/**
+ * The client from COUNTERSIGN_URL and COUNTERSIGN_KEY — or the workload identity a credential
+ * flag names, with no key at all — or a UsageError naming what is missing.
+ */
+function client(flags: CredentialFlags): Countersign {
+  const credentials = workloadCredentials(flags);
   for (const [name, what] of [
     ["COUNTERSIGN_URL", "the Countersign server, e.g. https://countersign.example.com"],
-    ["COUNTERSIGN_KEY", "this agent's key (cs_…), shown once when an admin registered the agent"],
+    ...(credentials ? [] : [["COUNTERSIGN_KEY", "this agent's key (cs_…), shown once when an admin registered the agent; or use --oidc-token-file or --github-actions-oidc"] as const]),
   ] as const) {
     if (!process.env[name]) throw new UsageError(`${name} is not set (${what}).`);
   }
   try {
-    return new Countersign();
+    return new Countersign(credentials ? { credentials } : {});
   } catch (err) {
     throw new UsageError(`COUNTERSIGN_URL: ${(err as Error).message}`);
   }
@@ -159,7 +164,7 @@ async function runGate(argv: string[], opts: RunOptions): Promise<number> {
       env: process.env,
       origin: { tool: "countersign run", host: os.hostname().slice(0, 200) },
     });
-    cs = client();
+    cs = client(opts);
     await assertRunnable(command, { ...process.env, ...command.env });
 
     const filed = await cs.requestApproval(request, opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {});
@@ -241,9 +246,9 @@ function fail(progress: Progress, err: unknown, suffix = ""): number {
   return f.code;
 }
 
-async function showStatus(id: string, opts: { json?: boolean }): Promise<number> {
+async function showStatus(id: string, opts: CredentialFlags & { json?: boolean }): Promise<number> {
   try {
-    const cs = client();
+    const cs = client(opts);
     const view = await cs.getRequest(id);
     process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${requestSummary(view, Date.now(), cs.consoleUrl(id))}\n`);
     return EXIT.ok;
@@ -252,11 +257,11 @@ async function showStatus(id: string, opts: { json?: boolean }): Promise<number>
   }
 }
 
-async function waitFor(id: string, opts: { timeout?: number; json?: boolean }): Promise<number> {
+async function waitFor(id: string, opts: CredentialFlags & { timeout?: number; json?: boolean }): Promise<number> {
   const progress = createProgress({ stream: process.stderr, json: !!opts.json });
   const trap = trapSignals();
   try {
-    const cs = client();
+    const cs = client(opts);
     const view = await cs.waitForDecision(id, {
       signal: trap.signal,
       onUpdate: (v) => progress.watch(v),

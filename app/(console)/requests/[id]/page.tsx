@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { Card, Field } from "@/components/console/card";
+import { WorkloadOrigin } from "@/components/requests/workload-origin";
 import { DeliveryList } from "@/components/console/delivery-list";
 import { LiveRefresh } from "@/components/console/live-refresh";
 import { RequestParameters } from "@/components/console/request-parameters";
@@ -227,6 +228,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
               <Field label="Agent">{r.agent.name}</Field>
               <Field label="Owner">{r.agent.owner}</Field>
               <Field label="On behalf of">{r.on_behalf_of ?? "—"}</Field>
+              <WorkloadOrigin identity={r.workload_identity} />
               {Object.entries(r.origin).map(([k, v]) => {
                 const href = (LINK_FIELDS as readonly string[]).includes(k) ? referenceLink(policy.links, k as LinkField, v) : null;
                 return (

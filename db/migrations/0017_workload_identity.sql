@@ -1,0 +1,1 @@
+ALTER TABLE "requests" ADD COLUMN "workload_identity" jsonb;
