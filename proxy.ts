@@ -41,8 +41,8 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // Pages only: not the agent API, auth, health, OpenAPI, SCIM (Okta's bearer token, no cookie), the
+  // Pages only: not the agent API, auth, health, OpenAPI, the Prometheus scrape (/metrics, its own token), SCIM (Okta's bearer token, no cookie), the
   // public keys outsiders verify grants with (/.well-known/jwks.json), or assets (Next's, and the
   // icons in public/ that the sign-in page shows too).
-  matcher: ["/((?!api/|scim/|.well-known/|_next/|favicon.ico|icon.svg|apple-touch-icon.png).*)"],
+  matcher: ["/((?!api/|metrics$|scim/|.well-known/|_next/|favicon.ico|icon.svg|apple-touch-icon.png).*)"],
 };

@@ -1,6 +1,6 @@
 // Operations through a real `npm start` (issue 15): the agent API's direct path exports a span that
 // continues the agent's traceparent with the request id, to a local OTLP/HTTP receiver (the JSON
-// the real exporter sends, decoded here); /api/metrics answers the token holder only, with every
+// the real exporter sends, decoded here); /metrics answers the token holder only, with every
 // series; /api/health/ready turns 503 when the sealer is held back (its advisory lock taken by
 // this test, as a stuck sealer would hold it) and when the database stops taking connections, and
 // back to 200 after, while /api/health/live stays 200 throughout.
@@ -112,7 +112,7 @@ test("an agent call's span continues its traceparent and carries the request id"
   expect(attr("gen_ai.tool.name")).toBe(created.action);
 });
 
-test("/api/metrics answers the token holder only, with every series; a refusal on the direct agent-API path is counted in Next's scrape", async () => {
+test("/metrics answers the token holder only, with every series; a refusal on the direct agent-API path is counted in Next's scrape", async () => {
   // Another agent (its own budget of 5 a minute) is refused on server.ts's direct path.
   const greedy = await createAgentWithCli(database.url);
   const statuses: number[] = [];
@@ -121,10 +121,10 @@ test("/api/metrics answers the token holder only, with every series; a refusal o
   }
   expect(statuses).toContain(429);
   for (const authorization of [undefined, "Bearer nope", `Bearer ${METRICS_TOKEN.toUpperCase()}`]) {
-    const res = await fetch(`${server.url}/api/metrics`, { headers: authorization ? { authorization } : {} });
+    const res = await fetch(`${server.url}/metrics`, { headers: authorization ? { authorization } : {} });
     expect(res.status).toBe(401);
   }
-  const res = await fetch(`${server.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   const text = await res.text();

@@ -1,4 +1,4 @@
-// The process's Prometheus metrics (GET /api/metrics). Two kinds: what this process sees happen —
+// The process's Prometheus metrics (GET /metrics). Two kinds: what this process sees happen —
 // decisions committed, waiters woken, rate-limit refusals — recorded as it happens by one call that
 // only bumps a number; and what the database holds — requests by status and risk, outbox and sealer
 // lag, dead deliveries — read at scrape time (db/queries/operations.ts), so every instance reports

@@ -1,4 +1,4 @@
-// Who may read /api/metrics: whoever presents COUNTERSIGN_METRICS_TOKEN (the Prometheus scraper),
+// Who may read /metrics: whoever presents COUNTERSIGN_METRICS_TOKEN (the Prometheus scraper),
 // compared in constant time. Without the variable the endpoint does not exist (404): metrics name
 // agents' traffic and the audit chain's progress, which are not for anonymous eyes.
 import { createHash, timingSafeEqual } from "node:crypto";

@@ -1,4 +1,4 @@
-// Operations (issue 15): GET /api/metrics exposes every named series and refuses without the token;
+// Operations (issue 15): GET /metrics exposes every named series and refuses without the token;
 // GET /api/health/ready flips to 503 with reasons when the database stops, when migrations are
 // missing and when the sealer falls behind, while /api/health/live stays 200.
 import { sql } from "drizzle-orm";
@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GET as live } from "@/app/api/health/live/route";
 import { GET as ready } from "@/app/api/health/ready/route";
-import { GET as metricsRoute } from "@/app/api/metrics/route";
+import { GET as metricsRoute } from "@/app/metrics/route";
 import { insertAuditEvents } from "@/db/queries/audit";
 import { resetRateLimitForTests } from "@/lib/agents/rate-limit";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
@@ -31,7 +31,7 @@ function setEnv(values: Partial<Record<(typeof VARIABLES)[number], string | unde
 }
 
 const scrape = (authorization?: string) =>
-  metricsRoute(new Request("http://countersign.test/api/metrics", { headers: authorization ? { authorization } : {} }), undefined as never);
+  metricsRoute(new Request("http://countersign.test/metrics", { headers: authorization ? { authorization } : {} }), undefined as never);
 
 /** The sample's value in an exposition (the line `name{labels} value`), or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 afterEach(() => setEnv(saved));
 
-describe("GET /api/metrics", () => {
+describe("GET /metrics", () => {
   it("does not exist (404, the JSON envelope) while no token is configured", async () => {
     setEnv({ COUNTERSIGN_METRICS_TOKEN: undefined });
     const res = await scrape(`Bearer ${TOKEN}`);

@@ -137,6 +137,7 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     });
     const got = await callAgentApi(apiRequest("GET", `/api/v1/requests/${view.id}`, { key: token }));
     expect(got.status).toBe(200);
+    expect(requestView.parse(await got.json()).workload_identity).toEqual(view.workload_identity);
     const executed = await callAgentApi(apiRequest("POST", `/api/v1/requests/${view.id}/execute`, { key: token }));
     expect(executed.status).toBe(200);
     const reported = await callAgentApi(apiRequest("POST", `/api/v1/requests/${view.id}/result`, { key: token, body: { status: "succeeded" } }));

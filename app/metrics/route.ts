@@ -1,7 +1,7 @@
-// GET /api/metrics — Prometheus text exposition, for the scraper holding COUNTERSIGN_METRICS_TOKEN (404 while unset, 401 for a wrong token).
+// GET /metrics — Prometheus text exposition, for the scraper holding COUNTERSIGN_METRICS_TOKEN (404 while unset, 401 for a wrong token).
 import { authenticateScraper } from "@/lib/observability/scrape-auth";
 import { renderMetrics } from "@/lib/observability/metrics";
-import { apiRoute, refuseOtherMethods } from "../_lib/http";
+import { apiRoute, refuseOtherMethods } from "@/app/api/_lib/http";
 
 export const GET = apiRoute(async (req: Request) => {
   authenticateScraper(req.headers.get("authorization"));
