@@ -5,6 +5,7 @@ import { z } from "zod";
 import { agentForWorkload } from "@/lib/agents/registry";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { getActivePolicy } from "@/lib/policy/load";
+import { awsTokenSubject } from "./aws-token-subject";
 import { failedCheck, issueAgentToken, tokenError, verifyWorkloadToken, type WorkloadIdentity } from "./workload-identity";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -34,19 +35,14 @@ export type TokenExchangeResponse = {
 };
 
 /**
- * The AWS IAM half, built separately (lib/auth/aws-identity.ts, lib/policy/aws-identities.ts on
- * branch workload-aws): wired in with useAwsIdentity() so this module compiles and runs without it.
- * Once both are merged, wire it here (or at start-up):
- *   useAwsIdentity({
- *     verify: (signed) => verifyAwsIdentity(signed, awsIdentitySettings()),
- *     match: async (arn) => matchAwsIdentity(await getActivePolicy(), arn),
- *   });
+ * The AWS IAM half (lib/auth/aws-identity.ts, lib/policy/aws-identities.ts, plugged in by
+ * lib/auth/aws-token-subject.ts); useAwsIdentity() swaps it (null: AWS identities refused).
  */
 export type AwsIdentityBackend = {
-  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string }>;
+  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string; signedAt?: Date }>;
   match(arn: string): Promise<{ agent: string } | null>;
 };
-let awsBackend: AwsIdentityBackend | null = null;
+let awsBackend: AwsIdentityBackend | null = awsTokenSubject;
 export function useAwsIdentity(backend: AwsIdentityBackend | null): void {
   awsBackend = backend;
 }
@@ -110,8 +106,12 @@ async function verifyAwsSubject(subjectToken: string): Promise<{ agentName: stri
   const caller = await awsBackend.verify(shape.data);
   const match = await awsBackend.match(caller.arn);
   if (!match) throw tokenError("no_matching_identity", `No aws_identities rule matches ${caller.arn}.`);
-  // A signed GetCallerIdentity is good for 15 minutes; the agent token lives at most that long anyway.
-  return { agentName: match.agent, identity: { kind: "aws", arn: caller.arn, account: caller.account }, notAfter: new Date(Date.now() + 15 * 60_000) };
+  // A signed GetCallerIdentity is good for 15 minutes from its x-amz-date: the agent token it buys does not outlive that.
+  return {
+    agentName: match.agent,
+    identity: { kind: "aws", arn: caller.arn, account: caller.account },
+    notAfter: new Date((caller.signedAt?.getTime() ?? Date.now()) + 15 * 60_000),
+  };
 }
 
 /** RFC 6749 §5.2 error body, with Countersign's code and the failing check beside it. */

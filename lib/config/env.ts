@@ -132,6 +132,16 @@ const schema = z.object({
     .enum(["true", "false", ""], { message: "must be true or false" })
     .optional()
     .transform((v) => v === "true"),
+
+  // ── Workload identity: AWS IAM (lib/auth/aws-identity.ts) ──────────────────────────────────
+  /** What agents sign into X-Countersign-Server-ID so their request is useless elsewhere; default: COUNTERSIGN_PUBLIC_URL's host. */
+  COUNTERSIGN_SERVER_ID: unsetWhenEmpty(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, "must be 1-200 letters, digits and . _ : / - (such as countersign.acme.com)"),
+  ),
+  /** The AWS region whose STS endpoint verifies agents' signatures (default us-east-1); agents sign for this region. */
+  COUNTERSIGN_AWS_REGION: unsetWhenEmpty(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as eu-west-1")),
+  /** The STS endpoint instead of https://sts.<region>.amazonaws.com/ (a VPC endpoint; tests: a local stand-in). */
+  COUNTERSIGN_AWS_STS_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: "must be the http(s):// URL of an STS endpoint" })),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -3,6 +3,7 @@
 import ms from "ms";
 import { z } from "zod";
 import { CONSOLE_ROLES, POLICY_DECISIONS, type ConsoleRole, type PolicyDecision } from "@/lib/vocabulary";
+import { AwsIdentitiesSchema } from "./aws-identities";
 import { actionGlobProblem, resourceGlobProblem } from "./glob";
 import { linkTemplateProblem } from "./links";
 import { issuerProblem } from "./workload-identities";
@@ -282,6 +283,8 @@ const FileSchema = z.strictObject({
   defaults: DefaultsSchema.optional(),
   rules: z.array(RuleSchema).min(1),
   links: LinksSchema.optional(),
+  /** Workload identity, AWS IAM: which AWS callers act as which agent (lib/policy/aws-identities.ts). */
+  aws_identities: AwsIdentitiesSchema.optional(),
   workload_identities: z.array(WorkloadIdentitySchema).optional(),
 });
 
@@ -439,6 +442,7 @@ function toPolicyBody(file: PolicyFile): PolicyBody {
     environmentRisk: file.environment_risk ?? { ...DEFAULT_ENVIRONMENT_RISK },
     rules,
     links: Object.fromEntries(Object.entries(file.links ?? {}).filter(([, t]) => t !== undefined)),
+    awsIdentities: file.aws_identities ?? [],
     workloadIdentities: (file.workload_identities ?? []).map((w) => ({
       issuer: w.issuer,
       audience: w.audience,

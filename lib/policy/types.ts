@@ -55,6 +55,8 @@ export type Policy = {
   rules: PolicyRule[];
   /** Reference field -> URL template with one `{value}` (see lib/policy/links.ts); absent: shown as text. */
   links: PolicyLinks;
+  /** `aws_identities:` — AWS callers (GetCallerIdentity ARNs) and the agent each acts as; first match wins. */
+  awsIdentities: AwsIdentityRule[];
   /** OIDC issuers whose tokens authenticate an agent in place of its key (lib/auth/workload-identity.ts). */
   workloadIdentities: WorkloadIdentityRule[];
 };
@@ -69,6 +71,11 @@ export type WorkloadIdentityRule = {
   /** The registered agent's name the matching workload acts as. */
   agent: string;
 };
+
+/** One `aws_identities` entry: an ARN glob, or an account narrowed by role and session name globs. */
+export type AwsIdentityRule =
+  | { arn: string; agent: string }
+  | { account: string; role?: string; session?: string; agent: string };
 
 /** The reference fields a request page can link to a tracker: origin.run_id, origin.trace_id, the context's ticket fields. */
 export const LINK_FIELDS = ["run_id", "trace_id", "ticket"] as const;

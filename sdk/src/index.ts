@@ -34,6 +34,9 @@ export type {
   RiskLevel,
 } from "./types.js";
 export type { Transport } from "./wait.js";
+// Workload identity, AWS IAM: the signed GetCallerIdentity request as the agent's credential.
+export { AWS_SUBJECT_TOKEN_TYPE, awsCredentials, signGetCallerIdentity } from "./credentials/aws.js";
+export type { AwsCredentialsOptions, AwsCredentialValues, SignedGetCallerIdentity } from "./credentials/aws.js";
 // Workload identity: agents without static keys (an OIDC token exchanged for short-lived agent tokens).
 export { exchangedCredentials, staticKey, type CredentialProvider, type SubjectTokenSource } from "./credentials/provider.js";
 export { JWT_SUBJECT_TOKEN_TYPE, oidcCredentials, type OidcCredentialsOptions } from "./credentials/oidc.js";

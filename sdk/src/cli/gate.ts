@@ -105,7 +105,7 @@ function client(flags: CredentialFlags): Countersign {
   const credentials = workloadCredentials(flags);
   for (const [name, what] of [
     ["COUNTERSIGN_URL", "the Countersign server, e.g. https://countersign.example.com"],
-    ...(credentials ? [] : [["COUNTERSIGN_KEY", "this agent's key (cs_…), shown once when an admin registered the agent; or use --oidc-token-file or --github-actions-oidc"] as const]),
+    ...(credentials ? [] : [["COUNTERSIGN_KEY", "this agent's key (cs_…), shown once when an admin registered the agent; or use --oidc-token-file, --github-actions-oidc or --aws"] as const]),
   ] as const) {
     if (!process.env[name]) throw new UsageError(`${name} is not set (${what}).`);
   }
