@@ -601,7 +601,14 @@ export async function runAuditBench(opts: AuditBenchOptions = {}): Promise<Audit
   const started = performance.now();
   const events = opts.events ?? 1_000_000;
   // The seed writes MACs, and the CLI verify runs in production: both need the same evidence keys.
-  if (!process.env.COUNTERSIGN_AUDIT_MAC_KEY) {
+  // A database seeded earlier under a key of its own (audit-seed.ts --keep with
+  // COUNTERSIGN_AUDIT_MAC_KEY set): BENCH_AUDIT_MAC_KEY names it, since the e2e support this module
+  // imports replaced the variable with its own per-process keys.
+  if (process.env.BENCH_AUDIT_MAC_KEY) {
+    process.env.COUNTERSIGN_AUDIT_MAC_KEY = process.env.BENCH_AUDIT_MAC_KEY;
+    resetEnvCache();
+    resetKeyRingForTests();
+  } else if (!process.env.COUNTERSIGN_AUDIT_MAC_KEY) {
     Object.assign(process.env, E2E_KEYS.env);
     resetEnvCache();
     resetKeyRingForTests();
