@@ -10,10 +10,14 @@ import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import next from "next";
 import { agentApi } from "@/app/api/_lib/agent-api";
+import { jsonTextOf } from "@/app/api/_lib/http";
 import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import { env, EnvError } from "@/lib/config/env";
 import { startServerRuntimeOrExit } from "@/lib/runtime/startup";
 import { startupFailureMessage } from "@/lib/runtime/startup-failure";
+
+/** Tells @hono/node-server the response was written already (its documented RESPONSE_ALREADY_SENT header). */
+const ALREADY_SENT = new Response(null, { headers: { "x-hono-already-sent": "true" } });
 
 async function main(): Promise<void> {
   const { PORT: port, HOSTNAME: hostname } = env();
@@ -22,7 +26,20 @@ async function main(): Promise<void> {
   const nextHandler = app.getRequestHandler();
   await app.prepare();
   // overrideGlobalObjects: false keeps the global Request/Response that Next.js relies on.
-  const agentApiListener = getRequestListener(agentApi.fetch, { overrideGlobalObjects: false });
+  const agentApiListener = getRequestListener(
+    async (req, env) => {
+      const res = await agentApi.fetch(req);
+      // A JSON answer goes out as its text in one write; anything else (streams) through the adapter.
+      const text = jsonTextOf(res);
+      if (text === undefined || !(env.outgoing instanceof http.ServerResponse) || env.outgoing.headersSent) return res;
+      const headers: Record<string, string> = {};
+      res.headers.forEach((value, name) => (headers[name] = value));
+      headers["content-length"] = String(Buffer.byteLength(text));
+      env.outgoing.writeHead(res.status, headers).end(text);
+      return ALREADY_SENT;
+    },
+    { overrideGlobalObjects: false },
+  );
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith("/api/v1/")) void agentApiListener(req, res);
     else void nextHandler(req, res);

@@ -28,7 +28,8 @@ function ownerUrlFor(handle: DatabaseHandle, migrationUrl?: string): string {
   return handle.url!;
 }
 
-function journalEntries(): number {
+/** How many migrations this build ships (db/migrations/meta/_journal.json). */
+export function journalEntries(): number {
   const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
   return journal.entries.length;
 }

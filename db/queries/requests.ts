@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { RequestStatus, RiskLevel } from "@/lib/vocabulary";
-import type { DatabaseHandle, Executor } from "../client";
+import type { Database, DatabaseHandle, Executor } from "../client";
 import { withMacs } from "@/lib/audit/mac";
 import { insertAuditEvents, type NewAuditEvent } from "./audit";
 import type { NewGrant } from "./grants";
@@ -14,14 +14,19 @@ export type NewRequest = typeof requests.$inferInsert;
 /** The NOTIFY channel every request change is announced on (lib/realtime listens to it). */
 export const REQUEST_CHANGES_CHANNEL = "countersign_requests";
 
-/** The NOTIFY payload of a change: what a waiter needs to decide whether to re-read. */
+/**
+ * The NOTIFY payload of a change: what a waiter needs to decide whether to re-read, and `at` (epoch
+ * ms, when the notice is built: with a transition's last statement, or just after a filing's commit —
+ * its commit time, near enough) for the wake-latency metric.
+ */
 export const changeNotice = (r: Pick<RequestRow, "id" | "status" | "agentId">): string =>
-  JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId });
+  JSON.stringify({ id: r.id, status: r.status, agentId: r.agentId, at: Date.now() });
 
-// Files a request, its audit events and the NOTIFY in ONE statement: data-modifying CTEs commit or
-// fail together (state change and audit stay atomic), in a single round trip, with constant SQL
-// text (prepared once per connection). Column lists mirror db/schema.ts; the lifecycle tests and
-// the audit chain tests exercise every column.
+// Files a request, its audit events and its outbox rows in ONE statement: data-modifying CTEs commit
+// or fail together (state change and audit stay atomic), in a single round trip, with constant SQL
+// text (prepared once per connection). Its NOTIFY goes out after the commit, batched with others
+// (notifyRequestChanges; lib/requests/create-notices.ts says why). Column lists mirror
+// db/schema.ts; the lifecycle tests and the audit chain tests exercise every column.
 const INSERT_REQUEST_WITH_EVENTS = `
 with r as (
   insert into requests (id, agent_id, action, resource, environment, intent, context, origin, on_behalf_of,
@@ -31,8 +36,8 @@ with r as (
     follow_up, remind_at, escalate_at)
   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::request_status, $13, $14::risk_level,
     $15::jsonb, $16, $17, $18::policy_decision, $19, $20, $21::jsonb, $22::jsonb, $23, $24::timestamptz,
-    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $35,
-    $36::jsonb, $37::timestamptz, $38::timestamptz)
+    $25::timestamptz, $26::timestamptz, $27::timestamptz, $28::timestamptz, $29, $30, $33,
+    $34::jsonb, $35::timestamptz, $36::timestamptz)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
     agent_id, action, environment, risk_level, outcome, payload, mac)
@@ -44,10 +49,10 @@ with r as (
 ), o as (
   insert into notification_outbox (event_id, request_id, kind, target, payload, next_attempt_at, created_at)
   select event_id, request_id, kind, target, payload, next_attempt_at, created_at
-  from jsonb_to_recordset($33::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
+  from jsonb_to_recordset($32::jsonb) as n(event_id uuid, request_id uuid, kind text, target text, payload jsonb,
     next_attempt_at timestamptz, created_at timestamptz)
 )
-select pg_notify($34, $32)`;
+select 1`;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -106,7 +111,6 @@ export async function insertRequestWithEvents(
     row.idempotencyKey,
     row.bodyHash,
     JSON.stringify(eventRows),
-    changeNotice(row),
     JSON.stringify(
       outbox.map((o) => ({
         event_id: o.eventId,
@@ -118,12 +122,16 @@ export async function insertRequestWithEvents(
         created_at: iso(o.createdAt),
       })),
     ),
-    REQUEST_CHANGES_CHANNEL,
     row.stepUp,
     JSON.stringify(row.followUp),
     iso(row.remindAt),
     iso(row.escalateAt),
   ]);
+}
+
+/** Announces changes on the request-changes channel: one statement (one notifying commit) for all of them. */
+export async function notifyRequestChanges(handle: Pick<DatabaseHandle, "run">, notices: string[]): Promise<void> {
+  if (notices.length > 0) await handle.run("select pg_notify($1, n) from unnest($2::text[]) n", [REQUEST_CHANGES_CHANNEL, notices]);
 }
 
 export async function findRequest(tx: Executor, id: string): Promise<RequestRow | undefined> {
@@ -163,6 +171,69 @@ export async function findRequestWithAgent(
     .innerJoin(agents, eq(agents.id, requests.agentId))
     .where(byIdFor(id, agentId));
   return row;
+}
+
+/** A vote as `json_agg` of a reviews row gives it (snake_case keys, the time as ISO text). */
+type VoteJson = {
+  id: string;
+  request_id: string;
+  reviewer_id: string;
+  reviewer_name: string;
+  identity_id: string | null;
+  idp: string;
+  groups: string[];
+  decision: ReviewRow["decision"];
+  note: string | null;
+  channel: ReviewRow["channel"];
+  created_at: string;
+};
+
+// An agent's read of its request is the API's most frequent call: one round trip (the row, its
+// agent and its votes), and a statement drizzle builds once per database rather than per call
+// (building this select was most of the read's CPU in Node: see the README's Performance section).
+function prepareAgentRequestRead(db: Database) {
+  return db
+    .select({
+      request: requests,
+      agent: agents,
+      votes: sql<VoteJson[]>`(select coalesce(json_agg(v order by v.created_at), '[]'::json) from ${reviews} v where v.request_id = ${requests.id})`,
+    })
+    .from(requests)
+    .innerJoin(agents, eq(agents.id, requests.agentId))
+    .where(and(eq(requests.id, sql.placeholder("id")), eq(requests.agentId, sql.placeholder("agentId"))))
+    .prepare("agent_request_read");
+}
+const agentRequestReads = new WeakMap<Database, ReturnType<typeof prepareAgentRequestRead>>();
+
+/** An agent's own request with its agent and its votes (oldest first), or undefined. */
+export async function findAgentRequestWithVotes(
+  db: Database,
+  id: string,
+  agentId: string,
+): Promise<{ request: RequestRow; agent: Agent; reviews: ReviewRow[] } | undefined> {
+  let read = agentRequestReads.get(db);
+  if (!read) agentRequestReads.set(db, (read = prepareAgentRequestRead(db)));
+  const [row] = await read.execute({ id, agentId });
+  if (!row) return undefined;
+  // postgres.js and PGlite both parse json; a driver that did not would hand over the text.
+  const votes = (typeof row.votes === "string" ? JSON.parse(row.votes) : row.votes) as VoteJson[];
+  return {
+    request: row.request,
+    agent: row.agent,
+    reviews: votes.map((v) => ({
+      id: v.id,
+      requestId: v.request_id,
+      reviewerId: v.reviewer_id,
+      reviewerName: v.reviewer_name,
+      identityId: v.identity_id,
+      idp: v.idp,
+      groups: v.groups,
+      decision: v.decision,
+      note: v.note,
+      channel: v.channel,
+      createdAt: new Date(v.created_at),
+    })),
+  };
 }
 
 /** Whether a request exists at all (tells "not yours" from "no such request" after a scoped miss). */

@@ -5,6 +5,7 @@ import type { Agent } from "@/db/schema";
 import { env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { processWide } from "@/lib/runtime/process-wide";
+import { countRateLimitRefusal } from "@/lib/observability/metrics";
 import { authenticateAgent, onAgentChanged } from "./registry";
 
 export type WaitKind = "stream" | "poll";
@@ -56,6 +57,7 @@ export function openWaitSlot(agent: Agent, kind: WaitKind, authorization: string
   for (const s of slots) if (s.kind === kind) held += 1;
   if (held >= cap) {
     const what = kind === "stream" ? "event streams" : "long-polls";
+    countRateLimitRefusal(kind === "stream" ? "streams" : "long_polls");
     throw new CountersignError("rate_limited", `This agent already holds ${cap} open ${what}; close one or retry in ${RETRY_AFTER_SECONDS}s.`, {
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     });

@@ -12,6 +12,7 @@ import { rateLimits } from "@/db/schema";
 import { env } from "@/lib/config/env";
 import { CountersignError } from "@/lib/errors";
 import { processWide } from "@/lib/runtime/process-wide";
+import { countRateLimitRefusal } from "@/lib/observability/metrics";
 
 type Allowance = { left: number; until: number; refill?: Promise<void> };
 type Holder = { limiter?: RateLimiterDrizzle; handle?: DatabaseHandle; allowances: Map<string, Allowance> };
@@ -43,6 +44,7 @@ export function rateLimitBatch(points: number): number {
 
 function refused(res: RateLimiterRes): CountersignError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  countRateLimitRefusal("requests");
   return new CountersignError("rate_limited", `Too many requests from this agent; retry in ${retryAfterSeconds}s.`, { retryAfterSeconds });
 }
 

@@ -110,6 +110,18 @@ const schema = z.object({
   DATABASE_MIGRATION_URL: unsetWhenEmpty(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")),
   /** Bearer token Okta presents to /scim/v2 (SCIM provisioning is off without it). */
   COUNTERSIGN_SCIM_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
+  /** Bearer token a Prometheus scraper presents to GET /api/metrics (the endpoint answers 404 without it). */
+  COUNTERSIGN_METRICS_TOKEN: unsetWhenEmpty(z.string().min(32, "must be at least 32 characters (openssl rand -base64 33)")),
+  /** GET /api/health/ready answers 503 once the oldest unsealed audit event is older than this many seconds. */
+  COUNTERSIGN_READY_MAX_SEAL_LAG_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** OpenTelemetry's own variables: traces are exported (OTLP/HTTP, JSON) only when an endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })),
+  OTEL_SERVICE_NAME: unsetWhenEmpty(z.string().min(1)).transform((v) => v ?? "countersign"),
+  OTEL_SDK_DISABLED: z
+    .enum(["true", "false", ""], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true"),
 });
 
 export type Env = z.infer<typeof schema>;

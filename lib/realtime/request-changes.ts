@@ -8,8 +8,9 @@ import { getDatabase } from "@/db/client";
 import { REQUEST_CHANGES_CHANNEL } from "@/db/queries/requests";
 import { log } from "@/lib/log";
 import { processWide } from "@/lib/runtime/process-wide";
+import { observeWake } from "@/lib/observability/metrics";
 
-export type RequestChange = { id: string; status: string; agentId: string };
+export type RequestChange = { id: string; status: string; agentId: string; at?: number };
 
 type Hub = {
   emitter: EventEmitter;
@@ -33,6 +34,7 @@ export function ensureListening(): Promise<void> {
       (payload) => {
         try {
           const change = JSON.parse(payload) as RequestChange;
+          if (typeof change.at === "number" && hub.emitter.listenerCount(change.id) > 0) observeWake(change.at); // metrics: commit → waiters woken
           hub.emitter.emit(change.id, change);
           hub.emitter.emit(ANY_REQUEST, change);
         } catch (err) {

@@ -17,6 +17,7 @@ import { next } from "./machine";
 import { LIMITS, type RequestView } from "./schema";
 import { runCommand, voteRow, type Clock } from "./transition";
 import { toRequestView } from "./view";
+import { traceDecision } from "@/lib/observability/decision-span";
 
 export type RetrospectiveVerdict = "acknowledged" | "flagged";
 
@@ -34,7 +35,11 @@ function checkedText(text: string | undefined, field: string, min: number): stri
 }
 
 /** Approves a pending request at once on one eligible person's word, with `reason` (at least 20 characters). */
-export async function breakGlassRequest(requestId: string, credential: Credential, reason: string | undefined, channel: Channel, clock: Clock = {}): Promise<RequestView> {
+export function breakGlassRequest(requestId: string, credential: Credential, reason: string | undefined, channel: Channel, clock: Clock = {}): Promise<RequestView> {
+  return traceDecision({ requestId, vote: "break_glass", channel }, () => recordBreakGlass(requestId, credential, reason, channel, clock));
+}
+
+async function recordBreakGlass(requestId: string, credential: Credential, reason: string | undefined, channel: Channel, clock: Clock): Promise<RequestView> {
   const why = checkedText(reason, "reason", LIMITS.breakGlassReasonMinChars);
   const policy = await getActivePolicy();
   const authority = await resolveAuthority(credential, clock.now ?? new Date());

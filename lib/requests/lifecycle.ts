@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { getDatabase, getDb } from "@/db/client";
 import { isUniqueViolation } from "@/db/errors";
 import { resolvePeople } from "@/db/queries/people";
-import { agentHasFiledAction, findByIdempotencyKey, insertRequestWithEvents, selectDueForExpiry } from "@/db/queries/requests";
+import { agentHasFiledAction, changeNotice, findByIdempotencyKey, insertRequestWithEvents, selectDueForExpiry } from "@/db/queries/requests";
 import type { Agent, Channel, RequestRow, ReviewRow } from "@/db/schema";
 import { agentActor, auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import { resolveAuthority, type Credential } from "@/lib/auth/authority";
@@ -20,6 +20,7 @@ import { evaluatePolicy } from "@/lib/policy/evaluate";
 import { getActivePolicy } from "@/lib/policy/load";
 import type { ResultStatus } from "@/lib/vocabulary";
 import { processWide } from "@/lib/runtime/process-wide";
+import { announceCreated } from "./create-notices";
 import { afterCommit, announcementsFor } from "./effects";
 import { decidingGroups, unlessUnconfirmed, voteRefusal, type Vote } from "./eligibility";
 import { followUpTerms } from "./follow-ups";
@@ -27,6 +28,7 @@ import { initialStatus, next, type Command } from "./machine";
 import { loadRequestView } from "./read";
 import { LIMITS, type CreateRequestBody, type ExecutedRequest, type RequestView } from "./schema";
 import { runCommand, voteRow, type Clock, type Loaded, type Plan } from "./transition";
+import { traceDecision } from "@/lib/observability/decision-span";
 import { toRequestView } from "./view";
 
 export type { Clock };
@@ -156,7 +158,7 @@ export async function createRequest(
     );
   }
 
-  // Persist and announce: request, audit events, outbox rows and NOTIFY in one statement.
+  // Persist: request, audit events and outbox rows in one statement; then announce (create-notices.ts).
   const outbox = announcementsFor(request, { type: events.at(-1)!.type, at: now });
   try {
     await insertRequestWithEvents(await getDatabase(), request, events, outbox);
@@ -170,6 +172,7 @@ export async function createRequest(
   }
   rememberFiled(agent.id, body.action);
   afterCommit({ outboxRows: outbox.length });
+  await announceCreated(changeNotice(request));
   return { request: toRequestView(request, agent, [], now), replayed: false };
 }
 
@@ -194,13 +197,25 @@ function rememberFiled(agentId: string, action: string): void {
  * time, with groups confirmed minutes ago (lib/auth/authority.ts); the eligibility rule then decides,
  * under the request's lock.
  */
-export async function decideRequest(
+export function decideRequest(
   requestId: string,
   credential: Credential,
   decision: Vote,
   note: string | undefined,
   channel: Channel,
   clock: Clock = {},
+): Promise<RequestView> {
+  // One span for every door's decision (console, Slack, Teams, the reviewer API), when tracing is on.
+  return traceDecision({ requestId, vote: decision, channel }, () => recordDecision(requestId, credential, decision, note, channel, clock));
+}
+
+async function recordDecision(
+  requestId: string,
+  credential: Credential,
+  decision: Vote,
+  note: string | undefined,
+  channel: Channel,
+  clock: Clock,
 ): Promise<RequestView> {
   const trimmedNote = note?.trim() || undefined;
   if (trimmedNote && trimmedNote.length > LIMITS.noteChars) {

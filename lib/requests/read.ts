@@ -4,7 +4,7 @@
 // with its effective status at `now`.
 import { getDb, type Executor } from "@/db/client";
 import { selectEventsForRequest } from "@/db/queries/audit";
-import { findRequestWithAgent, requestExists, selectRecentRequestsWithAgents, selectReviews } from "@/db/queries/requests";
+import { findAgentRequestWithVotes, findRequestWithAgent, requestExists, selectRecentRequestsWithAgents, selectReviews } from "@/db/queries/requests";
 import type { Agent, AuditEventRow, RequestRow } from "@/db/schema";
 import { assertCan, type Viewer } from "@/lib/auth/viewer";
 import { CountersignError } from "@/lib/errors";
@@ -31,8 +31,8 @@ export async function getRequestView(requestId: string, now = new Date()): Promi
 export async function getRequestForAgent(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
   const db = await getDb();
   const now = clock.now ?? new Date();
-  const found = await findRequestWithAgent(db, requestId, agent.id);
-  if (found) return loadRequestView(db, found.request, found.agent, now);
+  const found = await findAgentRequestWithVotes(db, requestId, agent.id);
+  if (found) return toRequestView(found.request, found.agent, found.reviews, now);
   if (await requestExists(db, requestId)) throw new CountersignError("forbidden", "This request belongs to another agent.");
   throw new CountersignError("not_found", "No such request.");
 }

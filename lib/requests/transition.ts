@@ -11,6 +11,7 @@ import type { Agent, RequestRow, ReviewRow } from "@/db/schema";
 import { auditEvent, SYSTEM_ACTOR } from "@/lib/audit/events";
 import type { Authority } from "@/lib/auth/authority";
 import { CountersignError } from "@/lib/errors";
+import { observeDecision } from "@/lib/observability/metrics";
 import { afterCommit, announcementsFor } from "./effects";
 import { deadlineOf, isDue, next, stateOf, type MachineState, type Refusal } from "./machine";
 
@@ -85,6 +86,7 @@ export async function runCommand(
   const db = await getDb();
   const now = opts.now ?? new Date();
   const announced = { outbox: 0 };
+  let decided: RequestRow | undefined; // the request this command took from pending to approved or denied (metrics)
   const outcome = await db.transaction(async (tx): Promise<Outcome> => {
     const found = await lockRequestWithAgent(tx, requestId, opts.agent?.id);
     if (!found) {
@@ -102,10 +104,12 @@ export async function runCommand(
     if (planned === null) return { value: loaded };
     if ("refuse" in planned) return { error: refusalError(planned.refuse) };
     const updated = await persistChange(tx, request, planned, now, announced);
+    if (request.status === "pending" && (updated.status === "approved" || updated.status === "denied")) decided = updated;
     const newReviews = planned.review ? [...reviews, planned.review as ReviewRow] : reviews;
     return { value: { ...loaded, request: updated, reviews: newReviews, state: stateOf(updated, now) } };
   });
   afterCommit({ outboxRows: announced.outbox });
+  if (decided) observeDecision(decided.status as "approved" | "denied", decided.createdAt, now);
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
 }

@@ -12,6 +12,7 @@ import { readAuthSettings } from "@/lib/auth/config";
 import { env, webhookMasterSecret } from "@/lib/config/env";
 import { keyRing } from "@/lib/evidence/keys";
 import { log } from "@/lib/log";
+import { startTracing, stopTracing } from "@/lib/observability/tracing";
 import { settleOutbox, startOutboxWorker } from "@/lib/notify/worker";
 import { getActivePolicy } from "@/lib/policy/load";
 import { ensureListening, drainWaiters } from "@/lib/realtime/request-changes";
@@ -28,6 +29,7 @@ export async function startServerRuntime(): Promise<void> {
   if (started.once) return;
   started.once = true;
   const config = env();
+  startTracing(config); // only when an OTLP endpoint is configured
   wireRequestEffects();
   webhookMasterSecret(); // required in production: refuse to start without it
   readAuthSettings();
@@ -92,7 +94,7 @@ function installShutdown(): void {
     drainWaiters();
     setTimeout(async () => {
       try {
-        await Promise.all([settleSealer(), settleOutbox()]);
+        await Promise.all([settleSealer(), settleOutbox(), stopTracing()]);
         await sealPendingAuditEvents();
         await closeDatabase();
       } catch (err) {

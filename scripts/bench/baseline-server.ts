@@ -1,8 +1,9 @@
 // The bench's bare baseline (issue 2, SPEC §7): a plain `node:http` server that does what
 // `POST /api/v1/requests` must do at minimum — read the body, validate it with the same zod schema,
 // compute params_hash, and insert the request row plus its audit row in one postgres.js
-// transaction, with no chain lock. No framework, no auth, no policy, no sealing: the floor the app
-// is measured against. Same tables (migrated), minimal-but-valid rows.
+// transaction, with no chain lock; and what `GET /api/v1/requests/{id}` must do at minimum — read
+// that agent's row by id in one query and send it as JSON. No framework, no auth, no policy, no
+// sealing: the floor the app is measured against. Same tables (migrated), minimal-but-valid rows.
 //
 // Env: DATABASE_URL, PORT, BENCH_DB_POOL (default 10), BENCH_AGENT_ID (an existing agents.id).
 import { randomUUID } from "node:crypto";
@@ -90,12 +91,23 @@ async function createRequest(req: http.IncomingMessage, res: http.ServerResponse
   send(res, 201, { id, status: "pending", params_hash: paramsHash, created_at: now.toISOString() });
 }
 
+const READ_PATH = /^\/api\/v1\/requests\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+async function readRequest(id: string, res: http.ServerResponse): Promise<void> {
+  const [row] = await sql`select * from requests where id = ${id} and agent_id = ${agentId}`;
+  if (!row) return send(res, 404, { error: { code: "not_found", message: "no such request" } });
+  send(res, 200, row);
+}
+
 const server = http.createServer((req, res) => {
   const route = `${req.method} ${req.url}`;
+  const read = req.method === "GET" ? READ_PATH.exec(req.url ?? "") : null;
   const handle =
     route === "POST /api/v1/requests"
       ? createRequest(req, res)
-      : route === "GET /api/health"
+      : read
+        ? readRequest(read[1]!, res)
+        : route === "GET /api/health"
         ? sql`select 1`.then(() => send(res, 200, { status: "ok" }))
         : Promise.resolve(send(res, 404, { error: { code: "not_found", message: "no such route" } }));
   handle.catch((err: unknown) => {

@@ -1,6 +1,9 @@
-// CPU time spent during a bench phase, read from /proc (Linux): the server under test, every
-// PostgreSQL process, and this process (the load generator). On a 2-core box this says where the
-// cores went, which is what bounds throughput. Approximate: a backend that exits mid-phase is lost.
+// CPU time spent during a bench phase, read from /proc (Linux): the server under test, PostgreSQL
+// (the backends serving the target's database when their pids are given — the machine is shared,
+// and other databases' work is not the target's — else every postgres process), and this process
+// (the load generator). On a 2-core box this says where the cores went, which is what bounds
+// throughput. Approximate: a backend that exits mid-phase is lost, and PostgreSQL's shared
+// background work (WAL writer, checkpointer) is not counted when pids are given.
 import fs from "node:fs";
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -21,11 +24,11 @@ function ticks(pid: number): { comm: string; ms: number } | null {
   }
 }
 
-function postgresProcesses(): Map<number, number> {
+function postgresProcesses(only?: number[]): Map<number, number> {
   const out = new Map<number, number>();
   let entries: string[] = [];
   try {
-    entries = fs.readdirSync("/proc");
+    entries = only ? only.map(String) : fs.readdirSync("/proc");
   } catch {
     return out;
   }
@@ -37,14 +40,17 @@ function postgresProcesses(): Map<number, number> {
   return out;
 }
 
-export function cpuSnapshot(serverPid: number): CpuSnapshot {
-  return { serverPid, server: ticks(serverPid)?.ms ?? 0, postgres: postgresProcesses(), self: process.cpuUsage() };
+/** `postgresPids`: the backends to count (else every postgres process on the machine). */
+export function cpuSnapshot(serverPid: number, postgresPids?: number[]): CpuSnapshot {
+  return { serverPid, server: ticks(serverPid)?.ms ?? 0, postgres: postgresProcesses(postgresPids), self: process.cpuUsage() };
 }
 
-export function cpuSince(before: CpuSnapshot): { serverMs: number; postgresMs: number; selfMs: number } {
+/** `postgresPids`: the backends now (those that started during the phase count whole). */
+export function cpuSince(before: CpuSnapshot, postgresPids?: number[]): { serverMs: number; postgresMs: number; selfMs: number } {
   const serverMs = (ticks(before.serverPid)?.ms ?? before.server) - before.server;
   let postgresMs = 0;
-  for (const [pid, ms] of postgresProcesses()) postgresMs += ms - (before.postgres.get(pid) ?? 0);
+  const pids = postgresPids ? [...new Set([...before.postgres.keys(), ...postgresPids])] : undefined;
+  for (const [pid, ms] of postgresProcesses(pids)) postgresMs += ms - (before.postgres.get(pid) ?? 0);
   const self = process.cpuUsage(before.self);
   return { serverMs, postgresMs, selfMs: (self.user + self.system) / 1000 };
 }

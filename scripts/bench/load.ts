@@ -1,6 +1,7 @@
-// Fixed-concurrency load on `POST /api/v1/requests` with autocannon: the same realistic body for
-// every target (a unique resource per request), every response's latency kept (so slices of a run
-// merge into exact percentiles), and the CPU each process spent.
+// Fixed-concurrency load with autocannon on `POST /api/v1/requests` (the same realistic body for
+// every target, a unique resource per request) or `GET /api/v1/requests/{id}` (ids of rows the
+// target filed, in turn): every response's latency kept (so slices of a run merge into exact
+// percentiles), and the CPU each process spent.
 import autocannon from "autocannon";
 import { cpuSnapshot, cpuSince } from "./cpu";
 import { distribution } from "./report";
@@ -25,7 +26,8 @@ export function requestBody(resource: string, runId: string): string {
   });
 }
 
-export type LoadTarget = { url: string; key?: string; serverPid: number; label: string };
+/** `postgresPids`: the backends serving the target's database (its CPU is counted from them). */
+export type LoadTarget = { url: string; key?: string; serverPid: number; label: string; postgresPids?: () => Promise<number[]> };
 
 /** One autocannon run against one target. */
 export type LoadSlice = {
@@ -55,12 +57,21 @@ export type LoadFigures = {
 
 let sequence = 0;
 
-export function runLoad(target: LoadTarget, opts: { connections: number; durationSeconds: number; tag: string }): Promise<LoadSlice> {
+/** What the load sends: new requests, or reads of these ids (each id in turn). */
+export type LoadKind = { kind: "create" } | { kind: "read"; ids: string[] };
+
+export async function runLoad(
+  target: LoadTarget,
+  opts: { connections: number; durationSeconds: number; tag: string; load?: LoadKind },
+): Promise<LoadSlice> {
+  const load = opts.load ?? { kind: "create" };
+  if (load.kind === "read" && load.ids.length === 0) throw new Error(`${target.label}: no ids to read`);
+  let nextId = 0;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (target.key) headers.authorization = `Bearer ${target.key}`;
   const latenciesMs: number[] = [];
-  const before = cpuSnapshot(target.serverPid);
-  return new Promise((resolve, reject) => {
+  const before = cpuSnapshot(target.serverPid, await target.postgresPids?.());
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: target.url,
@@ -68,30 +79,35 @@ export function runLoad(target: LoadTarget, opts: { connections: number; duratio
         duration: opts.durationSeconds,
         timeout: 30,
         requests: [
-          {
-            method: "POST",
-            path: "/api/v1/requests",
-            headers,
-            setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(sequence += 1)}`, `bench-${opts.tag}`) }),
-          },
+          load.kind === "create"
+            ? {
+                method: "POST",
+                path: "/api/v1/requests",
+                headers,
+                setupRequest: (req) => ({ ...req, body: requestBody(`svc/payments-api/${opts.tag}/${(sequence += 1)}`, `bench-${opts.tag}`) }),
+              }
+            : {
+                method: "GET",
+                path: "/api/v1/requests",
+                headers,
+                setupRequest: (req) => ({ ...req, path: `/api/v1/requests/${load.ids[(nextId += 1) % load.ids.length]}` }),
+              },
         ],
       },
-      (err, result) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        const cpu = cpuSince(before);
-        resolve({
-          durationS: result.duration,
-          latenciesMs,
-          status2xx: result["2xx"],
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          cpu,
-        });
-      },
+      (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
     );
     instance.on("response", (_client, _status, _bytes, responseTime) => latenciesMs.push(responseTime));
   });
+  const cpu = cpuSince(before, await target.postgresPids?.());
+  return {
+    durationS: result.duration,
+    latenciesMs,
+    status2xx: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    cpu,
+  };
 }
 
 /** Merges the slices of one target into its figures (exact percentiles over every response). */

@@ -1,18 +1,22 @@
 // `npm run bench`: the benchmarks of issues 2, 3 and 4 on the production build and real PostgreSQL.
 //   (a) bare baseline: node:http + postgres.js, request + audit row in one transaction (SPEC §7)
 //   (b) the app (`npm start` = server.ts, one instance, same pool size), same load, same body
+//   (b2) reads: `GET /api/v1/requests/{id}` on the app against the bare server reading the same row
 //   (c) decision-to-wake latency: long-poll on the app, decision from this process
 //   (c2) the agent side (agent-side.ts): wake as the SDK's waitForDecision sees it, and the
 //       command gate's overhead on a no-op command
 //   (d) the reviewer's inbox at 10,000 pending requests (inbox.ts)
 //   (e) the audit timeline at 1,000,000 sealed events (audit.ts): filter queries and their plans,
 //       export vs PostgreSQL's COPY with the server's peak RSS, `audit verify`
-// (a) and (b) alternate in slices so drift in the machine's background load hits both alike.
+// (a) and (b), and both sides of (b2), alternate in slices so drift in the machine's background load
+// hits both alike.
 // Prints a table and a README-ready Markdown table, writes bench-results/latest.json, and cleans
 // up (servers stopped, databases dropped). Flags (or BENCH_* env): --duration 10 (s per target)
 // --slices 2 --warmup 2 --connections 32 --pool 10 --rounds 200 --wake-warmup 10 --settle-ms 50
 // --gate-runs 20 --audit-events 1000000 --audit-runs 50 --skip-audit
-// --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed).
+// --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed)
+// --hot-only (only (a), (b) and (b2): the quick loop while working on the hot path)
+// --cpu-prof <dir> (the baseline and the app write V8 CPU profiles there when they stop).
 // Issue 15 (two-instance.ts, soak.ts): (f) two `npm start` instances on one database: combined
 // create throughput and decision-to-wake on one instance and across the two; (g) the server's RSS
 // at rest, under the create load and through a fixed-rate soak (slope). --soak-minutes 1
@@ -32,6 +36,7 @@ import {
   REPO_ROOT,
   sleep,
   startProcess,
+  START_ARGS,
   startServers,
   stopServer,
   TEST_POLICY,
@@ -40,7 +45,7 @@ import {
   type TestDatabase,
 } from "../../e2e/support/servers";
 import { runLoad, summarize, type LoadFigures, type LoadSlice, type LoadTarget } from "./load";
-import { distribution, markdownReport, TARGETS, terminalReport, verdict, type WakeFigures } from "./report";
+import { distribution, hotPathReport, hotPathVerdict, markdownReport, TARGETS, terminalReport, verdict, type WakeFigures } from "./report";
 import { INBOX_TARGET_P95_MS, runInboxBench, type InboxBench } from "./inbox";
 import { runWakeRounds } from "./wake";
 import { AUDIT_TARGETS, runAuditBench, type AuditBenchResult } from "./audit";
@@ -63,6 +68,8 @@ const { values: flags } = parseArgs({
     "audit-events": { type: "string", default: process.env.BENCH_AUDIT_EVENTS ?? "1000000" },
     "audit-runs": { type: "string", default: process.env.BENCH_AUDIT_RUNS ?? "50" },
     "skip-audit": { type: "boolean", default: process.env.BENCH_SKIP_AUDIT === "1" },
+    "hot-only": { type: "boolean", default: process.env.BENCH_HOT_ONLY === "1" },
+    "cpu-prof": { type: "string" },
     "soak-minutes": { type: "string", default: process.env.BENCH_SOAK_MINUTES ?? "1" },
     "soak-rate": { type: "string", default: process.env.BENCH_SOAK_RATE ?? "100" },
     "skip-two-instance": { type: "boolean", default: process.env.BENCH_SKIP_TWO_INSTANCE === "1" },
@@ -143,6 +150,15 @@ async function waitUntilSealed(url: string, timeoutMs = 60_000): Promise<{ backl
 
 // ── phases ────────────────────────────────────────────────────────────────────────────────────
 
+/** Node flags for the servers under test: V8 CPU profiles with --cpu-prof (not allowed in NODE_OPTIONS). */
+const profiling = (): string[] => (flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(flags["cpu-prof"])}`] : []);
+
+/** The pids of the backends connected to a database (the bench's own monitoring connection aside). */
+const backendsOf = (url: string) => () =>
+  withSql(url, async (sql) =>
+    (await sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`).map((r) => Number(r.pid)),
+  );
+
 type Target = LoadTarget & { server: AppServer; db: TestDatabase; warmup2xx: number };
 
 async function startBaseline(): Promise<Target> {
@@ -152,7 +168,7 @@ async function startBaseline(): Promise<Target> {
   const agentId = randomUUID();
   await withSql(db.url, (sql) => sql`insert into agents (id, name, owner, created_at, created_by) values (${agentId}, 'bench-baseline', 'owner@example.com', now(), 'bench')`);
   const port = await freePort();
-  const server = startProcess("baseline", port, ["--import", "tsx", path.join(REPO_ROOT, "scripts", "bench", "baseline-server.ts")], {
+  const server = startProcess("baseline", port, [...profiling(), "--import", "tsx", path.join(REPO_ROOT, "scripts", "bench", "baseline-server.ts")], {
     ...process.env,
     NODE_ENV: "production",
     DATABASE_URL: db.url,
@@ -162,7 +178,7 @@ async function startBaseline(): Promise<Target> {
   });
   cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   await waitForHealth(server, 30_000);
-  return { url: server.url, serverPid: server.pid, label: "baseline", server, db, warmup2xx: 0 };
+  return { url: server.url, serverPid: server.pid, label: "baseline", server, db, warmup2xx: 0, postgresPids: backendsOf(db.url) };
 }
 
 async function startApp(): Promise<Target> {
@@ -173,10 +189,11 @@ async function startApp(): Promise<Target> {
     databaseUrl: db.url,
     names: ["app"],
     env: { COUNTERSIGN_RATE_LIMIT_PER_MINUTE: "1000000000", COUNTERSIGN_DB_POOL: String(config.pool), LOG_LEVEL: "warn" },
+    args: [...profiling(), ...START_ARGS],
   })) as [AppServer];
   cleanups.push(() => stopServer(server, { expectCleanExit: false }));
   const agent = await createAgentWithCli(db.url, { name: "bench-agent", owner: "owner@example.com" });
-  return { url: server.url, key: agent.key, serverPid: server.pid, label: "app", server, db, warmup2xx: 0 };
+  return { url: server.url, key: agent.key, serverPid: server.pid, label: "app", server, db, warmup2xx: 0, postgresPids: backendsOf(db.url) };
 }
 
 type Sealing = { backlog: number; drainedMs: number | null };
@@ -213,6 +230,34 @@ async function createThroughput(baseline: Target, app: Target): Promise<{ baseli
     }
   }
   return { baseline: summarize(slices.baseline, config.connections), app: summarize(slices.app, config.connections), sealing };
+}
+
+/** Ids of requests the target filed during the create phase (the rows the read phase reads). */
+const filedIds = (url: string, limit = 5000) =>
+  withSql(url, async (sql) => (await sql`select id from requests order by created_at desc limit ${limit}`).map((r) => String(r.id)));
+
+/**
+ * `GET /api/v1/requests/{id}`: the app (auth, rate limit, the request with its agent and votes, the
+ * view) against the bare server reading the same row, alternating slices like the create phase.
+ */
+async function readLatency(baseline: Target, app: Target): Promise<{ baseline: LoadFigures; app: LoadFigures }> {
+  const sliceSeconds = Math.max(1, Math.round(config.durationSeconds / config.slices));
+  const ids = { baseline: await filedIds(baseline.db.url), app: await filedIds(app.db.url) };
+  step(`read: ${config.slices} × (baseline ${sliceSeconds} s, app ${sliceSeconds} s) of GET /api/v1/requests/{id} at ${config.connections} connections, over ${ids.app.length} ids`);
+  for (const target of [baseline, app]) {
+    const load = { kind: "read" as const, ids: ids[target.label as "baseline" | "app"] };
+    await runLoad(target, { connections: config.connections, durationSeconds: 1, tag: `${target.label}-read-warmup`, load });
+  }
+  const slices = { baseline: [] as LoadSlice[], app: [] as LoadSlice[] };
+  for (let i = 0; i < config.slices; i++) {
+    for (const target of [baseline, app]) {
+      const load = { kind: "read" as const, ids: ids[target.label as "baseline" | "app"] };
+      const slice = await runLoad(target, { connections: config.connections, durationSeconds: sliceSeconds, tag: `${target.label}-read-${i}`, load });
+      slices[target.label as "baseline" | "app"].push(slice);
+      console.log(`  ${target.label.padEnd(8)} read slice ${i + 1}: ${((slice.status2xx + slice.non2xx) / slice.durationS).toFixed(0)} req/s, ${slice.non2xx} non-2xx`);
+    }
+  }
+  return { baseline: summarize(slices.baseline, config.connections), app: summarize(slices.app, config.connections) };
 }
 
 /**
@@ -284,7 +329,25 @@ async function main(): Promise<number> {
   const appTarget = await startApp();
   const load = await createThroughput(baselineTarget, appTarget);
   const rowProblems = (await Promise.all([checkRows(baselineTarget, load.baseline), checkRows(appTarget, load.app)])).filter(Boolean);
+  const read = await readLatency(baselineTarget, appTarget);
   await stopServer(baselineTarget.server);
+  const hot = hotPathVerdict(load, read);
+  const hotReport = hotPathReport(load, read, hot);
+  const hotProblems = [
+    ...rowProblems,
+    ...[load.baseline, load.app, read.baseline, read.app].flatMap((f, i) =>
+      f.non_2xx + f.errors > 0 ? [`${["create baseline", "create app", "read baseline", "read app"][i]}: ${f.non_2xx} non-2xx, ${f.errors} connection errors`] : [],
+    ),
+  ];
+  if (flags["hot-only"]) {
+    console.log(`\nHot path, ${config.connections} connections, ${load.app.duration_s} s per target (load avg ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} now):\n${hotReport.terminal}\n\n${hotReport.markdown}`);
+    fs.mkdirSync(path.dirname(flags.out!), { recursive: true });
+    fs.writeFileSync(flags.out!, `${JSON.stringify({ at: new Date().toISOString(), environment: { ...env, postgres: pgVersion }, config, create: load, read, hot_path: hot, problems: hotProblems }, null, 2)}\n`);
+    await stopServer(appTarget.server);
+    await cleanup();
+    if (hotProblems.length > 0) console.error(`\n✗ correctness problems:\n${hotProblems.map((p) => `  - ${p}`).join("\n")}`);
+    return hotProblems.length > 0 || (flags.strict && !(hot.throughputOk && hot.readOk)) ? 1 : 0;
+  }
   const wake = await wakePhase(appTarget);
   step(`agent side: SDK wake (${config.rounds} event-stream rounds, ${Math.max(10, Math.round(config.rounds / 4))} long-poll rounds), gate overhead (${config.gateRuns} runs)`);
   const agentSide: AgentSideBench = await runAgentSideBench({
@@ -338,6 +401,7 @@ async function main(): Promise<number> {
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
   const markdown = [
     markdownReport(baseline, app.figures, wake, v, meta),
+    hotPathReport(load, read, hot).markdown,
     agentSide.markdown,
     ...(twoInstance ? [twoInstance.markdown] : []),
     ...(memory ? [memory.markdown] : []),
@@ -345,9 +409,7 @@ async function main(): Promise<number> {
     ...(audit ? [audit.markdown] : []),
   ].join("\n\n");
   const problems = [
-    ...rowProblems,
-    ...(baseline.non_2xx + baseline.errors > 0 ? [`baseline: ${baseline.non_2xx} non-2xx, ${baseline.errors} connection errors`] : []),
-    ...(app.figures.non_2xx + app.figures.errors > 0 ? [`app: ${app.figures.non_2xx} non-2xx, ${app.figures.errors} connection errors`] : []),
+    ...hotProblems,
     ...(wake.early_answers > 0 ? [`wake: ${wake.early_answers} long-polls answered before the decision`] : []),
     ...(wake.missed > 0 ? [`wake: ${wake.missed} long-polls not woken within 5 s of the decision (excluded from the percentiles)`] : []),
     ...agentSide.wake.filter((w) => w.missed > 0).map((w) => `SDK wake (${w.transport}): ${w.missed} waits not resolved within 5 s of the decision`),
@@ -363,6 +425,7 @@ async function main(): Promise<number> {
     environment: { ...env, postgres: pgVersion },
     config,
     create: { baseline, app: app.figures, throughput_ratio: v.throughputRatio, app_audit_sealing: app.sealing },
+    read: { ...read, p99_ratio: hot.readP99Ratio },
     wake,
     agent_side: { ...agentSide, markdown: undefined },
     inbox: { ...inbox, markdown: undefined },
@@ -372,6 +435,8 @@ async function main(): Promise<number> {
     problems,
     targets: {
       throughput_ratio_min: TARGETS.throughputRatio,
+      read_p99_ratio_max: TARGETS.readP99Ratio,
+      read_ok: hot.readOk,
       wake_p99_ms_max: TARGETS.wakeP99Ms,
       inbox_p95_ms_max: INBOX_TARGET_P95_MS,
       throughput_ok: v.throughputOk,
@@ -396,6 +461,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(flags.out!, `${JSON.stringify(json, null, 2)}\n`);
 
   console.log(`\n${terminalReport(baseline, app.figures, wake, v)}`);
+  console.log(`\n${hotReport.terminal}`);
   console.log(`\n${agentSide.markdown}`);
   console.log(`\n${inbox.markdown}`);
   if (twoInstance) console.log(`\n${twoInstance.markdown}`);
@@ -407,7 +473,7 @@ async function main(): Promise<number> {
     console.error(`\n✗ correctness problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  return flags.strict && !(v.throughputOk && v.wakeOk && inbox.ok && (audit?.ok ?? true) && (twoInstance?.ok ?? true) && (memory?.ok ?? true)) ? 1 : 0;
+  return flags.strict && !(v.throughputOk && hot.readOk && v.wakeOk && inbox.ok && (audit?.ok ?? true) && (twoInstance?.ok ?? true) && (memory?.ok ?? true)) ? 1 : 0;
 }
 
 main()

@@ -38,6 +38,8 @@ import {
 } from "@/lib/requests/schema";
 import { waitForStatusChange } from "@/lib/requests/wait";
 import { openWaitSlot } from "@/lib/agents/open-waits";
+import { traceAgentCall } from "@/lib/observability/agent-call-span";
+import { tracingEnabled } from "@/lib/observability/tracing";
 import { authenticate, json, parseGrantId, parseRequestId, readJson, toResponse } from "./http";
 import { requestEventStream } from "./request-event-stream";
 
@@ -98,7 +100,7 @@ api.openAPIRegistry.registerComponent("securitySchemes", "reviewerToken", {
 });
 
 /** Method and path pattern of every operation: what a route miss is told it may use instead. */
-const operations: { method: string; pattern: RegExp }[] = [];
+const operations: { method: string; pattern: RegExp; id: string; path: string }[] = [];
 
 /** One operation: documented, routed and listed in one step, so none can be one without the others. */
 function operation(config: RouteConfig, handler: (c: Context) => Promise<Response>): void {
@@ -106,7 +108,7 @@ function operation(config: RouteConfig, handler: (c: Context) => Promise<Respons
   const method = route.method.toUpperCase();
   api.openAPIRegistry.registerPath(route);
   api.on(method, route.getRoutingPath(), handler);
-  operations.push({ method, pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`) });
+  operations.push({ method, pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`), id: config.operationId ?? route.path, path: route.path });
 }
 
 operation(
@@ -419,13 +421,22 @@ function routeMiss(req: Request): Response {
 api.notFound((c) => routeMiss(c.req.raw));
 api.onError((err) => toResponse(err));
 
+/** The operation a call's method and path match, for its span's name. */
+function routedOperation(req: Request): { id: string; path: string } | undefined {
+  const { pathname } = new URL(req.url);
+  return operations.find((o) => o.method === req.method && o.pattern.test(pathname));
+}
+
 export const agentApi = {
   /**
    * Answers one request under /api/v1. HEAD is refused here rather than run as a GET without a
    * body (Hono's default), which would open a long-poll or an event stream nobody reads.
    */
   fetch(req: Request): Response | Promise<Response> {
-    return req.method === "HEAD" ? routeMiss(req) : api.fetch(req);
+    if (req.method === "HEAD") return routeMiss(req);
+    // Tracing off (the default) costs this one test; on, the call runs inside its span.
+    if (tracingEnabled()) return traceAgentCall(req, routedOperation(req), () => api.fetch(req));
+    return api.fetch(req);
   },
   /** What the router holds, as method and OpenAPI path: for the test that the document matches it. */
   routes(): { method: string; path: string }[] {
