@@ -7,7 +7,7 @@
 // between `risk_level` and `type`, the last member. So both texts come from one canonicalisation:
 // the hashed one is the MAC'd one with `"seq":N,` inserted before the final `"type":…` member.
 import type { AuditEventRow } from "@/db/schema";
-import { canonicalJson, ESCAPED_SURROGATE, sha256Hex } from "./canonical";
+import { canonicalJson, sha256Hex } from "./canonical";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -40,35 +40,7 @@ export function chainContent(e: HashedFields, seq: number) {
 
 /** canonical_json(eventContent(e)): the MAC's input. */
 export function eventCanonical(e: HashedFields): string {
-  return eventCanonicalFast(e) ?? canonicalJson(eventContent(e));
-}
-
-/** A JSON string, or null for null/undefined; false when the value is neither (the general path decides). */
-const textOrNull = (v: unknown): string | false => (typeof v === "string" ? JSON.stringify(v) : v === null || v === undefined ? "null" : false);
-
-/**
- * The same bytes as canonicalJson(eventContent(e)), written member by member in RFC 8785's key
- * order (fixed: the content's keys never change), without copying the event: the verifier does
- * this once per event, a million times. Only `actor` and `payload` go through canonicalJson. Null
- * when a field is not what the columns hold, or a string needs an escape RFC 8785 treats apart
- * (lone surrogates): the general path then answers. canonical.test.ts proves the two equal.
- */
-function eventCanonicalFast(e: HashedFields): string | null {
-  const action = textOrNull(e.action);
-  const agentId = textOrNull(e.agentId);
-  const environment = textOrNull(e.environment);
-  const outcome = textOrNull(e.outcome);
-  const requestId = textOrNull(e.requestId);
-  const riskLevel = textOrNull(e.riskLevel);
-  const { type, channel, eventId } = e;
-  if (action === false || agentId === false || environment === false || outcome === false || requestId === false || riskLevel === false) return null;
-  if (typeof type !== "string" || typeof channel !== "string" || typeof eventId !== "string" || !(e.occurredAt instanceof Date)) return null;
-  if (typeof e.actor !== "object" || e.actor === null || typeof e.payload !== "object" || e.payload === null) return null;
-  const out =
-    `{"action":${action},"actor":${canonicalJson(e.actor)},"agent_id":${agentId},"channel":${JSON.stringify(channel)},` +
-    `"environment":${environment},"event_id":${JSON.stringify(eventId)},"occurred_at":${JSON.stringify(e.occurredAt.toISOString())},` +
-    `"outcome":${outcome},"payload":${canonicalJson(e.payload)},"request_id":${requestId},"risk_level":${riskLevel},"type":${JSON.stringify(type)}}`;
-  return ESCAPED_SURROGATE.test(out) ? null : out;
+  return canonicalJson(eventContent(e));
 }
 
 /** canonical_json(chainContent(e, seq)), derived from the event's canonical text without `seq`. */
