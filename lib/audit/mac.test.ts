@@ -1,10 +1,12 @@
 // The per-event MAC and the one canonicalisation behind both it and the chain hash.
 import { createHmac, randomBytes } from "node:crypto";
+import canonicalize from "canonicalize";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AuditEventRow } from "@/db/schema";
 import { canonicalJson, sha256Hex } from "./canonical";
 import { chainCanonical, chainContent, chainHash, eventCanonical, eventContent, GENESIS_HASH } from "./chain";
-import { macChecker, macOf } from "./mac";
+import { hmacSha256, macChecker, macOf } from "./mac";
 
 const event = {
   eventId: "0b6c4d2e-8f1a-4c3b-9d5e-7a6f1e2d3c4b",
@@ -69,5 +71,67 @@ describe("event MAC", () => {
     expect(check(`${key.kid}:zz`, canonical)).toMatchObject({ ok: false, reason: expect.stringMatching(/^bad MAC/) });
     const altered = eventCanonical({ ...event, payload: { ...event.payload, note: "changed" } });
     expect(check(mac, altered)).toMatchObject({ ok: false, reason: expect.stringMatching(/^bad MAC/) });
+  });
+});
+
+describe("the verifier's fast paths equal the reference (property tests)", () => {
+  const text = fc.string({ unit: "binary", maxLength: 300 });
+  const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.string({ unit: "binary", maxLength: 20 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie("value"), { maxLength: 4 }),
+      fc.dictionary(fc.string({ unit: "binary", maxLength: 8 }), tie("value"), { maxKeys: 5 }),
+    ),
+  })).value;
+  const nullable = fc.option(text, { nil: null });
+  const row = fc.record({
+    eventId: fc.uuid(),
+    occurredAt: fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
+    type: text,
+    actor: fc.dictionary(fc.string({ unit: "binary", maxLength: 8 }), json, { maxKeys: 6 }),
+    channel: text,
+    requestId: nullable,
+    agentId: nullable,
+    action: nullable,
+    environment: nullable,
+    riskLevel: nullable,
+    outcome: nullable,
+    payload: fc.dictionary(fc.string({ unit: "binary", maxLength: 8 }), json, { maxKeys: 8 }),
+  });
+
+  it("eventCanonical is RFC 8785 (the `canonicalize` reference) of the event's content, or refused like it", () => {
+    fc.assert(
+      fc.property(row, (e) => {
+        const content = eventContent(e as unknown as AuditEventRow);
+        let expected: string | undefined;
+        try {
+          expected = canonicalize(content);
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) expect(() => eventCanonical(e as unknown as AuditEventRow)).toThrow();
+        else expect(eventCanonical(e as unknown as AuditEventRow)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("hmacSha256 is createHmac's HMAC-SHA256 for keys shorter and longer than a block", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 150 }), fc.array(text, { minLength: 1, maxLength: 4 }), (keyBytes, texts) => {
+        const secret = Buffer.from(keyBytes);
+        const mac = hmacSha256(secret);
+        // The same checker over several texts (its buffers are reused and may grow).
+        for (const t of [...texts, "x".repeat(5000), ...texts]) {
+          expect(mac(t).toString("hex")).toBe(createHmac("sha256", secret).update(t, "utf8").digest("hex"));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

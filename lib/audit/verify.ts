@@ -49,6 +49,8 @@ export type ChainVerification = {
 export type ExpectedHead = { seq: number; hash: string; source: string };
 
 const PAGE = 10_000;
+/** Pages requested ahead of the one being hashed (each on its own pooled connection, if there are enough). */
+const READ_AHEAD = 3;
 /** Rounds spent catching up with events sealed during the walk before reporting what was verified. */
 const MAX_ROUNDS = 20;
 
@@ -125,15 +127,26 @@ export async function verifyAuditChain(
   };
 
   for (let round = 1; ; round++) {
-    // Walk on from the verified head, reading the next page while this one is hashed.
-    let pending: Promise<ChainRow[]> | null = selectChainPage(db, expected - 1, PAGE);
-    while (pending) {
-      const rows: ChainRow[] = await pending;
-      const last = rows.at(-1);
-      pending = rows.length === PAGE && last ? selectChainPage(db, last.seq, PAGE) : null;
-      if (pending) {
-        // A walk that stops early must not leave the read-ahead's failure unhandled.
-        pending.catch(() => undefined);
+    // Walk on from the verified head, with READ_AHEAD pages being built by the server (on as many
+    // connections) while this one is hashed. Page k is asked for as "after #start + k·PAGE": that is
+    // where it starts exactly when every earlier page held exactly its PAGE consecutive positions,
+    // and when one did not (a gap, a duplicate), the walk stops at that anomaly before it reads on.
+    const start = expected - 1;
+    const ahead: Promise<ChainRow[]>[] = [];
+    let asked = 0;
+    const askNext = () => {
+      const page = selectChainPage(db, start + asked * PAGE, PAGE);
+      // A walk that stops early must not leave a read-ahead's failure unhandled.
+      page.catch(() => undefined);
+      ahead.push(page);
+      asked += 1;
+    };
+    for (let i = 0; i < READ_AHEAD; i++) askNext();
+    for (;;) {
+      const rows: ChainRow[] = await ahead.shift()!;
+      const full = rows.length === PAGE;
+      if (full) {
+        askNext();
         // Let the read-ahead reach the server before this page is hashed (which never yields):
         // postgres.js sends a small query from a setImmediate it queues in a later microtask, so
         // yield for two turns of the event loop, then the server works while we hash.
@@ -169,6 +182,7 @@ export async function verifyAuditChain(
       }
       progressTotal = Math.max(progressTotal, expected - 1);
       opts.onProgress?.(expected - 1, progressTotal);
+      if (!full) break;
     }
 
     const verified = expected - 1;

@@ -727,7 +727,17 @@ async function main(): Promise<void> {
       keep: { type: "boolean", default: false },
     },
   });
+  // Importing the e2e support sets its per-process evidence keys: keep the caller's MAC key, if
+  // any, so a --keep database can be verified later by a process given the same key.
+  const callerMacKey = process.env.COUNTERSIGN_AUDIT_MAC_KEY;
   const { createTestDatabase } = await import("../../e2e/support/servers");
+  if (callerMacKey) {
+    process.env.COUNTERSIGN_AUDIT_MAC_KEY = callerMacKey;
+    (await import("@/lib/config/env")).resetEnvCache();
+    (await import("@/lib/evidence/keys")).resetKeyRingForTests();
+  } else if (values.keep) {
+    console.log("note: no COUNTERSIGN_AUDIT_MAC_KEY given, so the events carry MACs under a key this process forgets");
+  }
   const db = values.url ? null : await createTestDatabase({ prefix: "countersign_auditseed", migrate: true });
   const url = values.url ?? db!.url;
   try {

@@ -17,6 +17,10 @@
 // --out <file> --rebuild (next build first) --strict (exit 1 when a target is missed)
 // --hot-only (only (a), (b) and (b2): the quick loop while working on the hot path)
 // --cpu-prof <dir> (the baseline and the app write V8 CPU profiles there when they stop).
+// Issue 15 (two-instance.ts, soak.ts): (f) two `npm start` instances on one database: combined
+// create throughput and decision-to-wake on one instance and across the two; (g) the server's RSS
+// at rest, under the create load and through a fixed-rate soak (slope). --soak-minutes 1
+// --soak-rate 100 --skip-two-instance --skip-memory.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -47,6 +51,8 @@ import { runWakeRounds } from "./wake";
 import { AUDIT_TARGETS, runAuditBench, type AuditBenchResult } from "./audit";
 import { ensureBuild } from "./build";
 import { runAgentSideBench, type AgentSideBench } from "./agent-side";
+import { runTwoInstanceBench, TWO_INSTANCE_TARGETS, type TwoInstanceBench } from "./two-instance";
+import { MEMORY_TARGETS, runMemoryBench, type MemoryBench } from "./soak";
 
 const { values: flags } = parseArgs({
   options: {
@@ -64,6 +70,10 @@ const { values: flags } = parseArgs({
     "skip-audit": { type: "boolean", default: process.env.BENCH_SKIP_AUDIT === "1" },
     "hot-only": { type: "boolean", default: process.env.BENCH_HOT_ONLY === "1" },
     "cpu-prof": { type: "string" },
+    "soak-minutes": { type: "string", default: process.env.BENCH_SOAK_MINUTES ?? "1" },
+    "soak-rate": { type: "string", default: process.env.BENCH_SOAK_RATE ?? "100" },
+    "skip-two-instance": { type: "boolean", default: process.env.BENCH_SKIP_TWO_INSTANCE === "1" },
+    "skip-memory": { type: "boolean", default: process.env.BENCH_SKIP_MEMORY === "1" },
     out: { type: "string", default: path.join(REPO_ROOT, "bench-results", "latest.json") },
     rebuild: { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
@@ -88,7 +98,10 @@ const config = {
   // Checked here, before minutes of load: the audit phase comes last.
   auditEvents: int("audit-events", 1000),
   auditRuns: int("audit-runs", 5),
+  soakMinutes: Number(flags["soak-minutes"]),
+  soakRate: int("soak-rate", 1),
 };
+if (!(config.soakMinutes > 0)) throw new Error("--soak-minutes must be a number > 0");
 
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
 const started = performance.now();
@@ -352,6 +365,28 @@ async function main(): Promise<number> {
   const exit = await stopServer(appTarget.server);
   await cleanup();
 
+  // Issue 15: two instances on one database, and the server's memory (each on fresh databases).
+  let twoInstance: TwoInstanceBench | null = null;
+  if (!flags["skip-two-instance"]) {
+    step(`two instances on one database: create load split ${config.connections / 2}/${config.connections / 2}, wake on one instance and across two`);
+    twoInstance = await runTwoInstanceBench({
+      connections: config.connections,
+      durationSeconds: config.durationSeconds,
+      warmupSeconds: config.warmupSeconds,
+      pool: config.pool,
+      rounds: config.rounds,
+      warmupRounds: config.wakeWarmup,
+      settleMs: config.settleMs,
+      baselineReqPerS: load.baseline.req_per_s,
+      oneInstanceReqPerS: load.app.req_per_s,
+    });
+  }
+  let memory: MemoryBench | null = null;
+  if (!flags["skip-memory"]) {
+    step(`memory: RSS at rest, under the create load, and a ${config.soakMinutes}-minute soak at ${config.soakRate} req/s`);
+    memory = await runMemoryBench({ soakMinutes: config.soakMinutes, soakRate: config.soakRate, connections: config.connections, loadSeconds: Math.max(5, Math.round(config.durationSeconds / 2)), pool: config.pool });
+  }
+
   step("inbox: 10,000 pending requests, the reviewer's inbox page (issue 3)");
   const inbox: InboxBench = await runInboxBench();
   let audit: AuditBenchResult | null = null;
@@ -364,12 +399,25 @@ async function main(): Promise<number> {
 
   const v = verdict(baseline, app.figures, wake);
   const meta = { cpus: env.cpus, postgres: `PostgreSQL ${pgVersion.split(" ")[0]}`, node: env.node };
-  const markdown = [markdownReport(baseline, app.figures, wake, v, meta), hotPathReport(load, read, hot).markdown, agentSide.markdown, inbox.markdown, ...(audit ? [audit.markdown] : [])].join("\n\n");
+  const markdown = [
+    markdownReport(baseline, app.figures, wake, v, meta),
+    hotPathReport(load, read, hot).markdown,
+    agentSide.markdown,
+    ...(twoInstance ? [twoInstance.markdown] : []),
+    ...(memory ? [memory.markdown] : []),
+    inbox.markdown,
+    ...(audit ? [audit.markdown] : []),
+  ].join("\n\n");
   const problems = [
     ...hotProblems,
     ...(wake.early_answers > 0 ? [`wake: ${wake.early_answers} long-polls answered before the decision`] : []),
     ...(wake.missed > 0 ? [`wake: ${wake.missed} long-polls not woken within 5 s of the decision (excluded from the percentiles)`] : []),
     ...agentSide.wake.filter((w) => w.missed > 0).map((w) => `SDK wake (${w.transport}): ${w.missed} waits not resolved within 5 s of the decision`),
+    ...(twoInstance && twoInstance.wake.missed + twoInstance.wake.early_answers > 0
+      ? [`two-instance wake: ${twoInstance.wake.missed} missed, ${twoInstance.wake.early_answers} answered before the decision`]
+      : []),
+    ...(twoInstance && twoInstance.load.a.non_2xx + twoInstance.load.b.non_2xx + twoInstance.load.a.errors + twoInstance.load.b.errors > 0 ? ["two-instance load: non-2xx answers or errors"] : []),
+    ...(memory && memory.soak.non_2xx + memory.soak.errors > 0 ? [`soak: ${memory.soak.non_2xx} non-2xx, ${memory.soak.errors} errors`] : []),
   ];
 
   const json = {
@@ -382,6 +430,8 @@ async function main(): Promise<number> {
     agent_side: { ...agentSide, markdown: undefined },
     inbox: { ...inbox, markdown: undefined },
     audit: audit ? { ...audit, markdown: undefined } : null,
+    two_instance: twoInstance ? { ...twoInstance, markdown: undefined } : null,
+    memory: memory ? { ...memory, markdown: undefined } : null,
     problems,
     targets: {
       throughput_ratio_min: TARGETS.throughputRatio,
@@ -397,6 +447,11 @@ async function main(): Promise<number> {
       audit_export_peak_rss_mb_max: AUDIT_TARGETS.exportPeakRssMB,
       audit_verify_seconds_max: AUDIT_TARGETS.verifySeconds,
       audit_ok: audit?.ok ?? null,
+      audit_verify_floor_ratio: audit?.verify.floorRatio ?? null,
+      two_instance_wake_p99_ms_max: TWO_INSTANCE_TARGETS.wakeP99Ms,
+      two_instance_ok: twoInstance?.ok ?? null,
+      soak_rss_slope_mb_per_min_max: MEMORY_TARGETS.soakSlopeMBPerMin,
+      memory_ok: memory?.ok ?? null,
     },
     app_exit: exit,
     total_seconds: Math.round((performance.now() - started) / 1000),
@@ -409,6 +464,8 @@ async function main(): Promise<number> {
   console.log(`\n${hotReport.terminal}`);
   console.log(`\n${agentSide.markdown}`);
   console.log(`\n${inbox.markdown}`);
+  if (twoInstance) console.log(`\n${twoInstance.markdown}`);
+  if (memory) console.log(`\n${memory.markdown}`);
   if (audit) console.log(`\n${audit.markdown}`);
   console.log(`\nMarkdown for the README:\n\n${markdown}\n`);
   console.log(`Wrote ${path.relative(process.cwd(), flags.out!)} (${json.total_seconds} s total).`);
@@ -416,7 +473,7 @@ async function main(): Promise<number> {
     console.error(`\n✗ correctness problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  return flags.strict && !(v.throughputOk && hot.readOk && v.wakeOk && inbox.ok && (audit?.ok ?? true)) ? 1 : 0;
+  return flags.strict && !(v.throughputOk && hot.readOk && v.wakeOk && inbox.ok && (audit?.ok ?? true) && (twoInstance?.ok ?? true) && (memory?.ok ?? true)) ? 1 : 0;
 }
 
 main()

@@ -18,6 +18,8 @@ export type WakeSample = {
   decide_call: number;
   /** A plain `GET /api/v1/requests/{id}` (auth + read, no wait) right after: the floor a wake sits on. */
   plain_get: number;
+  /** Which of `pollUrls` the long-poll waited on (0 when there is one). */
+  instance: number;
 };
 
 export type WakeOptions = {
@@ -30,6 +32,13 @@ export type WakeOptions = {
   /** How long to let the long-poll park on the server before deciding. */
   settleMs: number;
   waitSeconds?: number;
+  /**
+   * Instances to long-poll on, round-robin (default: appUrl): with two instances of one database,
+   * rounds alternate between the deciding instance and the other one.
+   */
+  pollUrls?: string[];
+  /** Decide through this instance's reviewer API (a token's POST …/approve) instead of in this process. */
+  decideVia?: string;
 };
 
 /**
@@ -57,6 +66,8 @@ const REVIEWER = {
 /** The reviewer's side of a wake round, in this process: decides, and notes when each approval's NOTIFY arrived. */
 export type ReviewerSide = {
   approve(id: string): Promise<void>;
+  /** Approves through an instance's reviewer API (`POST /api/v1/reviews/{id}/approve`) with a decide token. */
+  approveVia(baseUrl: string, id: string): Promise<void>;
   /** When this process's LISTEN saw request `id` approved (performance.now()), once. */
   takeNotifiedAt(id: string): number | undefined;
   close(): Promise<void>;
@@ -71,11 +82,30 @@ export async function openReviewerSide(opts: { databaseUrl: string; policyPath: 
   (await import("@/lib/runtime/wiring")).wireRequestEffects();
   const { recordIdentity } = await import("@/lib/auth/people");
   const { sealPendingAuditEvents, settleSealer } = await import("@/lib/audit/sealer");
+  const { createReviewerToken } = await import("@/lib/auth/reviewer-tokens");
 
   const handle: DatabaseHandle = await openDatabase({ databaseUrl: opts.databaseUrl, poolSize: 2 });
   setDatabaseForProcess(handle);
   setActivePolicyForTests(parsePolicy(fs.readFileSync(opts.policyPath, "utf8"), opts.policyPath));
-  const reviewer = { kind: "person" as const, personId: (await recordIdentity({ ...REVIEWER, authTime: new Date() })).personId };
+  const identity = await recordIdentity({ ...REVIEWER, authTime: new Date() });
+  const reviewer = { kind: "person" as const, personId: identity.personId };
+  let token: string | null = null;
+  const reviewerToken = async () => {
+    const viewer = {
+      sessionId: "bench",
+      personId: identity.personId,
+      identityId: identity.id,
+      name: REVIEWER.name,
+      email: REVIEWER.email,
+      idp: REVIEWER.idp,
+      emails: [REVIEWER.email],
+      groups: REVIEWER.groups,
+      roles: ["reviewer" as const],
+      authTime: null,
+    };
+    token ??= (await createReviewerToken(viewer, { name: "bench wake", scopes: ["read", "decide"], expiresInDays: 7 })).token;
+    return token;
+  };
 
   const notified = new Map<string, number>();
   const unlisten = await handle.listen("countersign_requests", (payload) => {
@@ -86,6 +116,15 @@ export async function openReviewerSide(opts: { databaseUrl: string; policyPath: 
   return {
     async approve(id) {
       await decideRequest(id, reviewer, "approve", "bench", "console");
+    },
+    async approveVia(baseUrl, id) {
+      const res = await fetch(`${baseUrl}/api/v1/reviews/${id}/approve`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await reviewerToken()}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      if (res.status !== 200) throw new Error(`approve via ${baseUrl} answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer().catch(() => undefined);
     },
     takeNotifiedAt(id) {
       const at = notified.get(id);
@@ -121,7 +160,9 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
 
       let answeredAt = 0;
       const abandon = new AbortController();
-      const poll = fetch(`${opts.appUrl}/api/v1/requests/${id}?wait=${opts.waitSeconds ?? 30}`, { headers: auth, signal: abandon.signal }).then(
+      const pollUrls = opts.pollUrls ?? [opts.appUrl];
+      const instance = i % pollUrls.length;
+      const poll = fetch(`${pollUrls[instance]}/api/v1/requests/${id}?wait=${opts.waitSeconds ?? 30}`, { headers: auth, signal: abandon.signal }).then(
         async (res) => {
           const body = (await res.json()) as { status: string };
           answeredAt = performance.now();
@@ -139,7 +180,8 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       }
 
       const start = performance.now();
-      await side.approve(id);
+      if (opts.decideVia) await side.approveVia(opts.decideVia, id);
+      else await side.approve(id);
       const end = performance.now();
       const guard = setTimeout(() => abandon.abort(), MISS_AFTER_MS);
       const res = await poll;
@@ -152,7 +194,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       if (res.status !== 200 || res.body.status !== "approved") throw new Error(`round ${i}: long-poll answered ${res.status} ${res.body.status}`);
       if (i < opts.warmupRounds) continue;
       const getStart = performance.now();
-      const plain = await fetch(`${opts.appUrl}/api/v1/requests/${id}`, { headers: auth });
+      const plain = await fetch(`${pollUrls[instance]}/api/v1/requests/${id}`, { headers: auth });
       await plain.arrayBuffer();
       const plainGet = performance.now() - getStart;
       samples.push({
@@ -161,6 +203,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
         from_notify: notifiedAt === undefined ? null : answeredAt - notifiedAt,
         from_decide_end: answeredAt - end,
         decide_call: end - start,
+        instance,
       });
     }
   } finally {
