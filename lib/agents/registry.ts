@@ -27,6 +27,7 @@ import { z } from "zod";
 import { getActivePolicy } from "@/lib/policy/load";
 import { isUuid } from "@/lib/vocabulary";
 import {
+  identityStillMapsTo,
   isAgentTokenHeader,
   looksLikeJwt,
   tokenError,
@@ -246,6 +247,9 @@ export async function authenticateCaller(authorization: string | null): Promise<
       const agent = await lookupAgent("id", agentId);
       if (!agent) throw tokenError("agent", "The agent token names no registered agent.");
       if (agent.revokedAt) throw new CountersignError("agent_revoked", "This agent has been revoked.");
+      if (!(await identityStillMapsTo(await getActivePolicy(), identity, agent.name))) {
+        throw tokenError("no_matching_identity", "The policy no longer maps this workload identity to this agent; exchange the workload's token again.");
+      }
       return { agent, workload: identity };
     }
     const verified = await verifyWorkloadToken(credential, await getActivePolicy());

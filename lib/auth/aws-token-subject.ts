@@ -11,3 +11,17 @@ export const awsTokenSubject = {
   verify: (signed: SignedAwsRequest): Promise<AwsIdentity> => verifyAwsIdentity(signed, awsIdentitySettings()),
   match: async (arn: string): Promise<{ agent: string; rule: number } | null> => matchAwsIdentity(await getActivePolicy(), arn),
 };
+
+/**
+ * The AWS IAM half as the token endpoint and the agent-token check use it; useAwsIdentity() swaps
+ * it (null: AWS identities refused).
+ */
+export type AwsIdentityBackend = {
+  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string; signedAt?: Date }>;
+  match(arn: string): Promise<{ agent: string } | null>;
+};
+let backend: AwsIdentityBackend | null = awsTokenSubject;
+export function useAwsIdentity(next: AwsIdentityBackend | null): void {
+  backend = next;
+}
+export const awsIdentityBackend = (): AwsIdentityBackend | null => backend;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { agentForWorkload } from "@/lib/agents/registry";
 import { CountersignError, issuesFromZod } from "@/lib/errors";
 import { getActivePolicy } from "@/lib/policy/load";
-import { awsTokenSubject } from "./aws-token-subject";
+import { awsIdentityBackend } from "./aws-token-subject";
 import { failedCheck, issueAgentToken, tokenError, verifyWorkloadToken, type WorkloadIdentity } from "./workload-identity";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -34,18 +34,7 @@ export type TokenExchangeResponse = {
   expires_in: number;
 };
 
-/**
- * The AWS IAM half (lib/auth/aws-identity.ts, lib/policy/aws-identities.ts, plugged in by
- * lib/auth/aws-token-subject.ts); useAwsIdentity() swaps it (null: AWS identities refused).
- */
-export type AwsIdentityBackend = {
-  verify(signed: { method: string; url: string; headers: Record<string, string>; body: string }): Promise<{ arn: string; account: string; signedAt?: Date }>;
-  match(arn: string): Promise<{ agent: string } | null>;
-};
-let awsBackend: AwsIdentityBackend | null = awsTokenSubject;
-export function useAwsIdentity(backend: AwsIdentityBackend | null): void {
-  awsBackend = backend;
-}
+export { useAwsIdentity, type AwsIdentityBackend } from "./aws-token-subject";
 
 /** Form fields -> validated parameters (400 invalid_request naming the field). */
 export function parseTokenExchangeForm(form: URLSearchParams): TokenExchangeForm {
@@ -92,6 +81,7 @@ export async function exchangeToken(
 }
 
 async function verifyAwsSubject(subjectToken: string): Promise<{ agentName: string; identity: WorkloadIdentity; notAfter: Date }> {
+  const awsBackend = awsIdentityBackend();
   if (!awsBackend) {
     throw new CountersignError("invalid_request", "AWS IAM identities are not enabled on this server.", { issues: [{ path: "subject_token_type", message: "unsupported" }] });
   }

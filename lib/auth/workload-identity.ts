@@ -26,6 +26,7 @@ import { keyRing, SIGNING_ALG } from "@/lib/evidence/keys";
 import type { Policy } from "@/lib/policy/types";
 import { audiencesFor, isLoopbackHost, matchWorkloadIdentity } from "@/lib/policy/workload-identities";
 import { processWide } from "@/lib/runtime/process-wide";
+import { awsIdentityBackend } from "./aws-token-subject";
 
 /** Who a workload is, as verified: what the audit, the request's authenticated origin and the token carry. */
 export type { WorkloadIdentity };
@@ -280,7 +281,9 @@ export async function verifyAgentToken(token: string): Promise<{ agentId: string
   const ring = await keyRing();
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(ring.jwks), {
+    // Only the active signing key: retired keys stay published so old grants and proofs verify,
+    // but a token that lives 15 minutes never needs one, and a leaked retired key must mint nothing.
+    ({ payload } = await jwtVerify(token, createLocalJWKSet({ keys: [ring.signing.publicJwk] }), {
       algorithms: [SIGNING_ALG],
       typ: AGENT_TOKEN_TYP,
       issuer: AGENT_TOKEN_ISSUER,
@@ -297,4 +300,16 @@ export async function verifyAgentToken(token: string): Promise<{ agentId: string
   const wid = payload.wid as WorkloadIdentity | undefined;
   if (!wid || typeof wid !== "object" || (wid.kind !== "oidc" && wid.kind !== "aws")) throw tokenError("malformed", "The agent token carries no workload identity.");
   return { agentId: payload.sub!, identity: wid };
+}
+
+/**
+ * Whether the policy in force still maps an agent token's workload identity to `agentName`: a rule
+ * removed or narrowed (a compromised repository or role) stops the tokens already issued under it,
+ * not only new exchanges. An OIDC token carries the claims its rule matched; a rule that now names
+ * other claims refuses it, and the workload exchanges a fresh issuer token.
+ */
+export async function identityStillMapsTo(policy: Pick<Policy, "workloadIdentities">, identity: WorkloadIdentity, agentName: string): Promise<boolean> {
+  if (identity.kind === "aws") return (await awsIdentityBackend()?.match(identity.arn))?.agent === agentName;
+  const audiences = policy.workloadIdentities.filter((r) => r.issuer === identity.issuer).map((r) => r.audience);
+  return matchWorkloadIdentity(policy, identity.issuer, audiences, identity.claims)?.rule.agent === agentName;
 }

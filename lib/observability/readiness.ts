@@ -60,3 +60,15 @@ export async function readiness(now = Date.now()): Promise<Readiness> {
   const checks = { database, migrations, policy, sealer, draining };
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
+
+// An anonymous flood of probes must not queue four queries each on the pool the agent API shares:
+// probes arriving while a check is running share its answer.
+let inFlight: Promise<Readiness> | undefined;
+
+/** readiness(), one run at a time per process: concurrent probes share it. */
+export function currentReadiness(): Promise<Readiness> {
+  inFlight ??= readiness().finally(() => {
+    inFlight = undefined;
+  });
+  return inFlight;
+}

@@ -254,8 +254,20 @@ const rolesShape = Object.fromEntries(CONSOLE_ROLES.map((role) => [role, roleGro
  * can admit every workload an issuer signs for (every GitHub repository in the world).
  */
 const CLAIM_NAME = /^[A-Za-z0-9_:.\/-]{1,100}$/;
+/**
+ * Why a claim glob would widen a rule past what it names, or null. A claim list is "any of", so a
+ * negation (`!acme/secret`) or an extglob (`!(…)`) in it matches every other value — every
+ * repository in the world — and a pattern of wildcards alone matches anything.
+ */
+export function claimGlobWideningProblem(pattern: string): string | null {
+  if (pattern.startsWith("!") || /[!@+?*]\(/.test(pattern)) {
+    return `the claim glob "${pattern}" uses a negation or an extglob; in a list that means "anything but", which admits every workload the issuer signs for: list only what to admit`;
+  }
+  if (/^[*?/]+$/.test(pattern)) return `the claim glob "${pattern}" is wildcards alone and would admit every workload the issuer signs for: name what to admit (e.g. "acme/*")`;
+  return null;
+}
 const claimGlob = z.string().min(1).superRefine((pattern, ctx) => {
-  const problem = resourceGlobProblem(pattern);
+  const problem = claimGlobWideningProblem(pattern) ?? resourceGlobProblem(pattern);
   if (problem) ctx.addIssue({ code: "custom", message: problem.replace("resource glob", "claim glob"), input: pattern });
 });
 const WorkloadIdentitySchema = z.strictObject({

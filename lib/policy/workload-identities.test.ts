@@ -51,6 +51,22 @@ describe("workload_identities in the policy file", () => {
     expect(problems(`  - issuer: https://issuer.example\n    audience: cs\n    match: { sub: x }\n    agent: Deploy Bot\n`)[0]).toMatch(/^workload_identities\[0\]\.agent:/);
   });
 
+  it("refuses claim globs that would admit every workload: negations, extglobs, wildcards alone", () => {
+    const rule = (glob: string) => `  - issuer: https://token.actions.githubusercontent.com
+    audience: countersign
+    match: { repository: ["acme/*", ${JSON.stringify(glob)}] }
+    agent: deploy
+`;
+    // "acme except secret" written as a list would be "acme/* or anything but acme/secret".
+    for (const glob of ["!acme/secret", "!(acme/secret)", "acme/@(x|y)", "*", "**", "*/*", "?"]) {
+      const found = problems(rule(glob));
+      expect(found.length, glob).toBe(1);
+      expect(found[0]).toMatch(/^workload_identities\[0\]\.match\.repository/);
+      expect(found[0]).toMatch(/negation or an extglob|wildcards alone/);
+    }
+    expect(problems(rule("acme-*/app"))).toEqual([]);
+  });
+
   it("refuses issuers that are not https (http only on loopback), or carry a query or credentials", () => {
     expect(issuerProblem("https://token.actions.githubusercontent.com")).toBeUndefined();
     expect(issuerProblem("http://127.0.0.1:8080")).toBeUndefined();

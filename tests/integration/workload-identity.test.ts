@@ -273,6 +273,42 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     }
   });
 
+  it("stops agent tokens already issued when the policy no longer maps their identity to the agent", async () => {
+    const standard = `workload_identities:
+  - issuer: ${issuer.url}
+    audience: countersign
+    match: { repository: "acme/*", ref: "refs/heads/main" }
+    agent: ${agentName}
+`;
+    const token = (await exchange(await issuer.sign(pipelineClaims))).body.access_token as string;
+    expect((await fileWith(token)).status).toBe(201);
+    const refusedWith = async () => {
+      const res = await fileWith(token);
+      const body = errorBody.parse(await res.json());
+      return { status: res.status, code: body.error.code, check: body.error.issues?.[0]?.path };
+    };
+    const refusal = { status: 401, code: "invalid_token", check: "no_matching_identity" };
+    const before = await requestsFiledBy(agentId);
+    try {
+      // The repository was compromised: the rule now names another one.
+      policyWith(standard.replace(`"acme/*"`, `"acme/other"`));
+      expect(await refusedWith()).toEqual(refusal);
+      // The same identity now mapped to another agent.
+      policyWith(standard.replace(`agent: ${agentName}`, "agent: someone-else"));
+      expect(await refusedWith()).toEqual(refusal);
+      // The rule now also requires a claim the token's identity never carried.
+      policyWith(standard.replace(`ref: "refs/heads/main"`, `ref: "refs/heads/main", environment: "prod"`));
+      expect(await refusedWith()).toEqual(refusal);
+      // No workload identities at all.
+      policyWith("");
+      expect(await refusedWith()).toEqual(refusal);
+      expect(await requestsFiledBy(agentId)).toBe(before);
+    } finally {
+      policyWith(standard);
+    }
+    expect((await fileWith(token)).status).toBe(201);
+  });
+
   it("refuses agent tokens that are expired, tampered, too long-lived or not ours; never confuses them with grants", async () => {
     const identity = { kind: "oidc" as const, issuer: issuer.url, subject: "s", claims: {} };
     const longAgo = new Date(Date.now() - 30 * 60_000);
@@ -381,6 +417,10 @@ describe("POST /api/v1/token (RFC 8693)", () => {
       expect(ok).toMatchObject({ status: 200, token_type: "Bearer" });
       const view = requestView.parse(await (await fileWith(ok.access_token as string)).json());
       expect(view.workload_identity).toEqual({ kind: "aws", arn, account: "123456789012" });
+      // The ARN is no longer mapped (the role was compromised): the agent token already issued stops too.
+      useAwsIdentity({ verify: async () => ({ arn, account: "123456789012" }), match: async () => null });
+      const stale = await fileWith(ok.access_token as string);
+      expect({ status: stale.status, check: errorBody.parse(await stale.json()).error.issues?.[0]?.path }).toEqual({ status: 401, check: "no_matching_identity" });
       expect(await call(form("not-base64-json"))).toMatchObject({ status: 401, error: "invalid_token", check: "malformed" });
       expect(await call(form(Buffer.from(JSON.stringify({ ...signed, extra: 1 })).toString("base64url")))).toMatchObject({ status: 401, check: "malformed" });
     } finally {
