@@ -40,7 +40,28 @@ export async function requestEventStream(req: Request, agent: Agent, id: string)
           /* already closed by the client */
         }
       };
+      // One read at a time: a notice that arrives while a read is in flight asks for one more read
+      // after it. Two reads in flight could finish out of order (separate pooled connections), and
+      // the older one — still "pending" — would be sent last, leaving the agent waiting on a
+      // request already decided (the bench's SDK wake saw 1 such wait in 200).
+      let reading = false;
+      let readAgain = false;
       const push = async () => {
+        if (reading) {
+          readAgain = true;
+          return;
+        }
+        reading = true;
+        try {
+          do {
+            readAgain = false;
+            await pushOnce();
+          } while (readAgain && !closed);
+        } finally {
+          reading = false;
+        }
+      };
+      const pushOnce = async () => {
         if (closed) return;
         const view = await getRequestForAgent(agent, id);
         const body = JSON.stringify(view);
