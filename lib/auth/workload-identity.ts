@@ -200,6 +200,7 @@ export async function verifyWorkloadToken(
   } catch (err) {
     throw joseFailure(err, issuer);
   }
+  if (typeof payload.sub !== "string" || payload.sub === "") throw tokenError("malformed", "The token's sub is not a non-empty string.");
   const now = Math.floor(Date.now() / 1000);
   const exp = payload.exp!;
   const issuedAt = typeof payload.iat === "number" ? payload.iat : now;
@@ -222,7 +223,7 @@ export async function verifyWorkloadToken(
     identity: {
       kind: "oidc",
       issuer,
-      subject: payload.sub!,
+      subject: payload.sub,
       claims: match.matched,
       ...(Object.keys(context).length > 0 ? { context } : {}),
     },

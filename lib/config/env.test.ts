@@ -28,6 +28,14 @@ describe("parseEnv", () => {
     expect((error as Error).message).toContain("  AUTH_SECRET: must be at least 32 characters (openssl rand -base64 33)");
   });
 
+  it("takes an STS endpoint over https, or http only on loopback (agents' signed requests travel to it)", () => {
+    expect(parseEnv({ COUNTERSIGN_AWS_STS_ENDPOINT: "https://sts.eu-west-1.amazonaws.com/" }).COUNTERSIGN_AWS_STS_ENDPOINT).toBe("https://sts.eu-west-1.amazonaws.com/");
+    expect(parseEnv({ COUNTERSIGN_AWS_STS_ENDPOINT: "http://127.0.0.1:4566/" }).COUNTERSIGN_AWS_STS_ENDPOINT).toBe("http://127.0.0.1:4566/");
+    for (const bad of ["http://sts.us-east-1.amazonaws.com/", "http://10.0.0.8/", "ftp://127.0.0.1/"]) {
+      expect(() => parseEnv({ COUNTERSIGN_AWS_STS_ENDPOINT: bad }), bad).toThrow(/COUNTERSIGN_AWS_STS_ENDPOINT/);
+    }
+  });
+
   it("reads an empty sign-in variable as unset", () => {
     expect(parseEnv({ AUTH_SECRET: "", AUTH_OKTA_ISSUER: "", AUTH_GITHUB_ORGS: "" })).toMatchObject({
       AUTH_SECRET: undefined,

@@ -141,7 +141,14 @@ const schema = z.object({
   /** The AWS region whose STS endpoint verifies agents' signatures (default us-east-1); agents sign for this region. */
   COUNTERSIGN_AWS_REGION: unsetWhenEmpty(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as eu-west-1")),
   /** The STS endpoint instead of https://sts.<region>.amazonaws.com/ (a VPC endpoint; tests: a local stand-in). */
-  COUNTERSIGN_AWS_STS_ENDPOINT: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: "must be the http(s):// URL of an STS endpoint" })),
+  // Agents' signed requests travel to it: plain http only to a loopback stand-in (tests, development).
+  COUNTERSIGN_AWS_STS_ENDPOINT: unsetWhenEmpty(
+    z
+      .url({ protocol: /^https?$/, error: "must be the http(s):// URL of an STS endpoint" })
+      .refine((u) => u.startsWith("https://") || ["127.0.0.1", "localhost", "[::1]"].includes(new URL(u).hostname), {
+        error: "must be https:// (http:// only on 127.0.0.1, localhost or [::1]): agents' signed requests travel to it",
+      }),
+  ),
 });
 
 export type Env = z.infer<typeof schema>;

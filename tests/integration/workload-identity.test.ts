@@ -213,6 +213,9 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     await expectRefused(await issuer.sign({ ...pipelineClaims, nbf: now + 600 }), "not_yet_valid");
     await expectRefused(await issuer.sign({ ...pipelineClaims, exp: now + 3 * 24 * 3600 }), "lifetime");
     await expectRefused(await issuer.sign({ ...pipelineClaims, exp: undefined }), "malformed");
+    // A subject that is not a string (the audit and the page show it as the workload's name).
+    await expectRefused(await issuer.sign({ ...pipelineClaims, sub: 42 as unknown as string }), "malformed");
+    await expectRefused(await issuer.sign({ ...pipelineClaims, sub: "" }), "malformed");
     // Another issuer (its own keys, not in the policy), and ours named with a trailing slash.
     await expectRefused(await other.sign(pipelineClaims), "issuer");
     await expectRefused(await issuer.sign({ ...pipelineClaims, iss: `${issuer.url}/` }), "issuer");
