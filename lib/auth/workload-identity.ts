@@ -66,8 +66,9 @@ const CONTEXT_CLAIMS = ["run_id", "run_attempt", "workflow", "workflow_ref", "jo
 
 type IssuerKeys = { getKey: JWTVerifyGetKey; at: number };
 type IssuerCache = { issuers: Map<string, Promise<IssuerKeys>>; settings: IssuerSettings };
-type IssuerSettings = { discoveryTtlMs: number; jwksCooldownMs: number; timeoutMs: number };
-const DEFAULT_SETTINGS: IssuerSettings = { discoveryTtlMs: 60 * 60_000, jwksCooldownMs: 10_000, timeoutMs: 5_000 };
+type IssuerSettings = { discoveryTtlMs: number; jwksCooldownMs: number; timeoutMs: number; failedDiscoveryRetryMs: number };
+// A failed discovery is the answer for failedDiscoveryRetryMs before the issuer is asked again.
+const DEFAULT_SETTINGS: IssuerSettings = { discoveryTtlMs: 60 * 60_000, jwksCooldownMs: 10_000, timeoutMs: 5_000, failedDiscoveryRetryMs: 5_000 };
 const issuerCache = processWide<IssuerCache>("workload-issuers", () => ({ issuers: new Map(), settings: { ...DEFAULT_SETTINGS } }));
 
 /** Tests shorten the JWKS cool-down (a rotated key is refetched at once) and start from an empty cache. */
@@ -121,12 +122,20 @@ function issuerKeys(issuer: string): Promise<IssuerKeys> {
   const load = () => {
     const loading = discover(issuer);
     issuerCache.issuers.set(issuer, loading);
-    // A failed discovery is not cached: the next token tries again.
-    loading.catch(() => issuerCache.issuers.get(issuer) === loading && issuerCache.issuers.delete(issuer));
+    // A failed discovery answers every token for a few seconds (503 at once), then the next token
+    // tries again: a flood of tokens naming a failing issuer costs one outbound fetch per interval.
+    loading.catch(() => {
+      setTimeout(() => issuerCache.issuers.get(issuer) === loading && issuerCache.issuers.delete(issuer), issuerCache.settings.failedDiscoveryRetryMs).unref();
+    });
     return loading;
   };
   if (!cached) return load();
-  return cached.then((k) => (fresh(k) ? k : load()));
+  // A stale entry is refreshed once: the first caller's load() replaces it, the others share that.
+  return cached.then((k) => {
+    if (fresh(k)) return k;
+    const current = issuerCache.issuers.get(issuer);
+    return current && current !== cached ? current : load();
+  });
 }
 
 // ── the issuer's token ──────────────────────────────────────────────────────────────────────────

@@ -205,6 +205,32 @@ describe("POST /api/v1/token (RFC 8693)", () => {
     await expectRefused(await issuer.sign(pipelineClaims, { unpublishedKey: true }), "signature");
   });
 
+  it("asks a failing issuer once per retry interval, and refreshes a stale discovery once for concurrent tokens", async () => {
+    configureIssuersForTests({ jwksCooldownMs: 0, failedDiscoveryRetryMs: 300 });
+    issuer.failDiscovery(true);
+    try {
+      const token = await issuer.sign(pipelineClaims);
+      const before = issuer.discoveryFetches();
+      const answers = await Promise.all(Array.from({ length: 8 }, () => exchange(token)));
+      for (const a of answers) expect({ status: a.status, code: a.body.code }).toEqual({ status: 503, code: "unavailable" });
+      expect((await exchange(token)).status).toBe(503);
+      expect(issuer.discoveryFetches() - before).toBe(1); // the failure answered the other nine
+      issuer.failDiscovery(false);
+      await new Promise((r) => setTimeout(r, 350));
+      expect((await exchange(token)).status).toBe(200);
+    } finally {
+      issuer.failDiscovery(false);
+    }
+    // Stale after every use (TTL 0): concurrent tokens share one refresh.
+    configureIssuersForTests({ jwksCooldownMs: 0, discoveryTtlMs: 0 });
+    const token = await issuer.sign(pipelineClaims);
+    expect((await exchange(token)).status).toBe(200);
+    const before = issuer.discoveryFetches();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => exchange(token)));
+    for (const a of answers) expect(a.status).toBe(200);
+    expect(issuer.discoveryFetches() - before).toBeLessThanOrEqual(2);
+  });
+
   it("refuses every bad token with 401 and the failing check, and files nothing", async () => {
     const now = Math.floor(Date.now() / 1000);
     const before = await requestsFiledBy(agentId);

@@ -11,6 +11,10 @@ export type OidcIssuer = {
   url: string;
   /** How many times the JWKS was fetched. */
   jwksFetches(): number;
+  /** How many times the discovery document was asked for. */
+  discoveryFetches(): number;
+  /** While on, discovery answers 503 (an issuer having an outage). */
+  failDiscovery(on: boolean): void;
   /** A new signing key (new kid), published beside the old ones unless `retireOld`. */
   rotate(opts?: { retireOld?: boolean }): Promise<void>;
   /** A token from this issuer; claims override the defaults (iss, aud, sub, iat, nbf, exp in 5 min). */
@@ -29,6 +33,8 @@ async function newKey(alg = "RS256"): Promise<IssuerKey> {
 export async function startOidcIssuer(opts: { issuerPath?: string; audience?: string } = {}): Promise<OidcIssuer> {
   const keys: IssuerKey[] = [await newKey()];
   let fetches = 0;
+  let discoveries = 0;
+  let failing = false;
   let url = "";
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
@@ -37,6 +43,8 @@ export async function startOidcIssuer(opts: { issuerPath?: string; audience?: st
       res.end(JSON.stringify(body));
     };
     if (path === `${opts.issuerPath ?? ""}/.well-known/openid-configuration`) {
+      discoveries += 1;
+      if (failing) return send(503, { error: "unavailable" });
       return send(200, { issuer: url, jwks_uri: `${url}/keys`, id_token_signing_alg_values_supported: ["RS256"] });
     }
     if (path === `${opts.issuerPath ?? ""}/keys`) {
@@ -51,6 +59,10 @@ export async function startOidcIssuer(opts: { issuerPath?: string; audience?: st
   return {
     url,
     jwksFetches: () => fetches,
+    discoveryFetches: () => discoveries,
+    failDiscovery: (on) => {
+      failing = on;
+    },
     async rotate({ retireOld = false } = {}) {
       const key = await newKey();
       if (retireOld) keys.splice(0, keys.length);
