@@ -3,7 +3,9 @@ export default function AuditLoading() {
     <div role="status" aria-live="polite" className="space-y-5">
       <span className="sr-only">Loading the audit timeline…</span>
       <div className="flex flex-wrap items-end justify-between gap-4">
-        <div className="space-y-2">
+        {/* A flex item is as wide as its content unless capped: without max-w-full the 24rem line
+            made the skeleton wider than a phone's screen while the timeline loaded. */}
+        <div className="min-w-0 max-w-full space-y-2">
           <div className="h-7 w-48 animate-pulse rounded bg-slate-200" />
           <div className="h-4 w-96 max-w-full animate-pulse rounded bg-slate-200" />
         </div>
