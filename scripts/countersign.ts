@@ -9,6 +9,7 @@ import type { AuditActor } from "@/db/schema";
 import { createAgent, listAgents, resolveAgent, revokeAgent, rotateAgentKey } from "@/lib/agents/registry";
 import { sealPendingAuditEvents, settleSealer } from "@/lib/audit/sealer";
 import { verifyAuditEvidence } from "@/lib/audit/verify";
+import { parallelVerifier } from "@/lib/audit/verify-parallel";
 import { evidenceReport } from "@/lib/audit/verify-report";
 import { describeVerification, readJwks, verifyExportFile } from "@/lib/evidence/export-verify";
 import { EnvError, webhookMasterSecret } from "@/lib/config/env";
@@ -176,9 +177,12 @@ program
   .option("--jwks <file>", "with --file: the JWKS whose keys may sign the export's trailer")
   .action(async (o: { file?: string; jwks?: string }) => {
     if (o.file) return verifyExportOffline(o.file, o.jwks);
-    await openMigrated();
+    const handle = await openMigrated();
     await sealPendingAuditEvents();
+    // On PostgreSQL the chain is checked on every core (worker threads with their own connections).
+    const parallel = handle.kind === "postgres" && handle.url ? parallelVerifier({ databaseUrl: handle.url }) : undefined;
     const result = await verifyAuditEvidence({
+      parallel,
       onProgress: (n, total) => {
         if (!asJson) process.stderr.write(`\rverified ${n.toLocaleString()} / ${total.toLocaleString()} events`);
       },

@@ -58,3 +58,71 @@ export function chainHashOf(prevHash: string, contentCanonical: string, type: st
 export function chainHash(prevHash: string, e: HashedFields, seq: number): string {
   return chainHashOf(prevHash, eventCanonical(e), e.type, seq);
 }
+
+/** The columns of a sealed row that `eventContentCanonical` reads (a ChainRow has them all). */
+export type ContentColumns = {
+  eventId: string;
+  occurredAtMs: number;
+  type: string;
+  actor: unknown;
+  channel: string;
+  requestId: string | null;
+  agentId: string | null;
+  action: string | null;
+  environment: string | null;
+  riskLevel: string | null;
+  outcome: string | null;
+  payload: unknown;
+};
+
+const str = (v: string | null) => (v === null ? "null" : JSON.stringify(v));
+/** What JSON.stringify writes for a lone surrogate (canonical.ts hands those to the reference). */
+const ESCAPED_SURROGATE = /\\ud[89a-f]/i;
+
+/**
+ * `eventCanonical` for a row read as columns, written member by member: the top level's members
+ * are fixed and their RFC 8785 order is known (action, actor, agent_id, channel, environment,
+ * event_id, occurred_at, outcome, payload, request_id, risk_level, type), so only `actor` and
+ * `payload` go through canonicalJson. Byte for byte eventCanonical's (chain.test.ts holds them
+ * equal on arbitrary rows); anything unusual (a non-string where a string belongs, a lone
+ * surrogate) takes eventCanonical itself. The verifier's hot path: one call per event.
+ */
+export function eventContentCanonical(r: ContentColumns): string {
+  const fallback = () =>
+    eventCanonical({
+      eventId: r.eventId,
+      occurredAt: new Date(r.occurredAtMs),
+      type: r.type,
+      actor: r.actor,
+      channel: r.channel,
+      requestId: r.requestId,
+      agentId: r.agentId,
+      action: r.action,
+      environment: r.environment,
+      riskLevel: r.riskLevel,
+      outcome: r.outcome,
+      payload: r.payload,
+    } as HashedFields);
+  if (
+    r.actor === undefined ||
+    r.payload === undefined ||
+    typeof r.eventId !== "string" ||
+    typeof r.type !== "string" ||
+    typeof r.channel !== "string" ||
+    !Number.isFinite(r.occurredAtMs) ||
+    (r.requestId !== null && typeof r.requestId !== "string") ||
+    (r.agentId !== null && typeof r.agentId !== "string") ||
+    (r.action !== null && typeof r.action !== "string") ||
+    (r.environment !== null && typeof r.environment !== "string") ||
+    (r.riskLevel !== null && typeof r.riskLevel !== "string") ||
+    (r.outcome !== null && typeof r.outcome !== "string")
+  ) {
+    return fallback();
+  }
+  const out =
+    `{"action":${str(r.action)},"actor":${canonicalJson(r.actor)},"agent_id":${str(r.agentId)},"channel":${JSON.stringify(r.channel)},` +
+    `"environment":${str(r.environment)},"event_id":${JSON.stringify(r.eventId)},"occurred_at":"${new Date(r.occurredAtMs).toISOString()}",` +
+    `"outcome":${str(r.outcome)},"payload":${canonicalJson(r.payload)},"request_id":${str(r.requestId)},"risk_level":${str(r.riskLevel)},` +
+    `"type":${JSON.stringify(r.type)}}`;
+  return ESCAPED_SURROGATE.test(out) ? fallback() : out;
+}

@@ -5,12 +5,15 @@
 import type { Database } from "@/db/client";
 import { selectRequestStatePage, type ChainRow, type RequestStateRow } from "@/db/queries/audit";
 
-/** What a request's events establish. */
-type Replayed = {
+/** What a request's events establish (or, in a ledger fed one stretch of the chain, that stretch's events). */
+export type Replayed = {
   created: boolean;
   status: string;
+  /** Whether an event in what was observed set `status` (a stretch without one leaves it as it was). */
+  statusSet: boolean;
   paramsHash: string | null;
   resultStatus: string | null;
+  resultSet: boolean;
   votes: string[];
   /** The last event's position and id, to name where the story ends. */
   lastSeq: number;
@@ -40,7 +43,7 @@ export class RequestLedger {
     if (id === null) return;
     let r = this.byRequest.get(id);
     if (!r) {
-      r = { created: false, status: "pending", paramsHash: null, resultStatus: null, votes: [], lastSeq: row.seq, lastEventId: row.eventId };
+      r = { created: false, status: "pending", statusSet: false, paramsHash: null, resultStatus: null, resultSet: false, votes: [], lastSeq: row.seq, lastEventId: row.eventId };
       this.byRequest.set(id, r);
     }
     r.lastSeq = row.seq;
@@ -53,9 +56,47 @@ export class RequestLedger {
       r.votes.push(voteKey(row.actor.id, type === "review.approved" ? "approve" : "deny", row.channel, row.occurredAtMs));
     } else if (type === "request.result") {
       r.resultStatus = typeof row.payload.status === "string" ? row.payload.status : null;
+      r.resultSet = true;
     } else {
       const status = STATUS_OF[type];
-      if (status) r.status = status;
+      if (status) {
+        r.status = status;
+        r.statusSet = true;
+      }
+    }
+  }
+
+  /** What this ledger replayed, to hand to another (a stretch of the chain verified elsewhere). */
+  entries(): [string, Replayed][] {
+    return [...this.byRequest];
+  }
+
+  /**
+   * Continues the replay with a later stretch of the chain replayed by another ledger (a verify
+   * worker's chunk): absorbing the stretches in chain order gives what observing every event would.
+   */
+  absorb(entries: Iterable<[string, Replayed]>): void {
+    for (const [id, p] of entries) {
+      const r = this.byRequest.get(id);
+      if (!r) {
+        this.byRequest.set(id, p);
+        continue;
+      }
+      if (p.created) {
+        r.created = true;
+        r.paramsHash = p.paramsHash;
+      }
+      if (p.statusSet) {
+        r.status = p.status;
+        r.statusSet = true;
+      }
+      if (p.resultSet) {
+        r.resultStatus = p.resultStatus;
+        r.resultSet = true;
+      }
+      for (const v of p.votes) r.votes.push(v);
+      r.lastSeq = p.lastSeq;
+      r.lastEventId = p.lastEventId;
     }
   }
 

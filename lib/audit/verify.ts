@@ -48,6 +48,20 @@ export type ChainVerification = {
 /** A signed chain head the walk must agree with: where it came from, for the report. */
 export type ExpectedHead = { seq: number; hash: string; source: string };
 
+/**
+ * Verifies positions after..through off this thread (lib/audit/verify-parallel.ts) and answers the
+ * end of the all-good prefix it could link from `after` (null: none, or too few events to bother);
+ * the sequential walk goes on from there. Absorbs that prefix's request ledgers into `ledger`.
+ */
+export type ParallelVerify = (job: {
+  after: { seq: number; hash: string };
+  through: number;
+  keys: Pick<KeyRing, "mac" | "previousMacs">;
+  checkpoints: ReadonlyMap<number, ExpectedHead>;
+  ledger?: RequestLedger;
+  onProgress?: (verifiedThrough: number) => void;
+}) => Promise<{ through: { seq: number; hash: string } | null; threads: number }>;
+
 const PAGE = 10_000;
 /** Pages requested ahead of the one being hashed (each on its own pooled connection, if there are enough). */
 const READ_AHEAD = 3;
@@ -63,6 +77,11 @@ async function countAround(db: Database, headSeq: number) {
     })
     .from(auditEvents);
   return row ?? { total: 0, sealed: 0, throughHead: 0 };
+}
+
+async function maxSealedSeq(db: Database): Promise<number> {
+  const [row] = await db.select({ top: sql<number | null>`max(${auditEvents.seq})`.mapWith(Number) }).from(auditEvents);
+  return row?.top ?? 0;
 }
 
 async function countSealed(db: Database): Promise<number> {
@@ -111,10 +130,13 @@ export async function verifyAuditChain(
     checkpoints?: ReadonlyMap<number, ExpectedHead>;
     /** Sees every verified event in chain order (request reconciliation). */
     ledger?: RequestLedger;
+    /** Verify the bulk of the chain on worker threads first (PostgreSQL; the command line passes it). */
+    parallel?: ParallelVerify;
   } = {},
 ): Promise<ChainVerification> {
   const db = opts.db ?? (await getDb());
-  const checkMac = macChecker(opts.keys ?? (await keyRing()));
+  const keys = opts.keys ?? (await keyRing());
+  const checkMac = macChecker(keys);
   const checkpoints = opts.checkpoints;
   let expected = (opts.from?.seq ?? 0) + 1;
   let prev = opts.from?.hash ?? GENESIS_HASH;
@@ -125,6 +147,26 @@ export async function verifyAuditChain(
     const counts = await countAround(db, expected - 1);
     return { ok: false, sealed: counts.sealed, unsealed: counts.total - counts.sealed, head, broken: { seq, reason, ...(eventId ? { eventId } : {}) } };
   };
+
+  if (opts.parallel) {
+    const top = await maxSealedSeq(db);
+    const jumped = await opts.parallel({
+      after: { seq: expected - 1, hash: prev },
+      through: top,
+      keys,
+      checkpoints: checkpoints ?? new Map(),
+      ledger: opts.ledger,
+      onProgress: (through) => {
+        progressTotal = Math.max(progressTotal, top);
+        opts.onProgress?.(through, progressTotal);
+      },
+    });
+    if (jumped.through) {
+      expected = jumped.through.seq + 1;
+      prev = jumped.through.hash;
+      head = jumped.through;
+    }
+  }
 
   for (let round = 1; ; round++) {
     // Walk on from the verified head, with READ_AHEAD pages being built by the server (on as many
@@ -223,6 +265,8 @@ export async function verifyAuditEvidence(
     onProgress?: (done: number, total: number) => void;
     /** The sink file to check (default: the configured one; null: none). */
     sinkFile?: string | null;
+    /** Verify the bulk of the chain on worker threads (see verifyAuditChain). */
+    parallel?: ParallelVerify;
   } = {},
 ): Promise<EvidenceVerification> {
   const db = opts.db ?? (await getDb());
@@ -266,7 +310,7 @@ export async function verifyAuditEvidence(
   }
 
   const ledger = new RequestLedger();
-  const chain = await verifyAuditChain({ db, onProgress: opts.onProgress, keys: ring, checkpoints: expected, ledger });
+  const chain = await verifyAuditChain({ db, onProgress: opts.onProgress, keys: ring, checkpoints: expected, ledger, parallel: opts.parallel });
   checked.events = chain.head?.seq ?? 0;
   if (!chain.ok) return { ...chain, checked };
 

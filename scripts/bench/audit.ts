@@ -39,6 +39,7 @@ import { auditEvents } from "@/db/schema";
 import { selectChainPage } from "@/db/queries/audit";
 import { chainCanonical, chainHash, eventCanonical, GENESIS_HASH } from "@/lib/audit/chain";
 import { verifyAuditChain, verifyAuditEvidence } from "@/lib/audit/verify";
+import { parallelVerifier } from "@/lib/audit/verify-parallel";
 import { resetEnvCache } from "@/lib/config/env";
 import { resetKeyRingForTests } from "@/lib/evidence/keys";
 import type { AuditEventRow } from "@/db/schema";
@@ -108,6 +109,11 @@ export type VerifyFigures = {
   chainOnlySeconds: number;
   /** verifyAuditEvidence: the above plus checkpoints and every request reconciled. */
   evidenceSeconds: number;
+  /** verifyAuditChain with the chunks on worker threads (what the command line runs on PostgreSQL). */
+  parallelSeconds: number;
+  /** verifyAuditEvidence on worker threads. */
+  parallelEvidenceSeconds: number;
+  threads: number;
   requests: number;
   cliSeconds?: number;
   /** The hashing floor in the same run: SHA-256 of `events` chain texts, the bytes verify hashes, nothing else. */
@@ -514,6 +520,17 @@ async function measureVerify(db: Database, databaseUrl: string, cli: boolean, lo
   const evidenceSeconds = (performance.now() - t1) / 1000;
   if (!evidence.ok) throw new Error(`the evidence did not verify: ${JSON.stringify(evidence.broken)}`);
   log(`  verifyAuditEvidence (+ checkpoints, ${evidence.checked.requests?.toLocaleString("en")} requests reconciled): ${evidenceSeconds.toFixed(1)} s`);
+  const threads = os.availableParallelism();
+  const t2 = performance.now();
+  const par = await verifyAuditChain({ db, parallel: parallelVerifier({ databaseUrl }) });
+  const parallelSeconds = (performance.now() - t2) / 1000;
+  if (!par.ok || par.sealed !== result.sealed) throw new Error(`the parallel verifier disagreed: ${JSON.stringify(par)}`);
+  log(`  verifyAuditChain on ${threads} worker threads: ${parallelSeconds.toFixed(1)} s`);
+  const t3 = performance.now();
+  const parEvidence = await verifyAuditEvidence({ db, sinkFile: null, parallel: parallelVerifier({ databaseUrl }) });
+  const parallelEvidenceSeconds = (performance.now() - t3) / 1000;
+  if (!parEvidence.ok) throw new Error(`the parallel evidence check failed: ${JSON.stringify(parEvidence.broken)}`);
+  log(`  verifyAuditEvidence on ${threads} worker threads: ${parallelEvidenceSeconds.toFixed(1)} s`);
   let cliSeconds: number | undefined;
   if (cli) {
     const t = performance.now();
@@ -546,6 +563,9 @@ async function measureVerify(db: Database, databaseUrl: string, cli: boolean, lo
     eventsPerSecond: Math.round(result.sealed / seconds),
     chainOnlySeconds: r1(chainOnlySeconds),
     evidenceSeconds: r1(evidenceSeconds),
+    parallelSeconds: r1(parallelSeconds),
+    parallelEvidenceSeconds: r1(parallelEvidenceSeconds),
+    threads,
     requests: evidence.checked.requests ?? 0,
     cliSeconds,
     ok: judged <= AUDIT_TARGETS.verifySeconds,
@@ -592,6 +612,8 @@ export function auditMarkdown(r: Omit<AuditBenchResult, "markdown">): string {
     "| --- | ---: | ---: | ---: | :---: |",
     `| hash links only (the check before per-event MACs) | ${v.events.toLocaleString("en")} | ${v.chainOnlySeconds} | ${Math.round(v.events / v.chainOnlySeconds).toLocaleString("en")} | |`,
     `| \`verifyAuditChain\` (links + each event's MAC, in process) | ${v.events.toLocaleString("en")} | ${v.seconds} | ${v.eventsPerSecond.toLocaleString("en")} | |`,
+    `| the same, chunks on ${v.threads} worker threads (what \`audit verify\` runs on PostgreSQL) | ${v.events.toLocaleString("en")} | ${v.parallelSeconds} | ${Math.round(v.events / v.parallelSeconds).toLocaleString("en")} | ${r2(v.seconds / v.parallelSeconds)}× the sequential walk |`,
+    `| \`verifyAuditEvidence\` on ${v.threads} worker threads (+ checkpoints, every request reconciled) | ${v.events.toLocaleString("en")} | ${v.parallelEvidenceSeconds} | | sequential: ${v.evidenceSeconds} s |`,
     `| \`verifyAuditEvidence\` (+ checkpoints, ${v.requests.toLocaleString("en")} requests reconciled, in process) | ${v.events.toLocaleString("en")} | ${v.evidenceSeconds} | ${Math.round(v.events / v.evidenceSeconds).toLocaleString("en")} | ${v.cliSeconds === undefined ? pass(v.ok) : ""} |`,
     ...(v.cliSeconds !== undefined ? [`| \`countersign audit verify\` (whole process) | ${v.events.toLocaleString("en")} | ${v.cliSeconds} | ${Math.round(v.events / v.cliSeconds).toLocaleString("en")} | ${pass(v.ok)} |`] : []),
     `| hashing floor: ${v.events.toLocaleString("en")} × SHA-256 of the same chain texts (prev_hash ‖ canonical content), in process, nothing else | ${v.events.toLocaleString("en")} | ${v.floor.sha256Seconds} | ${Math.round(v.events / Math.max(v.floor.sha256Seconds, 0.001)).toLocaleString("en")} | |`,
