@@ -12,15 +12,17 @@
 // one statement counts what lies at or below the verified head (anything there the walk did not
 // visit is a broken chain) and what was sealed beyond it meanwhile (walked in a further round).
 //
-// Speed (1M events in seconds, not minutes): pages are read as one JSON text per row
-// (selectChainPage), the next page is fetched while this one is hashed, and each event is hashed
-// by chain.ts's own `chainHash` (whose canonical JSON is the fast one, see canonical.ts).
+// Speed: pages are read as one JSON text per row (selectChainPage), the next page is fetched while
+// this one is hashed, and each event's canonical content is written by chain.ts's
+// `eventContentCanonical` (byte for byte what the sealer hashed). On PostgreSQL the command line
+// passes `parallel` (verify-parallel.ts): chunks of the chain verified on worker threads, linked
+// here; this walk then only confirms the rest, or takes over at the first doubt.
 import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
 import { selectChainPage, selectCheckpoints, selectRequestsBeyond, type ChainRow } from "@/db/queries/audit";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
 import { keyRing, type KeyRing } from "@/lib/evidence/keys";
-import { chainHashOf, eventCanonical, GENESIS_HASH } from "./chain";
+import { chainHashOf, eventContentCanonical, GENESIS_HASH } from "./chain";
 import { checkpointSinkFile, readSinkFile, verifyCheckpoint } from "./checkpoints";
 import { macChecker } from "./mac";
 import { RequestLedger } from "./reconcile";
@@ -91,25 +93,6 @@ async function countSealed(db: Database): Promise<number> {
     .where(isNotNull(auditEvents.seq));
   return row?.n ?? 0;
 }
-
-/** The row as chain.ts's `chainContent` expects it (only the fields it reads). */
-function asEventRow(row: ChainRow): AuditEventRow {
-  return {
-    eventId: row.eventId,
-    occurredAt: new Date(row.occurredAtMs),
-    type: row.type,
-    actor: row.actor,
-    channel: row.channel,
-    requestId: row.requestId,
-    agentId: row.agentId,
-    action: row.action,
-    environment: row.environment,
-    riskLevel: row.riskLevel,
-    outcome: row.outcome,
-    payload: row.payload,
-  } as AuditEventRow;
-}
-
 
 /** Why a sealed row's indexed columns disagree with the hashed content they are copied from. */
 function denormalisedMismatch(row: { actorKind: string; actorId: string; actor: AuditEventRow["actor"] }): string | null {
@@ -205,7 +188,7 @@ export async function verifyAuditChain(
           return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)", id);
         }
         // One canonicalisation serves the hash and the MAC.
-        const content = eventCanonical(asEventRow(row));
+        const content = eventContentCanonical(row);
         if (row.hash === null || chainHashOf(prev, content, row.type, seq) !== row.hash) {
           return fail(seq, "hash mismatch: the event's content was altered after it was sealed", id);
         }
