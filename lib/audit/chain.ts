@@ -75,6 +75,24 @@ export type ContentColumns = {
   payload: unknown;
 };
 
+/** The row's columns as the hashed fields eventCanonical reads (occurred_at as a Date). */
+export function hashedFieldsOf(r: ContentColumns): HashedFields {
+  return {
+    eventId: r.eventId,
+    occurredAt: new Date(r.occurredAtMs),
+    type: r.type,
+    actor: r.actor,
+    channel: r.channel,
+    requestId: r.requestId,
+    agentId: r.agentId,
+    action: r.action,
+    environment: r.environment,
+    riskLevel: r.riskLevel,
+    outcome: r.outcome,
+    payload: r.payload,
+  } as HashedFields;
+}
+
 const str = (v: string | null) => (v === null ? "null" : JSON.stringify(v));
 /** What JSON.stringify writes for a lone surrogate (canonical.ts hands those to the reference). */
 const ESCAPED_SURROGATE = /\\ud[89a-f]/i;
@@ -88,21 +106,7 @@ const ESCAPED_SURROGATE = /\\ud[89a-f]/i;
  * surrogate) takes eventCanonical itself. The verifier's hot path: one call per event.
  */
 export function eventContentCanonical(r: ContentColumns): string {
-  const fallback = () =>
-    eventCanonical({
-      eventId: r.eventId,
-      occurredAt: new Date(r.occurredAtMs),
-      type: r.type,
-      actor: r.actor,
-      channel: r.channel,
-      requestId: r.requestId,
-      agentId: r.agentId,
-      action: r.action,
-      environment: r.environment,
-      riskLevel: r.riskLevel,
-      outcome: r.outcome,
-      payload: r.payload,
-    } as HashedFields);
+  const fallback = () => eventCanonical(hashedFieldsOf(r));
   if (
     r.actor === undefined ||
     r.payload === undefined ||

@@ -12,6 +12,35 @@ import type { RequestLedger } from "./reconcile";
 
 export type ChunkOutcome = { ok: true; firstPrev: string; lastHash: string } | { ok: false };
 
+/** A signed chain head at this position: its hash, and where it was signed (for the report). */
+export type SignedHead = { hash: string; source: string };
+
+/**
+ * What is wrong with one sealed event whose link (`prev_hash` against the hash before it) has been
+ * checked: its hash, the indexed actor columns copied from the hashed actor, its MAC, the signed
+ * head at its position. Null when nothing is. The sequential walk (verify.ts) reports the reason;
+ * a chunk only needs to know there is one.
+ */
+export function sealedEventProblem(
+  row: ChainRow,
+  checkMac: (stored: string | null, contentCanonical: string) => MacCheck,
+  signed: SignedHead | undefined,
+): string | null {
+  // One canonicalisation serves the hash and the MAC.
+  const content = eventContentCanonical(row);
+  if (row.hash === null || row.prevHash === null || chainHashOf(row.prevHash, content, row.type, row.seq) !== row.hash) {
+    return "hash mismatch: the event's content was altered after it was sealed";
+  }
+  if (row.actorKind !== row.actor?.kind) return "actor_kind column does not match the hashed actor (altered after it was sealed)";
+  if (row.actorId !== row.actor?.id) return "actor_id column does not match the hashed actor (altered after it was sealed)";
+  const mac = checkMac(row.mac, content);
+  if (!mac.ok) return mac.reason;
+  if (signed && signed.hash !== row.hash) {
+    return `the chain's hash at #${row.seq} is not the one signed in ${signed.source} (history rewritten and re-hashed)`;
+  }
+  return null;
+}
+
 export class ChunkWalker {
   private next: number;
   private prev: string | null = null;
@@ -22,8 +51,8 @@ export class ChunkWalker {
     after: number,
     private readonly through: number,
     private readonly checkMac: (stored: string | null, contentCanonical: string) => MacCheck,
-    /** Signed heads inside the chunk: seq → hash. */
-    private readonly checkpoints: ReadonlyMap<number, string>,
+    /** Signed heads inside the chunk, by seq. */
+    private readonly checkpoints: ReadonlyMap<number, SignedHead>,
     private readonly ledger: RequestLedger | null,
   ) {
     this.next = after + 1;
@@ -36,22 +65,12 @@ export class ChunkWalker {
       if (row.seq !== this.next || this.next > this.through || row.prevHash === null || row.hash === null) return this.fail();
       if (this.prev === null) this.firstPrev = row.prevHash;
       else if (row.prevHash !== this.prev) return this.fail();
-      const content = eventContentCanonical(row);
-      if (chainHashOf(row.prevHash, content, row.type, row.seq) !== row.hash) return this.fail();
-      if (row.actorKind !== row.actor?.kind || row.actorId !== row.actor?.id) return this.fail();
-      if (!this.checkMac(row.mac, content).ok) return this.fail();
-      const signed = this.checkpoints.get(row.seq);
-      if (signed !== undefined && signed !== row.hash) return this.fail();
+      if (sealedEventProblem(row, this.checkMac, this.checkpoints.get(row.seq)) !== null) return this.fail();
       this.ledger?.observe(row);
       this.prev = row.hash;
       this.next += 1;
     }
     return true;
-  }
-
-  /** How many positions are still to come. */
-  get remaining(): number {
-    return this.through - this.next + 1;
   }
 
   outcome(): ChunkOutcome {

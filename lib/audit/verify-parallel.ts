@@ -13,14 +13,14 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Replayed } from "./reconcile";
-import type { ChunkOutcome } from "./verify-chunk";
+import type { ChunkOutcome, SignedHead } from "./verify-chunk";
 import type { ParallelVerify } from "./verify";
 
 export type WorkerInit = {
   databaseUrl: string;
   mac: { kid: string; secret: string };
   previousMacs: [string, string][];
-  checkpoints: [number, string][];
+  checkpoints: [number, SignedHead][];
   ledger: boolean;
   page: number;
 };
@@ -54,7 +54,7 @@ export function parallelVerifier(opts: ParallelOptions): ParallelVerify {
       databaseUrl: opts.databaseUrl,
       mac: { kid: keys.mac.kid, secret: keys.mac.secret.toString("base64") },
       previousMacs: [...keys.previousMacs].map(([kid, s]) => [kid, s.toString("base64")]),
-      checkpoints: [...checkpoints].map(([seq, c]) => [seq, c.hash]),
+      checkpoints: [...checkpoints].map(([seq, c]) => [seq, { hash: c.hash, source: c.source }]),
       ledger: ledger !== undefined,
       page,
     };
@@ -73,10 +73,11 @@ export function parallelVerifier(opts: ParallelOptions): ParallelVerify {
       fail = rej;
     });
     let finished = false;
-    const finish = (stopAt: "end" | "anomaly") => {
+    /** Ends the pass: what it vouches for is the linked prefix (none if not even the first chunk). */
+    const finish = () => {
       if (finished) return;
       finished = true;
-      settle({ through: linked > 0 ? good : stopAt === "end" ? good : null, threads });
+      settle({ through: linked > 0 ? good : null, threads });
     };
 
     const send = (w: Worker) => {
@@ -91,12 +92,12 @@ export function parallelVerifier(opts: ParallelOptions): ParallelVerify {
         replies.delete(linked);
         if ("error" in reply) return fail(new Error(`verify worker: ${reply.error}`));
         const task = tasks[linked]!;
-        if (!reply.outcome.ok || reply.outcome.firstPrev !== good.hash) return finish("anomaly");
+        if (!reply.outcome.ok || reply.outcome.firstPrev !== good.hash) return finish();
         ledger?.absorb(reply.ledger);
         good = { seq: task.through, hash: reply.outcome.lastHash };
         linked += 1;
         onProgress?.(good.seq);
-        if (linked === tasks.length) return finish("end");
+        if (linked === tasks.length) return finish();
       }
     };
 

@@ -2,7 +2,7 @@
 // chunks of the chain in, one ChunkWalker verdict (and the chunk's request ledger) out per chunk.
 import { parentPort, workerData } from "node:worker_threads";
 import postgres from "postgres";
-import type { ChainRow } from "@/db/queries/audit";
+import { selectChainRange, type ChainRow } from "@/db/queries/audit";
 import { macChecker } from "./mac";
 import { RequestLedger } from "./reconcile";
 import { ChunkWalker } from "./verify-chunk";
@@ -18,48 +18,11 @@ const checkMac = macChecker({
 const checkpoints = new Map(init.checkpoints);
 const sql = postgres(init.databaseUrl, { max: 2, onnotice: () => undefined });
 
-// Plain text columns, as arrays (not objects, not one JSON page): the cheapest read measured for
-// this thread — the JSON page selectChainPage builds costs the server more than the hashing it
-// feeds, and one COPY per page measured slower still.
-const PAGE_SQL = `
-  select seq::float8, event_id::text, floor(extract(epoch from occurred_at) * 1000)::float8, type, actor_kind::text, actor_id,
-         actor::text, channel::text, request_id::text, agent_id::text, action, environment, risk_level::text, outcome,
-         payload::text, prev_hash, hash, mac
-    from audit_events
-   where seq > $1 and seq <= $2
-   order by seq`;
-
-type PageTuple = [number, string, number, string, string, string, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string, string | null, string | null, string | null];
-
-async function readPage(after: number, through: number): Promise<ChainRow[]> {
-  const tuples = (await sql.unsafe(PAGE_SQL, [after, through], { prepare: true }).values()) as unknown as PageTuple[];
-  return tuples.map((t) => ({
-    seq: t[0],
-    eventId: t[1],
-    occurredAtMs: t[2],
-    type: t[3],
-    actorKind: t[4],
-    actorId: t[5],
-    actor: JSON.parse(t[6]) as ChainRow["actor"],
-    channel: t[7] as ChainRow["channel"],
-    requestId: t[8],
-    agentId: t[9],
-    action: t[10],
-    environment: t[11],
-    riskLevel: t[12] as ChainRow["riskLevel"],
-    outcome: t[13],
-    payload: JSON.parse(t[14]) as Record<string, unknown>,
-    prevHash: t[15],
-    hash: t[16],
-    mac: t[17],
-  }));
-}
-
 async function verifyChunk(task: ChunkTask): Promise<ChunkReply> {
   const ledger = init.ledger ? new RequestLedger() : null;
   const walker = new ChunkWalker(task.after, task.through, checkMac, checkpoints, ledger);
   const read = (after: number) => {
-    const page = readPage(after, Math.min(after + init.page, task.through));
+    const page = selectChainRange(sql, after, Math.min(after + init.page, task.through));
     page.catch(() => undefined);
     return page;
   };

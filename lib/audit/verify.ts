@@ -20,12 +20,13 @@
 import { isNotNull, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client";
 import { selectChainPage, selectCheckpoints, selectRequestsBeyond, type ChainRow } from "@/db/queries/audit";
-import { auditEvents, type AuditEventRow } from "@/db/schema";
+import { auditEvents } from "@/db/schema";
 import { keyRing, type KeyRing } from "@/lib/evidence/keys";
-import { chainHashOf, eventContentCanonical, GENESIS_HASH } from "./chain";
+import { GENESIS_HASH } from "./chain";
 import { checkpointSinkFile, readSinkFile, verifyCheckpoint } from "./checkpoints";
 import { macChecker } from "./mac";
 import { RequestLedger } from "./reconcile";
+import { sealedEventProblem } from "./verify-chunk";
 
 export type ChainBreak = {
   /** The chain position where verification failed (for a request, its last sealed event; 0 if none). */
@@ -94,13 +95,6 @@ async function countSealed(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Why a sealed row's indexed columns disagree with the hashed content they are copied from. */
-function denormalisedMismatch(row: { actorKind: string; actorId: string; actor: AuditEventRow["actor"] }): string | null {
-  if (row.actorKind !== row.actor.kind) return "actor_kind column does not match the hashed actor";
-  if (row.actorId !== row.actor.id) return "actor_id column does not match the hashed actor";
-  return null;
-}
-
 export async function verifyAuditChain(
   opts: {
     db?: Database;
@@ -139,10 +133,7 @@ export async function verifyAuditChain(
       keys,
       checkpoints: checkpoints ?? new Map(),
       ledger: opts.ledger,
-      onProgress: (through) => {
-        progressTotal = Math.max(progressTotal, top);
-        opts.onProgress?.(through, progressTotal);
-      },
+      onProgress: (through) => opts.onProgress?.(through, Math.max(progressTotal, top)),
     });
     if (jumped.through) {
       expected = jumped.through.seq + 1;
@@ -187,19 +178,8 @@ export async function verifyAuditChain(
         if (row.prevHash !== prev) {
           return fail(seq, "prev_hash does not match the previous event's hash (reordered or altered chain)", id);
         }
-        // One canonicalisation serves the hash and the MAC.
-        const content = eventContentCanonical(row);
-        if (row.hash === null || chainHashOf(prev, content, row.type, seq) !== row.hash) {
-          return fail(seq, "hash mismatch: the event's content was altered after it was sealed", id);
-        }
-        const mismatch = denormalisedMismatch(row);
-        if (mismatch) return fail(seq, `${mismatch} (altered after it was sealed)`, id);
-        const mac = checkMac(row.mac, content);
-        if (!mac.ok) return fail(seq, mac.reason, id);
-        const signed = checkpoints?.get(seq);
-        if (signed && signed.hash !== row.hash) {
-          return fail(seq, `the chain's hash at #${seq} is not the one signed in ${signed.source} (history rewritten and re-hashed)`, id);
-        }
+        const problem = sealedEventProblem(row, checkMac, checkpoints?.get(seq));
+        if (problem || row.hash === null) return fail(seq, problem ?? "hash mismatch: the event's content was altered after it was sealed", id);
         opts.ledger?.observe(row);
         prev = row.hash;
         head = { seq, hash: row.hash };
