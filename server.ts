@@ -10,7 +10,7 @@ import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import next from "next";
 import { agentApi } from "@/app/api/_lib/agent-api";
-import { jsonTextOf } from "@/app/api/_lib/http";
+import { jsonTextOf, withBody } from "@/app/api/_lib/http";
 import { isDatabaseUnavailable, isDiskFull } from "@/db/errors";
 import { env, EnvError } from "@/lib/config/env";
 import { startServerRuntimeOrExit } from "@/lib/runtime/startup";
@@ -28,10 +28,10 @@ async function main(): Promise<void> {
   // overrideGlobalObjects: false keeps the global Request/Response that Next.js relies on.
   const agentApiListener = getRequestListener(
     async (req, env) => {
-      const res = await agentApi.fetch(req);
+      const res = await agentApi.answer(req);
       // A JSON answer goes out as its text in one write; anything else (streams) through the adapter.
       const text = jsonTextOf(res);
-      if (text === undefined || !(env.outgoing instanceof http.ServerResponse) || env.outgoing.headersSent) return res;
+      if (text === undefined || !(env.outgoing instanceof http.ServerResponse) || env.outgoing.headersSent) return withBody(res);
       const headers: Record<string, string> = {};
       res.headers.forEach((value, name) => (headers[name] = value));
       headers["content-length"] = String(Buffer.byteLength(text));

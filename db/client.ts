@@ -26,6 +26,11 @@ export type DatabaseHandle = {
    */
   run(text: string, params: unknown[]): Promise<void>;
   /**
+   * run() that answers the rows, each as its values in select-list order, as the driver under
+   * drizzle hands them over (decode them with the columns' mapFromDriverValue: columnDecoder).
+   */
+  rows(text: string, params: unknown[]): Promise<unknown[][]>;
+  /**
    * PostgreSQL only: runs `COPY (…) TO STDOUT` and returns its output as a stream that holds the
    * connection until it ends (the socket is paused while the reader falls behind). `abandon()`
    * stops an unfinished COPY and drains what is in flight, so the connection returns to the pool.
@@ -82,6 +87,9 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
     async run(text, params) {
       await sql.unsafe(text, params as never[], { prepare: true });
     },
+    async rows(text, params) {
+      return (await sql.unsafe(text, params as never[], { prepare: true }).values()) as unknown[][];
+    },
     async copyOut(text) {
       // A connection of its own: postgres.js pipelines queries onto busy connections, and nothing
       // should queue behind an export that takes as long as its reader.
@@ -132,7 +140,13 @@ async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  const { PGlite } = await import("@electric-sql/pglite");
+  const { PGlite, types } = await import("@electric-sql/pglite");
+  // As drizzle's PGlite session queries: dates, times and intervals left as text for the columns' decoders.
+  const asText = (value: string) => value;
+  const rowsConfig = {
+    rowMode: "array" as const,
+    parsers: Object.fromEntries([types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182].map((t) => [t, asText])),
+  };
   const { drizzle } = await import("drizzle-orm/pglite");
   let lock: DataDirLock | undefined;
   let target = dataDir;
@@ -150,6 +164,9 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     db,
     async run(text, params) {
       await client.query(text, params);
+    },
+    async rows(text, params) {
+      return (await client.query<unknown[]>(text, params, rowsConfig)).rows;
     },
     async listen(channel, fn, onListening) {
       const unlisten = await client.listen(channel, fn);

@@ -2,7 +2,7 @@
 // the WHERE), a console viewer needs the read capability. A request reads as every reader sees it
 // (API, console, Slack and Teams messages): its row, its agent and its votes, turned into the view
 // with its effective status at `now`.
-import { getDb, type Executor } from "@/db/client";
+import { getDatabase, getDb, type Executor } from "@/db/client";
 import { selectEventsForRequest } from "@/db/queries/audit";
 import { findAgentRequestWithVotes, findRequestWithAgent, requestExists, selectRecentRequestsWithAgents, selectReviews } from "@/db/queries/requests";
 import type { Agent, AuditEventRow, RequestRow } from "@/db/schema";
@@ -29,11 +29,10 @@ export async function getRequestView(requestId: string, now = new Date()): Promi
 
 /** An agent's own request: 404 if there is none, 403 if it is another agent's. */
 export async function getRequestForAgent(agent: Agent, requestId: string, clock: Clock = {}): Promise<RequestView> {
-  const db = await getDb();
   const now = clock.now ?? new Date();
-  const found = await findAgentRequestWithVotes(db, requestId, agent.id);
-  if (found) return toRequestView(found.request, found.agent, found.reviews, now);
-  if (await requestExists(db, requestId)) throw new CountersignError("forbidden", "This request belongs to another agent.");
+  const found = await findAgentRequestWithVotes(await getDatabase(), requestId, agent.id);
+  if (found) return toRequestView(found.request, agent, found.reviews, now);
+  if (await requestExists(await getDb(), requestId)) throw new CountersignError("forbidden", "This request belongs to another agent.");
   throw new CountersignError("not_found", "No such request.");
 }
 

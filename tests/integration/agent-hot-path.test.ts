@@ -2,9 +2,11 @@
 // in one prepared round trip must be exactly the view every other reader builds, and a create's
 // NOTIFY — sent after its commit, batched with others — must reach listeners once per filed request.
 import { describe, expect, it } from "vitest";
-import { json, jsonTextOf } from "@/app/api/_lib/http";
+import { answer, json, jsonTextOf, withBody } from "@/app/api/_lib/http";
 import { getDatabase } from "@/db/client";
-import { REQUEST_CHANGES_CHANNEL } from "@/db/queries/requests";
+import { eq } from "drizzle-orm";
+import { findAgentRequestWithVotes, REQUEST_CHANGES_CHANNEL, selectReviews } from "@/db/queries/requests";
+import { requests } from "@/db/schema";
 import { createRequest } from "@/lib/requests/lifecycle";
 import { getRequestForAgent, getRequestView } from "@/lib/requests/read";
 import { decideAs, makeAgent, requestBody, security } from "../support/fixtures";
@@ -28,6 +30,24 @@ describe("an agent's read of its request", () => {
       ["deny", "too broad — ünïcödé note", "slack"],
     ]);
     for (const r of mine.reviews) expect(r.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it("decodes every column exactly as drizzle's own select does, on this driver", async () => {
+    const { agent } = await makeAgent();
+    const { request } = await createRequest(
+      agent,
+      requestBody({ action: "iam.role.update", on_behalf_of: "alice@example.com", callback_url: "https://hooks.example.com/cs?x=ü" }),
+    );
+    await decideAs(request.id, security("s1"), "approve", "ok", "console");
+    await decideAs(request.id, security("s2"), "deny", "no", "slack");
+    const handle = await getDatabase();
+    const [row] = await handle.db.select().from(requests).where(eq(requests.id, request.id));
+    const found = await findAgentRequestWithVotes(handle, request.id, agent.id);
+    expect(found).toStrictEqual({ request: row, reviews: await selectReviews(handle.db, [request.id]) });
+    for (const [key, value] of Object.entries(found!.request)) {
+      if (value !== null && /At$|Deadline$/.test(key)) expect(value, key).toBeInstanceOf(Date);
+    }
+    expect(await findAgentRequestWithVotes(handle, request.id, crypto.randomUUID())).toBeUndefined();
   });
 
   it("another agent's request is forbidden and an unknown id is not found, through the same read", async () => {
@@ -79,5 +99,26 @@ describe("the agent API's JSON answers", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("location")).toBe("/api/v1/requests/x");
     expect(jsonTextOf(new Response("{}"))).toBeUndefined();
+  });
+
+  it("answer(): no body stream until an entry point other than server.ts attaches the text (withBody)", async () => {
+    const body = { id: "y", note: "ünïcödé \u2028 😀", n: [1, null] };
+    const bare = answer(body, 201, { location: "/api/v1/requests/y" });
+    expect(bare.body).toBeNull();
+    expect(jsonTextOf(bare)).toBe(JSON.stringify(body));
+    const full = withBody(bare);
+    expect(await full.clone().text()).toBe(JSON.stringify(body));
+    expect(jsonTextOf(full)).toBe(JSON.stringify(body));
+    expect([full.status, full.headers.get("content-type"), full.headers.get("cache-control"), full.headers.get("location")]).toEqual([
+      201,
+      "application/json",
+      "no-store",
+      "/api/v1/requests/y",
+    ]);
+    // Anything else passes through untouched (streams, json() answers that have their body already).
+    const other = new Response("x");
+    expect(withBody(other)).toBe(other);
+    const made = json({ a: 1 });
+    expect(withBody(made)).toBe(made);
   });
 });

@@ -43,7 +43,7 @@ import { consumeAgentRateLimit } from "@/lib/agents/rate-limit";
 import { isDatabaseUnavailable } from "@/db/errors";
 import { traceAgentCall } from "@/lib/observability/agent-call-span";
 import { tracingEnabled } from "@/lib/observability/tracing";
-import { authenticate, authenticateWorkload, json, parseGrantId, parseRequestId, readJson, readRawBody, toResponse } from "./http";
+import { answer, authenticate, authenticateWorkload, parseGrantId, parseRequestId, readJson, readRawBody, toResponse, withBody } from "./http";
 import { requestEventStream } from "./request-event-stream";
 
 // ── the pieces the definitions share ──────────────────────────────────────────────────────────
@@ -151,7 +151,7 @@ operation(
     }
     const body = await readJson(req, createRequestBody);
     const { request, replayed } = await createRequest(agent, body, { idempotencyKey: key, workload });
-    return json(request, replayed ? 200 : 201, {
+    return answer(request, replayed ? 200 : 201, {
       location: `/api/v1/requests/${request.id}`,
       ...(replayed ? { "idempotent-replayed": "true" } : {}),
     });
@@ -181,12 +181,12 @@ operation(
       throw new CountersignError("invalid_request", "Invalid query.", { issues: issuesFromZod(query.error.issues) });
     }
     const wait = query.data.wait ?? 0;
-    if (wait === 0) return json(await waitForStatusChange(agent, id, 0));
+    if (wait === 0) return answer(await waitForStatusChange(agent, id, 0));
     const slot = openWaitSlot(agent, "poll", req.headers.get("authorization"));
     try {
       const view = await waitForStatusChange(agent, id, wait, AbortSignal.any([req.signal, slot.signal]));
       if (slot.signal.aborted) throw slot.signal.reason; // revoked while waiting: the 401 the next call would get
-      return json(view);
+      return answer(view);
     } finally {
       slot.release();
     }
@@ -229,7 +229,7 @@ operation(
   },
   async (c) => {
     const agent = await authenticate(c.req.raw);
-    return json(await claimApproval(agent, parseRequestId(c.req.param("id"))));
+    return answer(await claimApproval(agent, parseRequestId(c.req.param("id"))));
   },
 );
 
@@ -250,7 +250,7 @@ operation(
   async (c) => {
     const agent = await authenticate(c.req.raw);
     const id = parseRequestId(c.req.param("id"));
-    return json(await reportResult(agent, id, await readJson(c.req.raw, reportResultBody)));
+    return answer(await reportResult(agent, id, await readJson(c.req.raw, reportResultBody)));
   },
 );
 
@@ -273,7 +273,7 @@ operation(
     const agent = await authenticate(c.req.raw);
     const id = parseRequestId(c.req.param("id"));
     const body = await readJson(c.req.raw, cancelBody, { optional: true });
-    return json(await cancelRequest(agent, id, body.reason));
+    return answer(await cancelRequest(agent, id, body.reason));
   },
 );
 
@@ -301,7 +301,7 @@ operation(
   async (c) => {
     const id = parseGrantId(c.req.param("id"));
     const body = await readJson(c.req.raw, redeemGrantBody);
-    return json(await redeemGrant(id, body.grant, body.redeemer));
+    return answer(await redeemGrant(id, body.grant, body.redeemer));
   },
 );
 
@@ -375,12 +375,12 @@ operation(
       }
       const form = parseTokenExchangeForm(new URLSearchParams(await readRawBody(req, 32 * 1024)));
       const issued = await exchangeToken(form, consumeAgentRateLimit);
-      return json(issued, 200, { pragma: "no-cache" });
+      return answer(issued, 200, { pragma: "no-cache" });
     } catch (err) {
       if (!(err instanceof CountersignError) || isDatabaseUnavailable(err)) return toResponse(err);
       const headers: Record<string, string> = { pragma: "no-cache" };
       if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.retryAfterSeconds);
-      return json(tokenErrorBody(err), err.status, headers);
+      return answer(tokenErrorBody(err), err.status, headers);
     }
   },
 );
@@ -405,7 +405,7 @@ operation(
   },
   async (c) => {
     const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "read");
-    return json(await listReviews(credential));
+    return answer(await listReviews(credential));
   },
 );
 
@@ -421,7 +421,7 @@ operation(
   },
   async (c) => {
     const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "read");
-    return json(await showReview(credential, parseRequestId(c.req.param("id"))));
+    return answer(await showReview(credential, parseRequestId(c.req.param("id"))));
   },
 );
 
@@ -457,7 +457,7 @@ for (const vote of ["approve", "deny"] as const) {
       const id = parseRequestId(c.req.param("id"));
       // No body at all is read as no note: a denial without one is then refused for its note.
       const body = await readJson(c.req.raw, decisionBody, { optional: true });
-      return json(await decideReview(credential, id, vote, body.note));
+      return answer(await decideReview(credential, id, vote, body.note));
     },
   );
 }
@@ -488,7 +488,7 @@ operation(
     const credential = await authenticateReviewerToken(c.req.header("authorization") ?? null, "decide");
     const id = parseRequestId(c.req.param("id"));
     const body = await readJson(c.req.raw, breakGlassBody);
-    return json(await breakGlassRequest(id, credential, body.reason, "api"));
+    return answer(await breakGlassRequest(id, credential, body.reason, "api"));
   },
 );
 
@@ -500,7 +500,7 @@ function routeMiss(req: Request): Response {
   const allowed = operations.filter((o) => o.pattern.test(pathname)).map((o) => o.method);
   if (allowed.length === 0) return toResponse(new CountersignError("not_found", `No agent API route ${pathname}.`));
   const allow = allowed.join(", ");
-  return json(new CountersignError("method_not_allowed", `Use ${allow} for ${pathname}.`).toJSON(), 405, { allow });
+  return answer(new CountersignError("method_not_allowed", `Use ${allow} for ${pathname}.`).toJSON(), 405, { allow });
 }
 
 api.notFound((c) => routeMiss(c.req.raw));
@@ -517,10 +517,18 @@ export const agentApi = {
    * Answers one request under /api/v1. HEAD is refused here rather than run as a GET without a
    * body (Hono's default), which would open a long-poll or an event stream nobody reads.
    */
-  fetch(req: Request): Response | Promise<Response> {
+  async fetch(req: Request): Promise<Response> {
+    return withBody(await agentApi.answer(req));
+  },
+  /**
+   * fetch() for server.ts: a JSON answer comes back without its body stream, its text beside it
+   * (jsonTextOf), for the server to write to the socket as it is.
+   */
+  answer(req: Request): Response | Promise<Response> {
     if (req.method === "HEAD") return routeMiss(req);
-    // Tracing off (the default) costs this one test; on, the call runs inside its span.
-    if (tracingEnabled()) return traceAgentCall(req, routedOperation(req), () => api.fetch(req));
+    // Tracing off (the default) costs this one test; on, the call runs inside its span (which reads
+    // a copy of the answer's body, so it gets one).
+    if (tracingEnabled()) return traceAgentCall(req, routedOperation(req), async () => withBody(await api.fetch(req)));
     return api.fetch(req);
   },
   /** What the router holds, as method and OpenAPI path: for the test that the document matches it. */

@@ -22,8 +22,30 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return res;
 }
 
-/** The body of a response json() made, or undefined for any other response. */
+/** The body of a response json() or answer() made, or undefined for any other response. */
 export const jsonTextOf = (res: Response): string | undefined => jsonTexts.get(res);
+
+/**
+ * json() for the agent API's operations: the Response carries status and headers but no body
+ * stream (building one from the text is a measured tenth of a read's CPU in Node, see the README's
+ * Performance section); the text rides beside it. The agent API's entry points finish it:
+ * server.ts writes the text to the socket, `agentApi.fetch` attaches it as the body (withBody).
+ */
+export function answer(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  const text = JSON.stringify(body);
+  const res = new Response(null, { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+  jsonTexts.set(res, text);
+  return res;
+}
+
+/** A response answer() made, with its text attached as the body; any other response as it is. */
+export function withBody(res: Response): Response {
+  const text = jsonTexts.get(res);
+  if (text === undefined || res.body !== null) return res;
+  const full = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  jsonTexts.set(full, text);
+  return full;
+}
 
 /** Seconds a caller is told to wait while the database is unreachable (a restart takes a few). */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
