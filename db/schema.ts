@@ -233,10 +233,14 @@ export const auditEvents = pgTable(
     /** What the event concluded, for filtering: approved, denied, expired, cancelled, executed, succeeded, failed. */
     outcome: text("outcome"),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
-    /** Lower-cased text the timeline's free-text filter searches (trigram index). */
-    searchText: text("search_text").generatedAlwaysAs(
-      sql`lower(type || ' ' || actor_id || ' ' || coalesce(action, '') || ' ' || coalesce(environment, '') || ' ' || (actor->>'display') || ' ' || payload::text)`,
-    ),
+    /**
+     * The words the timeline's free-text filter searches (trigram index), written with the row by
+     * lib/audit/search-text.ts; not hashed. Rows from before migration 0018 hold the lower-cased
+     * whole text their generated column computed (ids included), which the same filter searches.
+     */
+    searchText: text("search_text"),
+    /** The identifiers (UUIDs, hex digests) cut out of searchText, found whole (array index). */
+    searchIds: text("search_ids").array(),
     seq: bigint("seq", { mode: "number" }),
     prevHash: text("prev_hash"),
     hash: text("hash"),
@@ -268,6 +272,7 @@ export const auditEvents = pgTable(
     index("audit_events_outcome_time_idx").on(t.outcome, t.occurredAt, t.id).where(sealed(t)),
     index("audit_events_channel_time_idx").on(t.channel, t.occurredAt, t.id).where(sealed(t)),
     index("audit_events_search_trgm_idx").using("gin", sql`${t.searchText} gin_trgm_ops`).where(sealed(t)),
+    index("audit_events_search_ids_idx").using("gin", t.searchIds).where(sealed(t)),
   ],
 );
 

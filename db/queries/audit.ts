@@ -4,12 +4,21 @@ import type { Sql } from "postgres";
 import { rowsOf, type Executor } from "../client";
 import { auditCheckpoints, auditEvents, type AuditCheckpointRow, type AuditEventRow } from "../schema";
 import { withMacs } from "@/lib/audit/mac";
+import { searchFieldsOf } from "@/lib/audit/search-text";
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
 
-/** Every audit row goes in here (or through insertRequestWithEvents), with its MAC (lib/audit/mac.ts). */
+/**
+ * The rows as written: each with its MAC (lib/audit/mac.ts) and what the timeline searches
+ * (lib/audit/search-text.ts). Every audit row goes through here, by insertAuditEvents or
+ * insertRequestWithEvents.
+ */
+export async function writableAuditRows(rows: NewAuditEvent[]): Promise<NewAuditEvent[]> {
+  return (await withMacs(rows)).map((row) => ({ ...row, ...searchFieldsOf(row) }));
+}
+
 export async function insertAuditEvents(tx: Executor, rows: NewAuditEvent[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(auditEvents).values(await withMacs(rows));
+  if (rows.length > 0) await tx.insert(auditEvents).values(await writableAuditRows(rows));
 }
 
 /** Serialises sealers across processes for the length of the caller's transaction. */

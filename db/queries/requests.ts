@@ -3,8 +3,7 @@ import { and, asc, count, eq, getTableColumns, gt, ilike, inArray, isNotNull, is
 import { DEADLINES, type Deadline } from "@/lib/requests/machine";
 import type { RequestStatus, RiskLevel } from "@/lib/vocabulary";
 import type { DatabaseHandle, Executor } from "../client";
-import { withMacs } from "@/lib/audit/mac";
-import { insertAuditEvents, type NewAuditEvent } from "./audit";
+import { insertAuditEvents, writableAuditRows, type NewAuditEvent } from "./audit";
 import type { NewGrant } from "./grants";
 import { insertOutbox } from "./outbox";
 import { agents, grants, requests, reviews, type Agent, type NewOutboxRow, type RequestRow, type ReviewRow } from "../schema";
@@ -40,12 +39,13 @@ with r as (
     $34::jsonb, $35::timestamptz, $36::timestamptz, $37::jsonb)
 ), a as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
-    agent_id, action, environment, risk_level, outcome, payload, mac)
+    agent_id, action, environment, risk_level, outcome, payload, mac, search_text, search_ids)
   select event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id, agent_id, action,
-    environment, risk_level, outcome, payload, mac
+    environment, risk_level, outcome, payload, mac, search_text, search_ids
   from jsonb_to_recordset($31::jsonb) as e(event_id uuid, occurred_at timestamptz, type text,
     actor_kind actor_kind, actor_id text, actor jsonb, channel channel, request_id uuid, agent_id uuid,
-    action text, environment text, risk_level risk_level, outcome text, payload jsonb, mac text)
+    action text, environment text, risk_level risk_level, outcome text, payload jsonb, mac text,
+    search_text text, search_ids text[])
 ), o as (
   insert into notification_outbox (event_id, request_id, kind, target, payload, next_attempt_at, created_at)
   select event_id, request_id, kind, target, payload, next_attempt_at, created_at
@@ -62,7 +62,7 @@ export async function insertRequestWithEvents(
   events: NewAuditEvent[],
   outbox: NewOutboxRow[],
 ): Promise<void> {
-  const eventRows = (await withMacs(events)).map((e) => ({
+  const eventRows = (await writableAuditRows(events)).map((e) => ({
     event_id: e.eventId,
     occurred_at: iso(e.occurredAt),
     type: e.type,
@@ -78,6 +78,8 @@ export async function insertRequestWithEvents(
     outcome: e.outcome ?? null,
     payload: e.payload,
     mac: e.mac,
+    search_text: e.searchText,
+    search_ids: e.searchIds,
   }));
   await handle.run(INSERT_REQUEST_WITH_EVENTS, [
     row.id,

@@ -1,8 +1,9 @@
 // SQL for the audit timeline: one WHERE builder shared by the page and the export, keyset
 // pagination on (sort column, occurred_at, id) — each served by a composite index (db/schema.ts).
-import { and, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, arrayContains, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
+import { wholeIdentifier } from "@/lib/audit/search-text";
 import { isUuid, type Channel, type RiskLevel } from "@/lib/vocabulary";
 import { rowsOf, type Executor } from "../client";
 import { auditEvents, requests, type AuditEventRow } from "../schema";
@@ -76,9 +77,13 @@ export function timelineWhere(f: TimelineFilter): SQL {
  */
 function textMatch(text: string): SQL {
   const inText = like(auditEvents.searchText, sql`lower(${`%${escapeLike(text.toLowerCase())}%`})`);
-  const id = text.trim().toLowerCase();
-  if (!isUuid(id)) return inText;
-  return or(inText, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
+  const id = wholeIdentifier(text);
+  if (id === undefined) return inText;
+  // Identifiers are cut out of the searched words (lib/audit/search-text.ts): a whole one is found
+  // in search_ids; the text still finds it in rows written before that (their text holds ids).
+  const inIds = arrayContains(auditEvents.searchIds, [id]);
+  if (!isUuid(id)) return or(inText, inIds)!;
+  return or(inText, inIds, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
 }
 
 function keysetAfter(sort: TimelineSort, cursor: TimelineCursor): SQL {

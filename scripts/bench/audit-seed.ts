@@ -21,6 +21,7 @@ import { pathToFileURL } from "node:url";
 import postgres from "postgres";
 import type { AuditActor, AuditEventRow } from "@/db/schema";
 import { chainHashOf, eventCanonical, GENESIS_HASH } from "@/lib/audit/chain";
+import { searchFieldsOf } from "@/lib/audit/search-text";
 import { macOf } from "@/lib/audit/mac";
 import { keyRing, type MacKey } from "@/lib/evidence/keys";
 import { outcomeOf } from "@/lib/audit/events";
@@ -421,7 +422,7 @@ function requestStory(r: Rand, at: number, agent: Agent, users: Weighted<User>, 
 
 const COLUMNS = [
   "event_id", "occurred_at", "type", "actor_kind", "actor_id", "actor", "channel", "request_id", "agent_id", "action",
-  "environment", "risk_level", "outcome", "payload", "seq", "prev_hash", "hash", "sealed_at", "mac",
+  "environment", "risk_level", "outcome", "payload", "seq", "prev_hash", "hash", "sealed_at", "mac", "search_text", "search_ids",
 ] as const;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -544,6 +545,7 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
       } as AuditEventRow;
       // The app's own rules, not copies: the chain and the MACs must verify with lib/audit/verify.ts.
       const canonical = eventCanonical(e);
+      const search = searchFieldsOf({ ...e, actorId: e.actor.id });
       const hash = chainHashOf(prev, canonical, e.type, seq);
       const iso = occurredAt.toISOString();
       if (seq === 1) firstAt = iso;
@@ -568,6 +570,9 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
         hash,
         new Date(occurredAt.getTime() + 3 + (seq % 40)).toISOString(),
         macOf(macKey, canonical),
+        // What the app writes with each row (lib/audit/search-text.ts); ids are hex and dashes only.
+        copyText(search.searchText),
+        `{${search.searchIds.join(",")}}`,
       ].join("\t");
       prev = hash;
       return line + "\n";

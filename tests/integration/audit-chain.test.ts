@@ -3,9 +3,9 @@
 // PostgreSQL database; on PGlite the file's in-memory database is already its own); the rest run
 // on the shared test database and tolerate other files writing and sealing at the same time.
 import { randomUUID } from "node:crypto";
-import { asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { asc, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { getDb, openDatabase, type Database, type DatabaseHandle } from "@/db/client";
+import { getDb, openDatabase, rowsOf, type Database, type DatabaseHandle } from "@/db/client";
 const appDb = getDb;
 import { insertAuditEvents } from "@/db/queries/audit";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
@@ -296,6 +296,9 @@ describe("the database refuses to rewrite the audit log, even to its owner", () 
       { occurredAt: new Date(0) },
       { channel: "slack" },
       { agentId: randomUUID() },
+      // What the timeline searches is not evidence, but it is written once too.
+      { searchText: "something else entirely" },
+      { searchIds: [randomUUID()] },
     ];
     for (const edit of edits) {
       await expectRefused(db.update(auditEvents).set(edit).where(eq(auditEvents.id, sealed.id)), "UPDATE");
@@ -315,6 +318,21 @@ describe("the database refuses to rewrite the audit log, even to its owner", () 
       await expectRefused(db.update(auditEvents).set(edit).where(eq(auditEvents.id, sealed.id)), "UPDATE");
     }
     expect(await reread(sealed.id)).toEqual(sealed);
+  });
+
+  it("guards every column: the content trigger names each one but the four the seal writes", async () => {
+    const db = await getDb();
+    const rows = rowsOf<{ name: string; guarded: boolean }>(
+      await db.execute(sql`
+        select a.attname as name, a.attnum = any (t.tgattr::int2[]) as guarded
+          from pg_attribute a, pg_trigger t
+         where a.attrelid = 'audit_events'::regclass and a.attnum > 0 and not a.attisdropped
+           and t.tgrelid = a.attrelid and t.tgname = 'audit_events_no_update_delete'`),
+    );
+    // Every column the schema declares is in the table, and so in this check.
+    expect(rows.map((r) => r.name).sort()).toEqual(Object.values(getTableColumns(auditEvents)).map((c) => c.name).sort());
+    expect(rows.filter((r) => !r.guarded).map((r) => r.name).sort()).toEqual(["hash", "prev_hash", "sealed_at", "seq"]);
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["payload", "mac", "search_text", "search_ids"]));
   });
 
   it("refuses DELETE and TRUNCATE", async () => {
@@ -340,6 +358,8 @@ describe("the database refuses to rewrite the audit log, even to its owner", () 
       // lacks a hash; a delete is refused too.
       await expectRefused(attempt({ payload: { test: false } }), "UPDATE");
       await expectRefused(attempt({ ...seal, payload: { test: false } }), "UPDATE");
+      await expectRefused(attempt({ ...seal, searchText: "planted words" }), "UPDATE");
+      await expectRefused(attempt({ ...seal, searchIds: [GENESIS_HASH] }), "UPDATE");
       await expectRefused(attempt({ seq: seal.seq }), "UPDATE");
       await expectRefused(
         tx.transaction((sp) => sp.delete(auditEvents).where(eq(auditEvents.id, row!.id))),

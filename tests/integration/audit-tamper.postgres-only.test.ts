@@ -36,11 +36,10 @@ async function tamper(fn: (tx: Database) => Promise<void>): Promise<void> {
 }
 
 const at = (seq: number) => chain[seq - 1]!;
-/** Every stored column but the key and the generated search text (which the database derives). */
-function withoutId(row: AuditEventRow): Omit<AuditEventRow, "id" | "searchText"> {
-  const { id: _id, searchText: _derived, ...rest } = row;
+/** Every stored column but the key. */
+function withoutId(row: AuditEventRow): Omit<AuditEventRow, "id"> {
+  const { id: _id, ...rest } = row;
   void _id;
-  void _derived;
   return rest;
 }
 
@@ -212,8 +211,8 @@ describe("tamper evidence", () => {
     const seq = middle();
     const [a, b] = [at(seq), at(seq + 1)];
     const content = (r: AuditEventRow) => {
-      const { id: _i, seq: _s, prevHash: _p, hash: _h, sealedAt: _t, eventId: _e, searchText: _x, ...rest } = r;
-      void [_i, _s, _p, _h, _t, _e, _x];
+      const { id: _i, seq: _s, prevHash: _p, hash: _h, sealedAt: _t, eventId: _e, ...rest } = r;
+      void [_i, _s, _p, _h, _t, _e];
       return rest;
     };
     await tamper(async (tx) => {

@@ -272,6 +272,24 @@ describe("audit timeline", () => {
     expect((await all({ q: id.slice(0, 8) })).filter((e) => e.type !== "audit.exported")).toEqual([]);
   });
 
+  it("free text finds an identifier in a payload whole (any case), words by any part, and not the payload's keys", async () => {
+    const { agent } = await makeAgent();
+    const { request } = await createRequest(agent, requestBody({ resource: "svc/ledger-Quasar", intent: "Rotate the Quasar signing key" }));
+    await sealPendingAuditEvents();
+    const [created] = await all({ request: request.id, type: "request.created" });
+    const found = async (text: string) => (await all({ q: text, type: "request.created" })).map((e) => e.id);
+    // The params hash is in the event's payload (and in no other request's: it binds this resource).
+    expect(created!.payload).toMatchObject({ params_hash: request.params_hash });
+    expect(await found(request.params_hash)).toEqual([created!.id]);
+    expect(await found(` ${request.params_hash.toUpperCase()} `)).toEqual([created!.id]);
+    for (const words of ["quasar sign", "LEDGER-QUA", "svc/ledger-quasar"]) expect(await found(words), words).toContain(created!.id);
+    // A digest is found whole, not by a part; the JSON's keys are not words of the event.
+    expect(await found(request.params_hash.slice(0, 40))).not.toContain(created!.id);
+    expect(await found("params_hash")).not.toContain(created!.id);
+    // The agent's id is the actor's: found whole among the event's identifiers.
+    expect(await found(agent.id)).toContain(created!.id);
+  });
+
   it("filters by params_hash: the events of every request filed with exactly those parameters", async () => {
     const { agent } = await makeAgent();
     const twin = requestBody({ resource: "svc/twin", context: { image: "twin:v1" } });
