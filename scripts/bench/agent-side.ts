@@ -54,7 +54,7 @@ export async function runAgentSideBench(opts: Omit<WakeOptions, "waitSeconds"> &
         const guard = setTimeout(() => abandon.abort(), MISS_AFTER_MS);
         await waiting;
         clearTimeout(guard);
-        const notifiedAt = side.takeNotifiedAt(filed.id);
+        const notifiedAt = await side.takeNotifiedAt(filed.id);
         if (resolvedAt === 0 || notifiedAt === undefined) {
           missed++;
           continue;

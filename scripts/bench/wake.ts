@@ -68,8 +68,12 @@ export type ReviewerSide = {
   approve(id: string): Promise<void>;
   /** Approves through an instance's reviewer API (`POST /api/v1/reviews/{id}/approve`) with a decide token. */
   approveVia(baseUrl: string, id: string): Promise<void>;
-  /** When this process's LISTEN saw request `id` approved (performance.now()), once. */
-  takeNotifiedAt(id: string): number | undefined;
+  /**
+   * When this process's LISTEN saw request `id` approved (performance.now()), once; waits up to
+   * `waitMs` for it. The app may answer its waiter before this process has handled the same
+   * NOTIFY: that round is then measured (from_notify ≤ 0), not lost.
+   */
+  takeNotifiedAt(id: string, waitMs?: number): Promise<number | undefined>;
   close(): Promise<void>;
 };
 
@@ -108,10 +112,13 @@ export async function openReviewerSide(opts: { databaseUrl: string; policyPath: 
   };
 
   const notified = new Map<string, number>();
+  const awaited = new Map<string, (at: number) => void>();
   const unlisten = await handle.listen("countersign_requests", (payload) => {
     const at = performance.now();
     const change = JSON.parse(payload) as { id: string; status: string };
-    if (change.status === "approved" && !notified.has(change.id)) notified.set(change.id, at);
+    if (change.status !== "approved" || notified.has(change.id)) return;
+    notified.set(change.id, at);
+    awaited.get(change.id)?.(at);
   });
   return {
     async approve(id) {
@@ -126,8 +133,18 @@ export async function openReviewerSide(opts: { databaseUrl: string; policyPath: 
       if (res.status !== 200) throw new Error(`approve via ${baseUrl} answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer().catch(() => undefined);
     },
-    takeNotifiedAt(id) {
-      const at = notified.get(id);
+    async takeNotifiedAt(id, waitMs = 1_000) {
+      let at = notified.get(id);
+      if (at === undefined) {
+        at = await new Promise<number | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), waitMs);
+          awaited.set(id, (seen) => {
+            clearTimeout(timer);
+            resolve(seen);
+          });
+        });
+        awaited.delete(id);
+      }
       notified.delete(id);
       return at;
     },
@@ -186,7 +203,7 @@ export async function runWakeRounds(opts: WakeOptions): Promise<WakeResult> {
       const guard = setTimeout(() => abandon.abort(), MISS_AFTER_MS);
       const res = await poll;
       clearTimeout(guard);
-      const notifiedAt = side.takeNotifiedAt(id);
+      const notifiedAt = await side.takeNotifiedAt(id);
       if (res === null) {
         missed += 1;
         continue;
