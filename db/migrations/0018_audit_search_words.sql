@@ -4,6 +4,20 @@
 ALTER TABLE "audit_events" ALTER COLUMN "search_text" DROP EXPRESSION;--> statement-breakpoint
 ALTER TABLE "audit_events" ADD COLUMN "search_ids" text[];--> statement-breakpoint
 CREATE INDEX "audit_events_search_ids_idx" ON "audit_events" USING gin ("search_ids") WHERE "audit_events"."seq" is not null;--> statement-breakpoint
+-- A row inserted without its text (a server from before this migration, still running during a
+-- rolling upgrade; hand-written SQL) gets the text the generated column gave it: findable, never NULL.
+-- The WHEN clause is checked in the executor: rows the server writes run no PL/pgSQL here.
+CREATE OR REPLACE FUNCTION audit_events_search_text_fallback() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_text := lower(NEW.type || ' ' || NEW.actor_id || ' ' || coalesce(NEW.action, '') || ' ' ||
+    coalesce(NEW.environment, '') || ' ' || coalesce(NEW.actor->>'display', '') || ' ' || NEW.payload::text);
+  RETURN NEW;
+END;
+$$;--> statement-breakpoint
+CREATE TRIGGER "audit_events_search_text_fallback"
+  BEFORE INSERT ON "audit_events"
+  FOR EACH ROW WHEN (NEW.search_text IS NULL) EXECUTE FUNCTION audit_events_search_text_fallback();--> statement-breakpoint
 -- The one-time seal may not touch what is searched either (written with the row, once).
 CREATE OR REPLACE FUNCTION audit_events_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$

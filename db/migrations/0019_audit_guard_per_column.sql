@@ -4,7 +4,10 @@
 -- audit_events_guard() for each row, as does every DELETE. An UPDATE naming only seal columns
 -- cannot change content, so the guard's rule reduces to "once, with a position and a hash": the
 -- WHEN clause checks that in the executor and calls the guard (which refuses) only when it fails.
--- A column added to audit_events must be added to the first list (a test checks it is).
+-- Equivalent as long as no other BEFORE UPDATE trigger rewrites NEW (column triggers fire on the
+-- columns an UPDATE names, not on what a trigger before them changes): only the owner can add one,
+-- and a test pins the table's triggers to these. A column added to audit_events must be added to
+-- the first list (the same test checks that every column is guarded).
 DROP TRIGGER "audit_events_no_update_delete" ON "audit_events";--> statement-breakpoint
 CREATE TRIGGER "audit_events_no_update_delete"
   BEFORE DELETE OR UPDATE OF "id", "event_id", "occurred_at", "type", "actor_kind", "actor_id", "actor", "channel",

@@ -18,7 +18,10 @@ export async function writableAuditRows(rows: NewAuditEvent[]): Promise<NewAudit
 }
 
 export async function insertAuditEvents(tx: Executor, rows: NewAuditEvent[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(auditEvents).values(await writableAuditRows(rows));
+  if (rows.length === 0) return;
+  // The words lower-cased by the database: the same lower() the timeline's search applies to terms.
+  const written = (await writableAuditRows(rows)).map((row) => ({ ...row, searchText: sql`lower(${row.searchText})` }));
+  await tx.insert(auditEvents).values(written);
 }
 
 /** Serialises sealers across processes for the length of the caller's transaction. */

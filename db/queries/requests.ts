@@ -41,7 +41,7 @@ with r as (
   insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id,
     agent_id, action, environment, risk_level, outcome, payload, mac, search_text, search_ids)
   select event_id, occurred_at, type, actor_kind, actor_id, actor, channel, request_id, agent_id, action,
-    environment, risk_level, outcome, payload, mac, search_text, search_ids
+    environment, risk_level, outcome, payload, mac, lower(search_text), search_ids
   from jsonb_to_recordset($31::jsonb) as e(event_id uuid, occurred_at timestamptz, type text,
     actor_kind actor_kind, actor_id text, actor jsonb, channel channel, request_id uuid, agent_id uuid,
     action text, environment text, risk_level risk_level, outcome text, payload jsonb, mac text,

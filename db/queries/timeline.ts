@@ -3,7 +3,7 @@
 import { and, arrayContains, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
-import { wholeIdentifier } from "@/lib/audit/search-text";
+import { searchTermParts, wholeIdentifier } from "@/lib/audit/search-text";
 import { isUuid, type Channel, type RiskLevel } from "@/lib/vocabulary";
 import { rowsOf, type Executor } from "../client";
 import { auditEvents, requests, type AuditEventRow } from "../schema";
@@ -61,7 +61,7 @@ export function timelineWhere(f: TimelineFilter): SQL {
   // Every event of a request carries its id, but only some carry the hash in their payload: go
   // through the requests (an IN that PostgreSQL turns into a join, index to index).
   if (f.paramsHash) c.push(inArray(auditEvents.requestId, sql`(select ${requests.id} from ${requests} where ${requests.paramsHash} = ${f.paramsHash})`));
-  // search_text is stored lower-cased (lower(...) in its generated expression), so a LIKE against
+  // search_text is stored lower-cased (through lower() as it is written), so a LIKE against
   // the lower-cased pattern is exactly the ILIKE it replaces (PostgreSQL's ILIKE is lower() on both
   // sides, then LIKE) at a fraction of the cost per row: no case folding of every row's text, which
   // is what an index scan that filters on the text, or a bitmap recheck, spends its time on.
@@ -76,14 +76,19 @@ export function timelineWhere(f: TimelineFilter): SQL {
  * BitmapOr of index scans.
  */
 function textMatch(text: string): SQL {
-  const inText = like(auditEvents.searchText, sql`lower(${`%${escapeLike(text.toLowerCase())}%`})`);
+  // lower() on both sides (search_text is stored through lower(), lib/audit/search-text.ts), so a
+  // LIKE against the lower-cased pattern is the ILIKE it replaces, with the same case folding.
+  const contains = (piece: string) => like(auditEvents.searchText, sql`lower(${`%${escapeLike(piece)}%`})`);
+  const inText = contains(text);
+  const { ids, pieces } = searchTermParts(text);
+  if (ids.length === 0) return inText;
+  // Identifiers are cut out of the searched words: a term holding some is found by them (in
+  // search_ids) and by the text around them (each piece in search_text); rows written before
+  // migration 0018 hold the whole text, ids included, which inText finds.
+  const inParts = and(arrayContains(auditEvents.searchIds, ids), ...pieces.map(contains))!;
   const id = wholeIdentifier(text);
-  if (id === undefined) return inText;
-  // Identifiers are cut out of the searched words (lib/audit/search-text.ts): a whole one is found
-  // in search_ids; the text still finds it in rows written before that (their text holds ids).
-  const inIds = arrayContains(auditEvents.searchIds, [id]);
-  if (!isUuid(id)) return or(inText, inIds)!;
-  return or(inText, inIds, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
+  if (id === undefined || !isUuid(id)) return or(inText, inParts)!;
+  return or(inText, inParts, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
 }
 
 function keysetAfter(sort: TimelineSort, cursor: TimelineCursor): SQL {

@@ -2,20 +2,25 @@
 // to finding events, never evidence). Two parts, because a trigram index pays per distinct trigram
 // and identifiers are where trigrams come from without being words anyone types part of:
 //
-// - `searchText`: the words of the event, lower-cased: its type, actor, action, environment, the
-//   actor's display name, and every string, number and boolean in its payload (values only, in
-//   order; not the keys or the JSON punctuation), with identifiers cut out. Trigram-indexed, so
-//   any substring of it is found.
-// - `searchIds`: the identifiers cut out of it — UUIDs and hex runs of 32 or more (digests,
-//   params hashes, commit SHAs) — lower-cased, once each. Indexed as an array, so a whole id is
-//   found wherever in the event it appears.
+// - `searchText`: the event's words (lower-cased by the database as it stores them): its type,
+//   actor, action, environment, the actor's display name, and every string, number and boolean
+//   in its payload (values only, in order; not the keys or the JSON punctuation), with
+//   identifiers cut out. Trigram-indexed, so any substring of it is found.
+// - `searchIds`: the identifiers cut out of it — UUIDs and hex runs of 32 to 128 digits (digests,
+//   params hashes, commit SHAs) — lower-cased, once each, at most MAX_SEARCH_IDS. Indexed as an
+//   array, so a whole id is found wherever in the event it appears.
 //
 // Measured (README, Performance): a typical request.created has 381 trigrams over its whole JSON
 // text and 139 over these words; sealing 20,000 such events took 7.3 s with the old index and
 // 2.4 s with this one (1.5 s with no free-text index at all).
 
-const IDENTIFIER = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}/g;
-const WHOLE_IDENTIFIER = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,})$/;
+// Case-insensitive, and bounded: a hex run longer than 128 digits is text (trigrams), not one
+// array element — a GIN entry has a size limit, and an entry over it would fail the seal, which
+// inserts the sealed row's index entries (measured: 3,200 hex digits in an intent stopped the chain).
+const ID = String.raw`(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,128})(?![0-9a-f])`;
+const IDENTIFIER = new RegExp(ID, "gi");
+/** Identifiers kept apart per event; any beyond stay in the text. */
+export const MAX_SEARCH_IDS = 256;
 
 export type SearchFields = { searchText: string; searchIds: string[] };
 
@@ -28,21 +33,40 @@ type Searchable = {
   payload?: unknown;
 };
 
-/** The term as a whole identifier (lower-cased, trimmed), or undefined when it is anything else. */
-export function wholeIdentifier(term: string): string | undefined {
-  const id = term.trim().toLowerCase();
-  return WHOLE_IDENTIFIER.test(id) ? id : undefined;
+/** `value` with its identifiers (lower-cased) moved to `ids`, each replaced by a space. */
+function cutIdentifiers(value: string, ids: Set<string>): string {
+  return value.replace(IDENTIFIER, (id) => {
+    if (ids.size >= MAX_SEARCH_IDS) return id;
+    ids.add(id.toLowerCase());
+    return " ";
+  });
 }
 
+/**
+ * A free-text term as the timeline matches it against events written this way: the identifiers
+ * in it (found in search_ids) and the text between them (each piece found in search_text).
+ */
+export function searchTermParts(term: string): { ids: string[]; pieces: string[] } {
+  const ids = new Set<string>();
+  const rest = cutIdentifiers(term, ids);
+  return { ids: [...ids], pieces: rest.split(" ").map((p) => p.trim()).filter((p) => p !== "") };
+}
+
+/** The term as one whole identifier (lower-cased, trimmed), or undefined when it is anything else. */
+export function wholeIdentifier(term: string): string | undefined {
+  const { ids, pieces } = searchTermParts(term.trim());
+  return ids.length === 1 && pieces.length === 0 ? ids[0] : undefined;
+}
+
+/**
+ * The event's words (as written: the database lower-cases them with lower(), the function it
+ * lower-cases search terms with) and its identifiers (lower-cased; ASCII, so either way alike).
+ */
 export function searchFieldsOf(event: Searchable): SearchFields {
   const words: string[] = [];
   const ids = new Set<string>();
   const add = (value: string) => {
-    const lower = value.toLowerCase();
-    const rest = lower.replace(IDENTIFIER, (id) => {
-      ids.add(id);
-      return " ";
-    });
+    const rest = cutIdentifiers(value, ids);
     if (rest.trim() !== "") words.push(rest);
   };
   const walk = (value: unknown) => {

@@ -570,8 +570,9 @@ export async function seedAuditEvents(opts: SeedOptions): Promise<SeedResult> {
         hash,
         new Date(occurredAt.getTime() + 3 + (seq % 40)).toISOString(),
         macOf(macKey, canonical),
-        // What the app writes with each row (lib/audit/search-text.ts); ids are hex and dashes only.
-        copyText(search.searchText),
+        // What the app writes with each row (lib/audit/search-text.ts; the app lower-cases the words
+        // with the database's lower(), COPY cannot: these generated words are ASCII, alike either way).
+        copyText(search.searchText.toLowerCase()),
         `{${search.searchIds.join(",")}}`,
       ].join("\t");
       prev = hash;

@@ -333,6 +333,33 @@ describe("the database refuses to rewrite the audit log, even to its owner", () 
     expect(rows.map((r) => r.name).sort()).toEqual(Object.values(getTableColumns(auditEvents)).map((c) => c.name).sort());
     expect(rows.filter((r) => !r.guarded).map((r) => r.name).sort()).toEqual(["hash", "prev_hash", "sealed_at", "seq"]);
     expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["payload", "mac", "search_text", "search_ids"]));
+    // The column triggers are equivalent to one row guard only while no other trigger rewrites a row
+    // before them: the table's triggers are exactly these (adding one means revisiting 0019).
+    const triggers = rowsOf<{ name: string }>(
+      await db.execute(sql`select tgname as name from pg_trigger where tgrelid = 'audit_events'::regclass and not tgisinternal order by tgname`),
+    );
+    expect(triggers.map((t) => t.name)).toEqual([
+      "audit_events_no_truncate",
+      "audit_events_no_update_delete",
+      "audit_events_seal_once",
+      "audit_events_search_text_fallback",
+    ]);
+  });
+
+  it("a row inserted without its searchable text (an older server, hand-written SQL) gets the text the column used to derive", async () => {
+    await rolledBack(await getDb(), async (tx) => {
+      const payload = { note: "Rolling UPGRADE", ref: "0b7e5c1a-3f7d-4c6e-9a55-1d2e3f4a5b6c" };
+      const [row] = rowsOf<{ search_text: string | null; search_ids: string[] | null }>(
+        await tx.execute(sql`
+          insert into audit_events (event_id, occurred_at, type, actor_kind, actor_id, actor, channel, payload)
+          values (${randomUUID()}, now(), 'policy.loaded', 'system', 'countersign', ${JSON.stringify(SYSTEM_ACTOR)}::jsonb, 'system', ${JSON.stringify(payload)}::jsonb)
+          returning search_text, search_ids`),
+      );
+      expect(row!.search_ids).toBeNull();
+      expect(row!.search_text).toContain("policy.loaded countersign");
+      expect(row!.search_text).toContain("rolling upgrade");
+      expect(row!.search_text).toContain(payload.ref);
+    });
   });
 
   it("refuses DELETE and TRUNCATE", async () => {

@@ -1,6 +1,7 @@
 // The audit timeline's query layer and export: filters, keyset pages, exact export of the filtered
 // view with its trailer, and the export recorded as an audit event. Runs on its own database so
 // row counts are exact.
+import { randomUUID } from "node:crypto";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Viewer } from "@/lib/auth/viewer";
@@ -219,6 +220,8 @@ describe("audit timeline", () => {
 
   it("shows the chain: an event appears once it is sealed (with its seq and hash), not before", async () => {
     const db = await getDb();
+    // A seal pass an earlier test's commit asked for would seal this event too: let it finish first.
+    await waitForSealerIdle();
     const event = auditEvent({ type: "policy.loaded", actor: { kind: "system", id: "countersign", display: "Countersign" }, channel: "system", at: new Date(), payload: { marker: "not-yet-sealed" } });
     await db.transaction((tx) => insertAuditEvents(tx, [event]));
     const view = { q: "not-yet-sealed", type: "policy.loaded" };
@@ -288,6 +291,28 @@ describe("audit timeline", () => {
     expect(await found("params_hash")).not.toContain(created!.id);
     // The agent's id is the actor's: found whole among the event's identifiers.
     expect(await found(agent.id)).toContain(created!.id);
+  });
+
+  it("free text: a term holding an identifier, odd case folding, and a hex run too long to be one (which must not stop the seal)", async () => {
+    const { agent } = await makeAgent();
+    const project = randomUUID();
+    const longHex = "0123456789abcdef".repeat(200); // 3,200 digits: text, not an identifier
+    const { request } = await createRequest(
+      agent,
+      requestBody({ resource: `projects/${project}/db`, intent: `Rotate İstanbul replica ${longHex}` }),
+    );
+    await sealPendingAuditEvents();
+    const [created] = await all({ request: request.id, type: "request.created" });
+    expect(created, "sealed, and so in the timeline").toBeDefined();
+    const found = async (text: string) => (await all({ q: text, type: "request.created" })).map((e) => e.id);
+    // The whole resource as pasted, the id in it in capitals, and the id alone.
+    for (const term of [`projects/${project}/db`, `PROJECTS/${project.toUpperCase()}/DB`, project]) expect(await found(term), term).toEqual([created!.id]);
+    // Around an identifier the pieces must all be there.
+    expect(await found(`projects/${project}/cache`)).toEqual([]);
+    // The database folds the case of the words and of the term with the same lower().
+    for (const term of ["İstanbul", "İSTANBUL", "replica"]) expect(await found(term), term).toContain(created!.id);
+    // A long hex run is ordinary text: any part of it is found.
+    expect(await found(longHex.slice(100, 140))).toContain(created!.id);
   });
 
   it("filters by params_hash: the events of every request filed with exactly those parameters", async () => {
