@@ -27,7 +27,7 @@ export type DatabaseHandle = {
   run(text: string, params: unknown[]): Promise<void>;
   /**
    * run() that answers the rows, each as its values in select-list order, as the driver under
-   * drizzle hands them over (decode them with the columns' mapFromDriverValue: columnDecoder).
+   * drizzle hands them over: decode each with its drizzle column's mapFromDriverValue.
    */
   rows(text: string, params: unknown[]): Promise<unknown[][]>;
   /**

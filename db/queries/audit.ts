@@ -11,7 +11,8 @@ export type NewAuditEvent = typeof auditEvents.$inferInsert;
 /**
  * The rows as written: each with its MAC (lib/audit/mac.ts) and what the timeline searches
  * (lib/audit/search-text.ts). Every audit row goes through here, by insertAuditEvents or
- * insertRequestWithEvents.
+ * insertRequestWithEvents, and both store searchText through SQL lower() (the function the
+ * timeline lower-cases terms with; JavaScript's folds some letters differently).
  */
 export async function writableAuditRows(rows: NewAuditEvent[]): Promise<NewAuditEvent[]> {
   return (await withMacs(rows)).map((row) => ({ ...row, ...searchFieldsOf(row) }));

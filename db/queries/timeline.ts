@@ -3,7 +3,7 @@
 import { and, arrayContains, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { SortDir, SortKey } from "@/lib/audit/timeline-filter";
-import { searchTermParts, wholeIdentifier } from "@/lib/audit/search-text";
+import { searchTermParts } from "@/lib/audit/search-text";
 import { isUuid, type Channel, type RiskLevel } from "@/lib/vocabulary";
 import { rowsOf, type Executor } from "../client";
 import { auditEvents, requests, type AuditEventRow } from "../schema";
@@ -80,15 +80,14 @@ function textMatch(text: string): SQL {
   // LIKE against the lower-cased pattern is the ILIKE it replaces, with the same case folding.
   const contains = (piece: string) => like(auditEvents.searchText, sql`lower(${`%${escapeLike(piece)}%`})`);
   const inText = contains(text);
-  const { ids, pieces } = searchTermParts(text);
+  const { ids, pieces, whole } = searchTermParts(text);
   if (ids.length === 0) return inText;
   // Identifiers are cut out of the searched words: a term holding some is found by them (in
   // search_ids) and by the text around them (each piece in search_text); rows written before
   // migration 0018 hold the whole text, ids included, which inText finds.
   const inParts = and(arrayContains(auditEvents.searchIds, ids), ...pieces.map(contains))!;
-  const id = wholeIdentifier(text);
-  if (id === undefined || !isUuid(id)) return or(inText, inParts)!;
-  return or(inText, inParts, eq(auditEvents.requestId, id), eq(auditEvents.eventId, id), eq(auditEvents.agentId, id))!;
+  if (whole === undefined || !isUuid(whole)) return or(inText, inParts)!;
+  return or(inText, inParts, eq(auditEvents.requestId, whole), eq(auditEvents.eventId, whole), eq(auditEvents.agentId, whole))!;
 }
 
 function keysetAfter(sort: TimelineSort, cursor: TimelineCursor): SQL {

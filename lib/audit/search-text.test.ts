@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_SEARCH_IDS, searchFieldsOf, searchTermParts, wholeIdentifier } from "./search-text";
+import { MAX_SEARCH_IDS, searchFieldsOf, searchTermParts } from "./search-text";
 
 const AGENT = "0b7e5c1a-3f7d-4c6e-9a55-1d2e3f4a5b6c";
 const HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -68,10 +68,11 @@ describe("what the timeline searches in an event", () => {
   });
 
   it("whole identifiers as a search term: UUIDs and 32+ hex, any case, trimmed; nothing else", () => {
-    expect(wholeIdentifier(` ${AGENT.toUpperCase()} `)).toBe(AGENT);
-    expect(wholeIdentifier(HASH)).toBe(HASH);
-    expect(wholeIdentifier(SHA1)).toBe(SHA1);
-    for (const term of [HASH.slice(0, 31), `${AGENT}x`, `sha:${HASH}`, "deploy", ""]) expect(wholeIdentifier(term)).toBeUndefined();
+    const whole = (term: string) => searchTermParts(term).whole;
+    expect(whole(` ${AGENT.toUpperCase()} `)).toBe(AGENT);
+    expect(whole(HASH)).toBe(HASH);
+    expect(whole(SHA1)).toBe(SHA1);
+    for (const term of [HASH.slice(0, 31), `${AGENT}x`, `sha:${HASH}`, "deploy", ""]) expect(whole(term)).toBeUndefined();
   });
 
   it("any payload: every identifier in it is among the ids, none is left in the text, and every word survives", () => {

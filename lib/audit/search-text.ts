@@ -44,18 +44,14 @@ function cutIdentifiers(value: string, ids: Set<string>): string {
 
 /**
  * A free-text term as the timeline matches it against events written this way: the identifiers
- * in it (found in search_ids) and the text between them (each piece found in search_text).
+ * in it (found in search_ids), the text between them (each piece found in search_text), and
+ * `whole`: the identifier when the term is exactly one (lower-cased, spaces around it ignored).
  */
-export function searchTermParts(term: string): { ids: string[]; pieces: string[] } {
-  const ids = new Set<string>();
-  const rest = cutIdentifiers(term, ids);
-  return { ids: [...ids], pieces: rest.split(" ").map((p) => p.trim()).filter((p) => p !== "") };
-}
-
-/** The term as one whole identifier (lower-cased, trimmed), or undefined when it is anything else. */
-export function wholeIdentifier(term: string): string | undefined {
-  const { ids, pieces } = searchTermParts(term.trim());
-  return ids.length === 1 && pieces.length === 0 ? ids[0] : undefined;
+export function searchTermParts(term: string): { ids: string[]; pieces: string[]; whole?: string } {
+  const found = new Set<string>();
+  const pieces = cutIdentifiers(term, found).split(" ").map((p) => p.trim()).filter((p) => p !== "");
+  const ids = [...found];
+  return ids.length === 1 && pieces.length === 0 ? { ids, pieces, whole: ids[0] } : { ids, pieces };
 }
 
 /**

@@ -15,11 +15,16 @@ import { isUuid } from "@/lib/vocabulary";
 // reading it back out of the Response's body stream (a measured tenth of the agent API's CPU).
 const jsonTexts = new WeakMap<Response, string>();
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+/** A JSON Response whose text server.ts can find (jsonTextOf); with or without the body stream built. */
+function jsonResponse(body: unknown, status: number, headers: Record<string, string>, stream: boolean): Response {
   const text = JSON.stringify(body);
-  const res = new Response(text, { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+  const res = new Response(stream ? text : null, { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
   jsonTexts.set(res, text);
   return res;
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return jsonResponse(body, status, headers, true);
 }
 
 /** The body of a response json() or answer() made, or undefined for any other response. */
@@ -32,10 +37,7 @@ export const jsonTextOf = (res: Response): string | undefined => jsonTexts.get(r
  * server.ts writes the text to the socket, `agentApi.fetch` attaches it as the body (withBody).
  */
 export function answer(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  const text = JSON.stringify(body);
-  const res = new Response(null, { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
-  jsonTexts.set(res, text);
-  return res;
+  return jsonResponse(body, status, headers, false);
 }
 
 /** A response answer() made, with its text attached as the body; any other response as it is. */
